@@ -1,0 +1,48 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace corecached::core {
+
+// What a shard answers, protocol-neutral (memcached's store_item_type plus retrieval outcomes).
+// Encoders map each to bytes through proto/replies.h.
+enum class Outcome : uint8_t {
+  kStored,      // set/add/replace/append/prepend/cas succeeded
+  kNotStored,   // add on a present key, replace/append/prepend on a missing one
+  kExists,      // CAS mismatch
+  kNotFound,    // cas/delete/incr/decr/touch on a missing key
+  kDeleted,
+  kTouched,
+  kHit,         // retrieval found the item: Result carries value and metadata
+  kMiss,
+  kArithOk,     // incr/decr: Result::number holds the new value
+  kNonNumeric,  // incr/decr on a value that is not a decimal uint64
+  kTooLarge,    // item can never fit (over max_item_size or the shard's memory share)
+  kNoMemory,    // nothing could be evicted to make room
+  kBusy,        // shed by backpressure; Result::retry_after_ms holds the hint
+  kOk,          // flush_all
+};
+
+// Result answers one Command. It owns its bytes: nothing in it points into the Store.
+// Thread: one thread at a time (written by the shard, read by the network thread after the Batch's
+// promise is fulfilled).
+struct Result {
+  Outcome outcome = Outcome::kMiss;
+
+  // kHit (and metadata for meta replies on other outcomes where memcached reports them):
+  std::string value;
+  uint32_t flags = 0;
+  uint64_t cas = 0;
+  int64_t ttl_seconds = -1;         // remaining TTL; -1 = never expires (meta t)
+  int64_t last_access_seconds = 0;  // seconds since last access (meta l)
+  bool hit_before = false;          // item was fetched before this request (meta h)
+  bool stale = false;               // item was invalidated (meta X)
+  bool win = false;                 // this client should recache (meta W)
+  bool already_won = false;         // another client already won (meta Z)
+
+  uint64_t number = 0;          // kArithOk
+  uint32_t retry_after_ms = 0;  // kBusy
+};
+
+}  // namespace corecached::core

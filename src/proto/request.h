@@ -1,0 +1,75 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "core/command.h"
+
+namespace corecached::proto {
+
+// Per-protocol reply context: what the encoder needs to know about the request beyond the
+// protocol-neutral Commands. Each parser fills its own; the session never looks inside.
+struct TextContext {
+  enum class Verb : uint8_t {
+    kGet, kGets, kGat, kGats, kTouch, kSet, kAdd, kReplace, kAppend, kPrepend, kCas, kDelete,
+    kIncr, kDecr, kFlushAll, kStats, kVersion, kVerbosity, kQuit, kShutdown, kOther
+  };
+  Verb verb = Verb::kOther;
+  bool noreply = false;
+};
+
+struct BinaryContext {
+  uint8_t opcode = 0;
+  uint32_t opaque = 0;
+  bool quiet = false;       // the Q variants: no reply on success/miss as memcached does
+  bool return_key = false;  // GetK/GetKQ/GATK/GATKQ
+};
+
+struct MetaContext {
+  char verb = 0;            // 'g' 's' 'd' 'a' 'n' 'e'
+  std::string return_flags; // flags that ask for something in the reply (b c f h k l O q s t v ...)
+  std::string opaque;       // O token, echoed back
+  bool quiet = false;       // q: suppress EN/HD/NF (per verb, as memcached)
+  bool base64_key = false;  // b: key arrived base64-encoded; reply it the same way
+  std::string raw_key;      // the key as the client sent it (base64 form when base64_key)
+};
+
+enum class RequestKind : uint8_t {
+  kKeyed,      // commands[] are routed to shards by key; reply from their Results
+  kFlushAll,   // commands[0] is the template broadcast to every shard
+  kStats,      // arg = the stats group ("" for general stats)
+  kVersion,
+  kVerbosity,
+  kQuit,
+  kShutdown,
+  kNoop,       // binary Noop, meta mn
+  kError,      // the parser already produced `reply`; close_after says whether to close
+};
+
+// Request is one parsed client request. Built and consumed by one network thread.
+// Nothing in it points into the input buffer: it stays valid after the buffer moves on.
+struct Request {
+  RequestKind kind = RequestKind::kError;
+  std::vector<core::Command> commands;  // kKeyed: one per key, in reply order
+  std::string arg;                      // kStats group, kVerbosity level
+  std::string reply;                    // kError: the exact reply bytes (may be empty)
+  bool close_after = false;             // close the connection once this reply is written
+  // Bytes of the input that follow this request and must be read and discarded (a value that was
+  // refused before it arrived, memcached's conn_swallow). The session discards them as they come.
+  uint64_t swallow = 0;
+  std::variant<TextContext, BinaryContext, MetaContext> context;
+};
+
+enum class ParseStatus : uint8_t {
+  kOk,        // one Request parsed (possibly kind kError); consume `consumed` bytes
+  kNeedMore,  // the input holds no complete request yet; consumed == 0
+};
+
+struct ParseResult {
+  ParseStatus status = ParseStatus::kNeedMore;
+  std::size_t consumed = 0;
+};
+
+}  // namespace corecached::proto
