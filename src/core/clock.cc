@@ -2,7 +2,7 @@
 
 #include <ctime>
 
-#include "core/limits.h"
+#include "core/protocol_limits.h"
 
 namespace corecached::core {
 

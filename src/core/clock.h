@@ -1,8 +1,5 @@
 #pragma once
 
-// libstdc++ 12's <atomic> (bits/atomic_wait.h) uses INT_MAX without including <climits>.
-#include <climits>
-
 #include <atomic>
 #include <cstdint>
 

@@ -3,7 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "core/key_hash.h"
-#include "core/limits.h"
+#include "core/protocol_limits.h"
 
 namespace corecached::core {
 
