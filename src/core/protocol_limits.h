@@ -15,7 +15,7 @@ inline constexpr int64_t kRelativeExptimeLimitSeconds = 60 * 60 * 24 * 30;
 inline constexpr std::size_t kDefaultMaxItemSize = 1024 * 1024;
 
 // memcached 1.6 caps a text request line at 2048 bytes before it reports
-// "CLIENT_ERROR line too long" (memcached.c: try_read_command_ascii, 1024 * 2 after `large` check).
+// its "line too long" error (memcached.c: try_read_command_ascii).
 // Key lists of a multi-get can be longer; memcached allows 8 KiB for lines that begin "get "/"gets ".
 inline constexpr std::size_t kMaxTextLineLength = 2048;
 inline constexpr std::size_t kMaxTextGetLineLength = 8192;

@@ -1,1 +1,105 @@
-// Placeholder: being written.
+#include "net/listener.h"
+
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <sstream>
+#include <string_view>
+
+namespace corecached::net {
+
+namespace {
+// memcached.c: the reply to a client over the connection limit (then the server closes).
+constexpr std::string_view kTooManyConnections = "ERROR Too many open connections\r\n";
+
+std::vector<std::string> SplitCommas(const std::string& s) {
+  std::vector<std::string> parts;
+  std::stringstream in(s);
+  std::string part;
+  while (std::getline(in, part, ',')) {
+    if (!part.empty()) {
+      parts.push_back(part);
+    }
+  }
+  return parts;
+}
+}  // namespace
+
+Listener::Listener(event_base* base, const ListenerOptions& options,
+                   std::vector<NetworkThread*> threads, ConnectionGate* gate)
+    : threads_(std::move(threads)), gate_(gate) {
+  int port = options.port < 0 ? 0 : options.port;
+  for (const std::string& host : SplitCommas(options.address)) {
+    // Every address shares the port: the first bind picks it when it was ephemeral.
+    Bind(base, host, port_ != 0 ? port_ : port);
+  }
+  if (listeners_.empty()) {
+    throw BindError("no listen address given");
+  }
+}
+
+Listener::~Listener() { Close(); }
+
+void Listener::Close() { listeners_.clear(); }
+
+void Listener::Bind(event_base* base, const std::string& host, int port) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  std::string service = std::to_string(port);
+  if (int rc = getaddrinfo(host.c_str(), service.c_str(), &hints, &found); rc != 0) {
+    throw BindError("failed to resolve " + host + ": " + gai_strerror(rc));
+  }
+  std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> guard(found, &freeaddrinfo);
+  evconnlistener* l = evconnlistener_new_bind(
+      base, &OnAccept, this, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
+      1024, found->ai_addr, static_cast<int>(found->ai_addrlen));
+  if (l == nullptr) {
+    throw BindError("failed to listen on TCP port " + service + " at " + host + ": " +
+                    std::strerror(errno));
+  }
+  listeners_.emplace_back(l);
+  sockaddr_storage bound{};
+  socklen_t len = sizeof(bound);
+  getsockname(evconnlistener_get_fd(l), reinterpret_cast<sockaddr*>(&bound), &len);
+  port_ = bound.ss_family == AF_INET6
+              ? ntohs(reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port)
+              : ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+}
+
+void Listener::OnAccept(evconnlistener* /*l*/, evutil_socket_t fd, sockaddr* /*addr*/, int /*len*/,
+                        void* arg) {
+  static_cast<Listener*>(arg)->Accept(fd);
+}
+
+void Listener::Accept(int fd) {
+  if (gate_->open.load() >= gate_->max_open.load()) {
+    gate_->rejected.fetch_add(1);
+    // Best effort, non-blocking: the socket buffer of a fresh connection always has room.
+    [[maybe_unused]] ssize_t n =
+        send(fd, kTooManyConnections.data(), kTooManyConnections.size(), MSG_NOSIGNAL);
+    close(fd);
+    return;
+  }
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  gate_->open.fetch_add(1);
+  gate_->accepted.fetch_add(1);
+  for (std::size_t tries = 0; tries < threads_.size(); ++tries) {
+    NetworkThread* thread = threads_[next_];
+    next_ = (next_ + 1) % threads_.size();
+    if (thread->Adopt(fd)) {
+      return;
+    }
+  }
+  gate_->open.fetch_sub(1);
+  close(fd);
+}
+
+}  // namespace corecached::net

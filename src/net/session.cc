@@ -1,1 +1,191 @@
-// Placeholder: being written.
+#include "net/session.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace corecached::net {
+
+namespace {
+using TimePoint = std::chrono::steady_clock::time_point;
+
+// Requests after which the round must end so that later requests see their effects or so that
+// nothing more is read (stats reads counters; quit/shutdown end the connection).
+bool EndsRound(const proto::Request& req) {
+  return req.kind == proto::RequestKind::kStats || req.kind == proto::RequestKind::kQuit ||
+         req.kind == proto::RequestKind::kShutdown || req.close_after;
+}
+
+// A stalled writer may hold the connection this long before it is dropped.
+constexpr std::chrono::seconds kWriteTimeout{30};
+}  // namespace
+
+Session::Session(SocketIo* io, const SessionEnv& env)
+    : io_(io), env_(env), codec_(env.parser), router_(env.shards, env.producer) {}
+
+void Session::Run() {
+  while (!close_) {
+    if (!ParseRound()) {
+      if (!ReadMore()) {
+        return;
+      }
+      continue;
+    }
+    if (!router_.empty()) {
+      router_.ExecuteRound();
+    }
+    EncodeRound();
+    if (!Flush()) {
+      return;
+    }
+  }
+}
+
+bool Session::DiscardSwallowed() {
+  std::size_t available = in_.size() - in_pos_;
+  std::size_t n = static_cast<std::size_t>(std::min<uint64_t>(swallow_, available));
+  in_pos_ += n;
+  swallow_ -= n;
+  return swallow_ == 0;
+}
+
+bool Session::ParseRound() {
+  while (round_.size() < kMaxRequestsPerRound && !close_) {
+    if (!DiscardSwallowed()) {
+      break;
+    }
+    std::string_view view(in_.data() + in_pos_, in_.size() - in_pos_);
+    if (view.empty()) {
+      break;
+    }
+    proto::Request req;
+    proto::ParseResult r = codec_.Parse(view, &req);
+    if (r.status == proto::ParseStatus::kNeedMore) {
+      break;
+    }
+    in_pos_ += r.consumed;
+    swallow_ = req.swallow;
+    bool ends = EndsRound(req);
+    Plan(std::move(req));
+    if (ends) {
+      break;
+    }
+  }
+  return !round_.empty();
+}
+
+void Session::Plan(proto::Request request) {
+  Pending pending;
+  pending.first_slot = static_cast<uint32_t>(slots_.size());
+  if (request.kind == proto::RequestKind::kKeyed) {
+    for (core::Command& cmd : request.commands) {
+      // The encoder needs the key back; the value moves to the shard.
+      std::string value = std::move(cmd.value);
+      core::Command routed = cmd;
+      routed.value = std::move(value);
+      slots_.push_back(router_.Add(std::move(routed)));
+    }
+  } else if (request.kind == proto::RequestKind::kFlushAll && !request.commands.empty()) {
+    router_.Broadcast(request.commands.front(), &slots_);
+  }
+  pending.slot_count = static_cast<uint32_t>(slots_.size()) - pending.first_slot;
+  pending.request = std::move(request);
+  round_.push_back(std::move(pending));
+}
+
+void Session::EncodeRound() {
+  for (Pending& pending : round_) {
+    EncodeOne(pending);
+  }
+  round_.clear();
+  slots_.clear();
+  router_.Reset();
+  // Reclaim consumed input so the buffer does not creep.
+  if (in_pos_ == in_.size()) {
+    in_.clear();
+    in_pos_ = 0;
+  }
+}
+
+void Session::EncodeOne(Pending& pending) {
+  const proto::Request& req = pending.request;
+  switch (req.kind) {
+    case proto::RequestKind::kKeyed:
+    case proto::RequestKind::kFlushAll: {
+      gathered_.clear();
+      for (uint32_t i = 0; i < pending.slot_count; ++i) {
+        gathered_.push_back(std::move(router_.ResultAt(slots_[pending.first_slot + i])));
+      }
+      codec_.EncodeResults(req, gathered_, &out_);
+      break;
+    }
+    case proto::RequestKind::kStats:
+      codec_.EncodeStats(req, env_.stats(req.arg), &out_);
+      break;
+    case proto::RequestKind::kVersion:
+      codec_.EncodeVersion(req, env_.version, &out_);
+      break;
+    case proto::RequestKind::kVerbosity:
+    case proto::RequestKind::kNoop:
+      codec_.EncodeOk(req, &out_);
+      break;
+    case proto::RequestKind::kQuit:
+      // Text quit closes silently; binary Quit answers first (QuitQ does not: the encoder knows).
+      if (codec_.protocol() == proto::Codec::Protocol::kBinary) {
+        codec_.EncodeOk(req, &out_);
+      }
+      close_ = true;
+      break;
+    case proto::RequestKind::kShutdown:
+      if (env_.enable_shutdown) {
+        close_ = true;
+        env_.request_shutdown();
+      } else {
+        codec_.EncodeShutdownDisabled(req, &out_);
+      }
+      break;
+    case proto::RequestKind::kError:
+      out_ += req.reply;
+      break;
+  }
+  if (req.close_after) {
+    close_ = true;
+  }
+}
+
+bool Session::ReadMore() {
+  // Compact: move the unparsed tail to the front before reading more.
+  if (in_pos_ > 0) {
+    in_.erase(0, in_pos_);
+    in_pos_ = 0;
+  }
+  if (in_.size() >= env_.max_input_bytes) {
+    // The parsers bound lines and values themselves; this is the last line of defence.
+    return false;
+  }
+  std::size_t room = std::min(kReadChunk, env_.max_input_bytes - in_.size());
+  TimePoint deadline = env_.idle_timeout.count() > 0
+                           ? std::chrono::steady_clock::now() + env_.idle_timeout
+                           : TimePoint::max();
+  std::size_t before = in_.size();
+  SocketIo::Status s = io_->Read(&in_, room, deadline);
+  if (s == SocketIo::Status::kTimeout) {
+    env_.net_stats->idle_kicks.Add();
+  }
+  if (s != SocketIo::Status::kOk) {
+    return false;
+  }
+  env_.net_stats->bytes_read.Add(in_.size() - before);
+  return true;
+}
+
+bool Session::Flush() {
+  if (out_.empty()) {
+    return true;
+  }
+  SocketIo::Status s = io_->WriteAll(out_, std::chrono::steady_clock::now() + kWriteTimeout);
+  env_.net_stats->bytes_written.Add(out_.size());
+  out_.clear();
+  return s == SocketIo::Status::kOk;
+}
+
+}  // namespace corecached::net

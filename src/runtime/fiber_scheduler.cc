@@ -1,1 +1,93 @@
-// Placeholder: being written.
+#include "runtime/fiber_scheduler.h"
+
+#include <sys/time.h>
+
+#include <boost/fiber/context.hpp>
+
+namespace corecached::runtime {
+
+LoopScheduler::LoopScheduler(event_base* base, Waker* waker) : base_(base), waker_(waker) {
+  wake_event_.reset(event_new(base_, waker_->fd(), EV_READ | EV_PERSIST, &OnWake, this));
+  timer_event_.reset(evtimer_new(base_, &OnTimer, this));
+  event_add(wake_event_.get(), nullptr);
+}
+
+LoopScheduler::~LoopScheduler() = default;
+
+void LoopScheduler::awakened(boost::fibers::context* ctx) noexcept {
+  ctx->ready_link(ready_queue_);
+}
+
+boost::fibers::context* LoopScheduler::pick_next() noexcept {
+  if (++picks_since_poll_ >= kPollEvery) {
+    picks_since_poll_ = 0;
+    // Callbacks may make more fibers ready (awakened() appends to ready_queue_).
+    event_base_loop(base_, EVLOOP_NONBLOCK);
+  }
+  if (ready_queue_.empty()) {
+    return nullptr;
+  }
+  boost::fibers::context* ctx = &ready_queue_.front();
+  ready_queue_.pop_front();
+  return ctx;
+}
+
+bool LoopScheduler::has_ready_fibers() const noexcept { return !ready_queue_.empty(); }
+
+void LoopScheduler::suspend_until(const std::chrono::steady_clock::time_point& tp) noexcept {
+  sleeping_.store(true);
+  if (notified_.exchange(false)) {
+    sleeping_.store(false);
+    return;
+  }
+  if (tp != std::chrono::steady_clock::time_point::max()) {
+    auto wait = tp - std::chrono::steady_clock::now();
+    auto us = std::chrono::duration_cast<std::chrono::microseconds>(wait).count();
+    if (us < 0) {
+      us = 0;
+    }
+    timeval tv{};
+    tv.tv_sec = static_cast<time_t>(us / 1'000'000);
+    tv.tv_usec = static_cast<suseconds_t>(us % 1'000'000);
+    evtimer_add(timer_event_.get(), &tv);
+  }
+  event_base_loop(base_, EVLOOP_ONCE);
+  sleeping_.store(false);
+  picks_since_poll_ = 0;
+}
+
+void LoopScheduler::notify() noexcept {
+  notified_.store(true);
+  if (sleeping_.load()) {
+    waker_->Wake();
+  }
+}
+
+void LoopScheduler::OnWake(evutil_socket_t /*fd*/, short /*what*/, void* arg) {
+  static_cast<LoopScheduler*>(arg)->waker_->Drain();
+}
+
+void LoopScheduler::OnTimer(evutil_socket_t /*fd*/, short /*what*/, void* /*arg*/) {
+  // Nothing to do: firing made event_base_loop(EVLOOP_ONCE) return, and Boost.Fiber wakes the
+  // fibers whose sleep deadline passed.
+}
+
+void Parker::Park() {
+  NoLock lock;
+  cv_.wait(lock, [this] { return signalled_; });
+  signalled_ = false;
+}
+
+bool Parker::ParkUntil(std::chrono::steady_clock::time_point deadline) {
+  NoLock lock;
+  bool ok = cv_.wait_until(lock, deadline, [this] { return signalled_; });
+  signalled_ = false;
+  return ok;
+}
+
+void Parker::Unpark() {
+  signalled_ = true;
+  cv_.notify_one();
+}
+
+}  // namespace corecached::runtime

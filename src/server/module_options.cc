@@ -1,1 +1,49 @@
-// Placeholder: being written.
+#include "server/module_options.h"
+
+#include <algorithm>
+#include <thread>
+
+#include "core/protocol_limits.h"
+
+namespace corecached::server {
+
+uint32_t ShardCount(const config::Config& config) {
+  if (config.shards != 0) {
+    return config.shards;
+  }
+  return std::max(1U, std::thread::hardware_concurrency());
+}
+
+shard::ShardOptions ShardOptionsFor(const config::Config& config, uint32_t shard,
+                                    uint32_t shard_count) {
+  shard::ShardOptions options;
+  options.store.memory_limit_bytes =
+      static_cast<std::size_t>(config.memory_limit_mb) * config::kMiB / shard_count;
+  options.store.max_item_size = static_cast<std::size_t>(config.max_item_size_bytes);
+  // Shard s hands out s+1, s+1+S, s+1+2S, ...: unique across shards, never 0.
+  options.store.cas_start = shard + 1;
+  options.store.cas_step = shard_count;
+  // One batch in flight per connection per shard: this capacity never fills.
+  options.channel_capacity = static_cast<std::size_t>(config.max_connections) + 16;
+  return options;
+}
+
+net::ListenerOptions ListenerOptionsFor(const config::Config& config) {
+  net::ListenerOptions options;
+  options.address = config.listen;
+  options.port = config.port;
+  return options;
+}
+
+net::NetworkThreadOptions NetworkThreadOptionsFor(const config::Config& config) {
+  net::NetworkThreadOptions options;
+  options.inbox_capacity = static_cast<std::size_t>(config.max_connections) + 16;
+  return options;
+}
+
+std::size_t MaxInputBytes(const config::Config& config) {
+  return static_cast<std::size_t>(config.max_item_size_bytes) + core::kMaxTextGetLineLength +
+         64 * 1024;
+}
+
+}  // namespace corecached::server

@@ -1,0 +1,68 @@
+#pragma once
+
+#include <atomic>
+#include <boost/lockfree/spsc_queue.hpp>
+#include <cstddef>
+#include <memory>
+#include <thread>
+#include <unordered_set>
+
+#include "net/net_stats.h"
+#include "net/session.h"
+#include "net/socket_io.h"
+#include "runtime/event_base.h"
+#include "runtime/fiber_scheduler.h"
+
+namespace corecached::net {
+
+struct NetworkThreadOptions {
+  // Fiber stack per connection. Stacks are mmap'ed with a guard page, so only touched pages count
+  // in RSS; the deepest path (parse + encode + Boost.Fiber's own frames) uses well under 64 KiB,
+  // and ASan builds need more headroom.
+  std::size_t fiber_stack_bytes = 256 * 1024;
+  // Connections the listener may hand over before this thread takes them (the inbox bound).
+  std::size_t inbox_capacity = 4096;
+};
+
+// NetworkThread runs one libevent loop and one Boost.Fiber scheduler on one OS thread, and one fiber
+// per connection on them. New sockets arrive from the listener through a lock-free inbox.
+//
+// Owner: Server. Thread: Start/Stop from main (start-up and shutdown only); Adopt from the listener
+// thread (the inbox's only producer); stats() from any (atomics only).
+class NetworkThread {
+ public:
+  NetworkThread(NetworkThreadOptions options, SessionEnv env, ConnectionGate* gate);
+  ~NetworkThread();
+  NetworkThread(const NetworkThread&) = delete;
+  NetworkThread& operator=(const NetworkThread&) = delete;
+
+  void Start();
+  // Kicks every connection (each finishes the request it is serving), waits for their fibers, and
+  // joins the thread.
+  void Stop();
+  // Takes ownership of a connected non-blocking socket. False when the inbox is full (the caller
+  // still owns `fd`).
+  bool Adopt(int fd);
+
+  [[nodiscard]] const NetStats& stats() const { return stats_; }
+
+ private:
+  void Run();
+  void AcceptLoop(event_base* base);
+  void Serve(int fd, event_base* base);
+
+  const NetworkThreadOptions options_;
+  SessionEnv env_;
+  ConnectionGate* gate_;
+  NetStats stats_;
+  boost::lockfree::spsc_queue<int> inbox_;
+  runtime::Waker inbox_waker_;
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
+  // Owning network thread only:
+  runtime::Parker* acceptor_ = nullptr;
+  std::unordered_set<SocketIo*> live_;
+  runtime::Parker* drained_ = nullptr;  // unparked when live_ becomes empty during Stop
+};
+
+}  // namespace corecached::net

@@ -1,0 +1,52 @@
+#pragma once
+
+#include <event2/event.h>
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "runtime/event_base.h"
+#include "runtime/fiber_scheduler.h"
+
+namespace corecached::net {
+
+// SocketIo is one non-blocking socket driven from one fiber. A read or write that would block parks
+// only the calling fiber; one persistent edge-triggered libevent event per socket (set up once)
+// unparks it when the socket turns readable or writable (../shared/notes/fibers-and-libevent.md).
+//
+// Owner: the connection's fiber. Thread: owning network thread. Owns the fd: closes it on
+// destruction. Kick() may be called by other fibers of the same thread (shutdown).
+class SocketIo {
+ public:
+  enum class Status : uint8_t { kOk, kEof, kError, kTimeout, kKicked };
+
+  SocketIo(int fd, event_base* base);
+  ~SocketIo();
+  SocketIo(const SocketIo&) = delete;
+  SocketIo& operator=(const SocketIo&) = delete;
+
+  // Appends at most `max` readable bytes to `buf`, parking until at least one arrives, the peer
+  // closes (kEof), `deadline` passes (kTimeout) or Kick() is called (kKicked).
+  Status Read(std::string* buf, std::size_t max, std::chrono::steady_clock::time_point deadline);
+  // Writes all of `data`, parking while the socket buffer is full.
+  Status WriteAll(std::string_view data, std::chrono::steady_clock::time_point deadline);
+  // Asks the fiber to stop: its current or next wait returns kKicked.
+  void Kick();
+  [[nodiscard]] bool kicked() const { return kicked_; }
+  [[nodiscard]] int fd() const { return fd_; }
+
+ private:
+  static void OnEvent(evutil_socket_t fd, short what, void* arg);
+  Status Wait(bool* ready, std::chrono::steady_clock::time_point deadline);
+
+  int fd_;
+  runtime::EventPtr event_;
+  runtime::Parker parker_;
+  bool readable_ = true;
+  bool writable_ = true;
+  bool kicked_ = false;
+};
+
+}  // namespace corecached::net

@@ -1,0 +1,79 @@
+#pragma once
+
+#include <event2/event.h>
+
+#include <atomic>
+#include <boost/fiber/algo/algorithm.hpp>
+#include <boost/fiber/condition_variable.hpp>
+#include <boost/fiber/scheduler.hpp>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+
+#include "runtime/event_base.h"
+
+namespace corecached::runtime {
+
+// LoopScheduler is a Boost.Fiber scheduling algorithm that shares its thread with a libevent loop
+// (../shared/notes/fibers-and-libevent.md; Boost's own pattern is the Asio round_robin example).
+// Ready fibers run round-robin. When none is ready, suspend_until() runs the event loop once,
+// blocking until a socket or timer event fires (its callbacks make fibers ready) or until another
+// thread calls notify() because it made one of this thread's fibers ready (a shard fulfilled a
+// promise). Every kPollEvery picks the loop is also polled without blocking, so fibers that keep
+// each other busy cannot starve the sockets.
+//
+// Owner: the thread that installs it with boost::fibers::use_scheduling_algorithm. Thread: that
+// thread, except notify() which any thread may call. The event_base must outlive the scheduler.
+class LoopScheduler final : public boost::fibers::algo::algorithm {
+ public:
+  // `waker` must be watched by nothing else; the scheduler registers it on `base`.
+  LoopScheduler(event_base* base, Waker* waker);
+  ~LoopScheduler() override;
+  LoopScheduler(const LoopScheduler&) = delete;
+  LoopScheduler& operator=(const LoopScheduler&) = delete;
+
+  void awakened(boost::fibers::context* ctx) noexcept override;
+  boost::fibers::context* pick_next() noexcept override;
+  [[nodiscard]] bool has_ready_fibers() const noexcept override;
+  void suspend_until(const std::chrono::steady_clock::time_point& tp) noexcept override;
+  void notify() noexcept override;
+
+ private:
+  static constexpr uint32_t kPollEvery = 64;
+  static void OnWake(evutil_socket_t fd, short what, void* arg);
+  static void OnTimer(evutil_socket_t fd, short what, void* arg);
+
+  event_base* base_;
+  Waker* waker_;
+  EventPtr wake_event_;
+  EventPtr timer_event_;
+  boost::fibers::scheduler::ready_queue_type ready_queue_;
+  uint32_t picks_since_poll_ = 0;
+  // Dekker pair with notify(): the scheduler publishes "sleeping" then checks "notified"; notify()
+  // publishes "notified" then checks "sleeping". seq_cst on both sides, so one of them sees the
+  // other and no wake-up is lost.
+  std::atomic<bool> sleeping_{false};
+  std::atomic<bool> notified_{false};
+};
+
+// Parker lets one fiber wait for an event that a libevent callback (or another fiber) on the same
+// thread signals: socket readiness, a new connection, a wake-up. Cheap: no heap allocation per wait.
+// Thread: one thread only (the fiber and the signaller share it).
+class Parker {
+ public:
+  // Suspends the calling fiber until Unpark() was called since the last Park() returned.
+  void Park();
+  // Suspends until Unpark() or until `deadline`; returns false on timeout.
+  bool ParkUntil(std::chrono::steady_clock::time_point deadline);
+  void Unpark();
+
+ private:
+  struct NoLock {
+    void lock() {}
+    void unlock() {}
+  };
+  boost::fibers::condition_variable_any cv_;
+  bool signalled_ = false;
+};
+
+}  // namespace corecached::runtime

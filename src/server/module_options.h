@@ -1,0 +1,23 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "config/config.h"
+#include "net/listener.h"
+#include "net/network_thread.h"
+#include "shard/shard.h"
+
+namespace corecached::server {
+
+// The only place that knows both config::Config and the modules' Options (pelikan's setting.h).
+// Thread: main, start-up only.
+[[nodiscard]] uint32_t ShardCount(const config::Config& config);
+[[nodiscard]] shard::ShardOptions ShardOptionsFor(const config::Config& config, uint32_t shard,
+                                                  uint32_t shard_count);
+[[nodiscard]] net::ListenerOptions ListenerOptionsFor(const config::Config& config);
+[[nodiscard]] net::NetworkThreadOptions NetworkThreadOptionsFor(const config::Config& config);
+// Input a connection may buffer: the largest value, its request line and a binary header.
+[[nodiscard]] std::size_t MaxInputBytes(const config::Config& config);
+
+}  // namespace corecached::server

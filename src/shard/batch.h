@@ -1,0 +1,24 @@
+#pragma once
+
+#include <boost/fiber/future/promise.hpp>
+#include <vector>
+
+#include "core/command.h"
+#include "core/result.h"
+
+namespace corecached::shard {
+
+// Batch is the commands one connection parsed from one read for one shard, their result slots and
+// one promise (../shared/notes/fibers-and-libevent.md: one queue entry and one promise per batch,
+// never one hop per command).
+//
+// Owner: the connection's Router, which reuses it round after round. Between Shard::Submit and the
+// promise's fulfilment the shard thread reads `commands` and writes `results`; the network thread
+// touches neither until its future is ready. After set_value() the shard never touches it again.
+struct Batch {
+  std::vector<core::Command> commands;
+  std::vector<core::Result> results;
+  boost::fibers::promise<void> done;
+};
+
+}  // namespace corecached::shard

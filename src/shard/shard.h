@@ -1,0 +1,76 @@
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "core/clock.h"
+#include "runtime/event_base.h"
+#include "runtime/fiber_scheduler.h"
+#include "shard/batch.h"
+#include "shard/channel.h"
+#include "shard/shard_stats.h"
+#include "shard/store.h"
+
+namespace corecached::shard {
+
+using ShardId = uint32_t;
+
+struct ShardOptions {
+  StoreOptions store;
+  // Capacity of each network thread's channel. A connection has at most one batch in flight per
+  // shard, so a capacity >= the connections one network thread may hold never fills.
+  std::size_t channel_capacity = 1024;
+  // How long an idle shard spins (yielding) before it sleeps on its eventfd. Waking a sleeping
+  // thread costs 50-100 us on this kind of VM (notes/fibers-and-libevent.md); a short spin catches
+  // the next batch of a busy connection without that cost.
+  int64_t idle_spin_us = 20;
+};
+
+// Shard owns one thread, its fiber scheduler and event loop, one Store, and one inbound Channel per
+// network thread. Keys are partitioned over shards by KeyHash::ShardBits(); nothing locks the Store
+// because only this thread touches it.
+//
+// Owner: Server. Thread: Start/Stop from main (start-up and shutdown only); Submit from the network
+// thread that owns channel `producer`; stats() from any (atomics only).
+class Shard {
+ public:
+  Shard(ShardId id, ShardOptions options, std::size_t producers, const core::Clock& clock,
+        int64_t process_started_seconds);
+  ~Shard();
+  Shard(const Shard&) = delete;
+  Shard& operator=(const Shard&) = delete;
+
+  void Start();
+  // Drains what is queued, then joins the thread. REQUIRES: no producer submits any more.
+  void Stop();
+
+  // Queues `batch` for execution; its promise is fulfilled on this shard's thread. False when the
+  // channel is full (nothing was queued). REQUIRES: called from producer `producer`'s thread only.
+  bool Submit(std::size_t producer, Batch* batch);
+
+  [[nodiscard]] ShardId id() const { return id_; }
+  [[nodiscard]] const ShardStats& stats() const { return store_->stats(); }
+  [[nodiscard]] std::size_t QueueDepth() const;
+
+ private:
+  void Run();
+  void DispatchLoop();
+  std::size_t DrainOnce();
+  [[nodiscard]] bool AnyQueued() const;
+
+  const ShardId id_;
+  const ShardOptions options_;
+  std::unique_ptr<Store> store_;
+  std::vector<std::unique_ptr<Channel>> channels_;
+  runtime::Waker waker_;
+  std::atomic<bool> sleeping_{false};
+  std::atomic<bool> stopping_{false};
+  runtime::Parker* park_ = nullptr;  // the dispatcher's parker; shard thread only
+  std::thread thread_;
+};
+
+}  // namespace corecached::shard

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Runs every test: unit + lint + integration on the debugoptimized build (warnings as errors),
+# unit + integration under ASan/UBSan, the cross-thread unit tests under TSan, and each parser's
+# fuzz target for a bounded time. Ends with the line `N passed, N failed` (tests/summarize.py).
+# Called by `bash .ci/bootstrap.sh test` (the README's test command) after packages are installed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+OUT=$ROOT/build-results
+rm -rf "$OUT" && mkdir -p "$OUT"
+JOBS=${JOBS:-2}
+FUZZ_SECONDS=${FUZZ_SECONDS:-30}
+meson_logs=() junit=() failed_stages=()
+
+stage() { echo; echo "=== $* ==="; }
+fail_stage() { echo "stage failed: $1" >&2; failed_stages+=(--failed-stage "$1"); }
+
+setup() {  # setup DIR [meson args...]
+  local dir=$1; shift
+  if [ ! -f "$dir/build.ninja" ]; then
+    meson setup "$dir" "$@" >"$OUT/setup-$(basename "$dir").log" 2>&1 || { cat "$OUT/setup-$(basename "$dir").log"; return 1; }
+  else
+    meson configure "$dir" "$@" >/dev/null 2>&1 || return 1
+  fi
+}
+
+run_meson_tests() {  # run_meson_tests DIR NAME [meson test args...]
+  local dir=$1 name=$2; shift 2
+  meson test -C "$dir" --no-rebuild --print-errorlogs "$@"
+  cp "$dir/meson-logs/testlog.json" "$OUT/$name.testlog.json" && meson_logs+=(--meson "$OUT/$name.testlog.json")
+}
+
+run_pytest() {  # run_pytest NAME BINARY [extra env...]
+  local name=$1 binary=$2; shift 2
+  env CORECACHED_BINARY="$binary" "$@" /usr/bin/python3 -m pytest -q -p no:cacheprovider \
+    --junitxml="$OUT/$name.junit.xml" tests/integration
+  local rc=$?
+  # pytest: 0 ok, 1 some failed (counted from the XML); anything else is a broken stage.
+  if [ -f "$OUT/$name.junit.xml" ]; then junit+=(--junit "$OUT/$name.junit.xml"); fi
+  if [ $rc -gt 1 ]; then fail_stage "pytest $name (exit $rc)"; fi
+}
+
+stage "build (debugoptimized, -Werror)"
+if setup build --buildtype=debugoptimized -Dwerror=true && ninja -C build -j"$JOBS"; then
+  stage "unit + lint"
+  run_meson_tests build main --suite unit --suite lint
+  stage "integration"
+  run_pytest integration "$ROOT/build/src/corecached"
+else
+  fail_stage "build"
+fi
+
+stage "build (ASan + UBSan)"
+if setup build-asan --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false && ninja -C build-asan -j"$JOBS"; then
+  export ASAN_OPTIONS=detect_stack_use_after_return=0:detect_leaks=1:abort_on_error=1
+  export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  stage "unit (ASan + UBSan)"
+  run_meson_tests build-asan asan --suite unit
+  stage "integration (ASan + UBSan)"
+  run_pytest integration-asan "$ROOT/build-asan/src/corecached"
+  unset ASAN_OPTIONS UBSAN_OPTIONS
+else
+  fail_stage "build-asan"
+fi
+
+stage "build (TSan, clang) and cross-thread tests"
+if CC=clang CXX=clang++ setup build-tsan --buildtype=debug -Db_sanitize=thread -Db_lundef=false && \
+   ninja -C build-tsan -j"$JOBS" tests/unit/shard/shard_test; then
+  TSAN_OPTIONS="suppressions=$ROOT/tests/tsan.supp halt_on_error=1" \
+    run_meson_tests build-tsan tsan --suite threads
+else
+  fail_stage "build-tsan"
+fi
+
+if [ -d tests/fuzz ] && [ -f tests/fuzz/meson.build ]; then
+  stage "fuzz (clang libFuzzer, ${FUZZ_SECONDS}s per parser)"
+  if CC=clang CXX=clang++ setup build-fuzz --buildtype=debugoptimized -Dfuzz=true -Db_lundef=false && \
+     ninja -C build-fuzz -j"$JOBS"; then
+    FUZZ_SECONDS=$FUZZ_SECONDS run_meson_tests build-fuzz fuzz --suite fuzz
+  else
+    fail_stage "build-fuzz"
+  fi
+fi
+
+stage "summary"
+/usr/bin/python3 tests/summarize.py "${meson_logs[@]}" "${junit[@]}" "${failed_stages[@]}"
