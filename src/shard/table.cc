@@ -1,1 +1,133 @@
-// Placeholder: being written.
+#include "shard/table.h"
+
+#include <algorithm>
+#include <new>
+
+namespace corecached::shard {
+
+namespace {
+std::unique_ptr<Item*[]> AllocateBuckets(std::size_t count) {
+  return std::unique_ptr<Item*[]>(new (std::nothrow) Item*[count]());
+}
+}  // namespace
+
+Table::Table() : buckets_(AllocateBuckets(kInitialBuckets)), bucket_count_(kInitialBuckets) {}
+
+Item* const* Table::SlotFor(uint32_t hash_low) const {
+  if (old_buckets_ != nullptr) {
+    const std::size_t old_index = hash_low & (old_bucket_count_ - 1);
+    if (old_index >= migrated_) {
+      return &old_buckets_[old_index];
+    }
+  }
+  return &buckets_[hash_low & (bucket_count_ - 1)];
+}
+
+Item** Table::SlotFor(uint32_t hash_low) {
+  return const_cast<Item**>(static_cast<const Table*>(this)->SlotFor(hash_low));
+}
+
+Item* Table::Find(uint64_t hash, std::string_view key) const {
+  for (Item* item = *SlotFor(static_cast<uint32_t>(hash)); item != nullptr;
+       item = item->hash_next) {
+    if (item->KeyEquals(hash, key)) {
+      return item;
+    }
+  }
+  return nullptr;
+}
+
+void Table::Insert(Item* item) {
+  Item** slot = SlotFor(item->hash_low);
+  item->hash_next = *slot;
+  *slot = item;
+  ++size_;
+  if (rehashing()) {
+    RehashStep();
+  } else if (NeedsGrowth(size_)) {
+    StartGrowth();
+  }
+}
+
+void Table::Remove(Item* item) {
+  Item** link = SlotFor(item->hash_low);
+  while (*link != nullptr && *link != item) {
+    link = &(*link)->hash_next;
+  }
+  if (*link == item) {
+    *link = item->hash_next;
+    item->hash_next = nullptr;
+    --size_;
+  }
+  if (rehashing()) {
+    RehashStep();
+  }
+}
+
+Item* Table::PopAny() {
+  for (std::size_t i = 0; i < bucket_count_; ++i) {
+    if (buckets_[i] != nullptr) {
+      Item* item = buckets_[i];
+      Remove(item);
+      return item;
+    }
+  }
+  for (std::size_t i = migrated_; old_buckets_ != nullptr && i < old_bucket_count_; ++i) {
+    if (old_buckets_[i] != nullptr) {
+      Item* item = old_buckets_[i];
+      Remove(item);
+      return item;
+    }
+  }
+  return nullptr;
+}
+
+bool Table::NeedsGrowth(std::size_t items) const {
+  return items > bucket_count_ + bucket_count_ / 2;
+}
+
+void Table::StartGrowth() {
+  Buckets bigger = AllocateBuckets(bucket_count_ * 2);
+  if (bigger == nullptr) {
+    return;  // keep the current size: longer chains beat a failed store
+  }
+  old_buckets_ = std::move(buckets_);
+  old_bucket_count_ = bucket_count_;
+  buckets_ = std::move(bigger);
+  bucket_count_ *= 2;
+  migrated_ = 0;
+  RehashStep();
+}
+
+void Table::RehashStep() {
+  const std::size_t end = std::min(migrated_ + kRehashBucketsPerStep, old_bucket_count_);
+  for (; migrated_ < end; ++migrated_) {
+    Item* item = old_buckets_[migrated_];
+    old_buckets_[migrated_] = nullptr;
+    while (item != nullptr) {
+      Item* next = item->hash_next;
+      Item** slot = &buckets_[item->hash_low & (bucket_count_ - 1)];
+      item->hash_next = *slot;
+      *slot = item;
+      item = next;
+    }
+  }
+  if (migrated_ == old_bucket_count_) {
+    old_buckets_.reset();
+    old_bucket_count_ = 0;
+    migrated_ = 0;
+  }
+}
+
+std::size_t Table::BucketBytes() const {
+  return (bucket_count_ + old_bucket_count_) * sizeof(Item*);
+}
+
+std::size_t Table::BucketBytesAfterInsert() const {
+  if (!rehashing() && NeedsGrowth(size_ + 1)) {
+    return BucketBytes() + 2 * bucket_count_ * sizeof(Item*);
+  }
+  return BucketBytes();
+}
+
+}  // namespace corecached::shard

@@ -1,0 +1,85 @@
+#pragma once
+
+#include <boost/intrusive/list_hook.hpp>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+namespace corecached::shard {
+
+// Where an item's value bytes live. Only kInMemory exists today; the cold tier will drop the value
+// bytes (reallocating the item as header + key only) and keep the metadata resident.
+enum class Residency : uint8_t {
+  kInMemory,  // key and value bytes follow the header
+  kOnDisk,    // only the key follows the header; the value is in the cold store
+  kLoading,   // as kOnDisk, with a load in flight
+};
+
+// Item is one cache entry in ONE allocation: this 56-byte header, then the key bytes, then the value
+// bytes (no NUL, no "\r\n"). The table chains through hash_next; the LRU links through lru_hook.
+//
+// Layout, 64-bit (checked by a static_assert in item.cc):
+//   lru_hook 16 | hash_next 8 | cas 8 | exptime 4 | time 4 | hash_low 4 | flags 4 | value_size 4 |
+//   key_size 1 | residency 1 | bits 1 | spare 1  = 56 bytes.
+// Times are seconds relative to the Store's epoch (uint32, as memcached's rel_time_t): exptime 0
+// means "never", time is the last store or access. hash_low keeps the low 32 bits of the KeyHash:
+// enough to pick a bucket in any table below 2^32 buckets and to skip most key compares.
+//
+// Owner: the Store of one shard (through its Table). Thread: owning shard.
+// An Item stays valid until the Store unlinks and destroys it; key() and value() views die with it.
+class Item {
+ public:
+  using LruHook = boost::intrusive::list_member_hook<boost::intrusive::link_mode<
+      boost::intrusive::normal_link>>;
+
+  // Bits in `bits`.
+  static constexpr uint8_t kFetched = 1;     // read at least once since stored (meta h)
+  static constexpr uint8_t kStale = 2;       // invalidated by md I / ms I (meta X)
+  static constexpr uint8_t kTokenSent = 4;   // a client was told to recache (meta W sent, Z next)
+
+  // Allocates key_size + value_size bytes after the header. Value bytes are uninitialised.
+  // Returns nullptr when malloc fails. REQUIRES: key.size() <= 255, value_size < 2^32.
+  static Item* Create(std::string_view key, std::size_t value_size, uint64_t hash);
+  // Frees an item created by Create. REQUIRES: unlinked from table and LRU.
+  static void Destroy(Item* item);
+
+  // Header + key + value, the size Create asks malloc for.
+  static std::size_t RequestedBytes(std::size_t key_size, std::size_t value_size);
+  // What the allocation really costs: malloc_usable_size plus glibc's per-chunk size word.
+  [[nodiscard]] std::size_t AllocatedBytes() const;
+
+  [[nodiscard]] std::string_view key() const;
+  [[nodiscard]] std::string_view value() const;
+  [[nodiscard]] char* mutable_value();
+  [[nodiscard]] bool KeyEquals(uint64_t hash, std::string_view key) const;
+
+  [[nodiscard]] bool Has(uint8_t bit) const { return (bits & bit) != 0; }
+  void Set(uint8_t bit) { bits = static_cast<uint8_t>(bits | bit); }
+  void Clear(uint8_t bit) { bits = static_cast<uint8_t>(bits & ~bit); }
+
+  LruHook lru_hook;
+  Item* hash_next = nullptr;
+  uint64_t cas = 0;
+  uint32_t exptime = 0;
+  uint32_t time = 0;
+  uint32_t hash_low = 0;
+  uint32_t flags = 0;
+  uint32_t value_size = 0;
+  uint8_t key_size = 0;
+  Residency residency = Residency::kInMemory;
+  uint8_t bits = 0;
+
+ private:
+  Item() = default;
+  ~Item() = default;
+  [[nodiscard]] const char* data() const;
+};
+
+// Owns an item that is not (or no longer) linked: destroys it unless released.
+struct ItemDeleter {
+  void operator()(Item* item) const { Item::Destroy(item); }
+};
+using ItemPtr = std::unique_ptr<Item, ItemDeleter>;
+
+}  // namespace corecached::shard

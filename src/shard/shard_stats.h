@@ -1,0 +1,35 @@
+#pragma once
+
+#include "core/relaxed_counter.h"
+
+namespace corecached::shard {
+
+// ShardStats: one shard's counters, named as memcached names them (protocol.txt "General-purpose
+// statistics"), so server/ can sum the shards into a `stats` reply without renaming.
+//
+// Owner: the Store. Thread: written by the owning shard only; read from any (atomics only).
+// A reader sees each counter at most a moment old, and counters are not a consistent snapshot.
+struct ShardStats {
+  // Commands (memcached's cmd_*). cmd_get counts retrievals without touch; gat/mg T count in
+  // cmd_touch, as memcached 1.6.18 does.
+  core::RelaxedCounter cmd_get, cmd_set, cmd_flush, cmd_touch;
+  core::RelaxedCounter get_hits, get_misses;
+  core::RelaxedCounter get_expired;  // a get found the item expired
+  core::RelaxedCounter get_flushed;  // a get found the item hidden by flush_all
+  core::RelaxedCounter delete_hits, delete_misses;
+  core::RelaxedCounter incr_hits, incr_misses, decr_hits, decr_misses;
+  core::RelaxedCounter cas_hits, cas_misses, cas_badval;
+  core::RelaxedCounter touch_hits, touch_misses;
+  core::RelaxedCounter evictions;          // live items removed to make room
+  core::RelaxedCounter reclaimed;          // expired/flushed items freed from the LRU tail
+  core::RelaxedCounter expired_unfetched;  // reclaimed items that were never read
+  core::RelaxedCounter evicted_unfetched;  // evicted items that were never read
+  // Gauges and totals.
+  core::RelaxedCounter curr_items;   // linked items, expired-but-not-yet-reclaimed included
+  core::RelaxedCounter total_items;  // items ever linked (every store makes a new item)
+  core::RelaxedCounter bytes;        // bytes of the linked items' allocations
+  core::RelaxedCounter hash_bytes;   // bytes of the hash table's bucket arrays
+  core::RelaxedCounter hash_is_expanding;  // 1 while an incremental rehash runs
+};
+
+}  // namespace corecached::shard

@@ -1,0 +1,144 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "core/clock.h"
+#include "core/command.h"
+#include "core/result.h"
+#include "shard/item.h"
+#include "shard/lru.h"
+#include "shard/shard_stats.h"
+#include "shard/table.h"
+
+namespace corecached::shard {
+
+// StoreOptions: one shard's share of the server's limits.
+struct StoreOptions {
+  std::size_t memory_limit_bytes = 64 * 1024 * 1024;  // this shard's share of -m
+  std::size_t max_item_size = 1024 * 1024;             // -I, measured as memcached measures it
+  // CAS values handed out: cas_start, cas_start + cas_step, ... Shard i of S uses start i + 1 and
+  // step S, so no two shards ever hand out the same CAS.
+  uint64_t cas_start = 1;
+  uint64_t cas_step = 1;
+};
+
+// Store holds one shard's items: table, LRU, memory accounting, expiry, CAS, flush_all.
+// Semantics are memcached 1.6.18's, checked against the real server (see store_test.cc).
+//
+// Owner: its Shard. Thread: owning shard (no locks, by design); stats() may be read from any.
+// Time comes from the Clock given at construction, never from the system.
+// A returned Result owns its bytes: nothing in it points into the Store.
+//
+// Memory: memory_used_bytes() = the items' real allocations (malloc_usable_size + glibc's 8-byte
+// chunk header) + the hash table's bucket arrays. After every Execute it is <= memory_limit_bytes;
+// to get there the Store reclaims expired items and evicts the least recently used ones.
+//
+// Per-item overhead, measured (item_test.cc "overhead"), 10-byte key + 100-byte value, glibc:
+//   header 56 bytes; malloc asks for 56 + 110 = 166, glibc hands out a 176-byte chunk;
+//   bucket share 8 bytes / (0.75 .. 1.5 items per bucket) = 5.3 .. 10.7 bytes.
+//   => 66 bytes over key + value in the allocation, 71 .. 77 with the bucket share.
+// memcached 1.6.18 puts the same item in a 192-byte slab chunk (82 bytes over key + value) and
+// adds its own bucket share on top.
+//
+// Sizes: an item is too large when key + value + 59 > max_item_size. 59 is memcached's overhead
+// (48-byte header, 8-byte CAS, key NUL, "\r\n"), so -I admits exactly the values memcached admits
+// (1048507-byte value with a 10-byte key at -I 1m, measured on the oracle).
+class Store {
+ public:
+  Store(StoreOptions options, const core::Clock& clock, int64_t process_started_seconds);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // Applies one command. Never throws: every failure is an Outcome.
+  // REQUIRES: cmd.hash == core::KeyHash::Of(cmd.key) (not used for kFlushAll).
+  core::Result Execute(const core::Command& cmd);
+
+  // The counters; the reference stays valid for the Store's lifetime.
+  [[nodiscard]] const ShardStats& stats() const { return stats_; }
+  // Linked items, including expired or flushed ones not reclaimed yet (memcached's curr_items).
+  [[nodiscard]] std::size_t item_count() const { return table_.size(); }
+  [[nodiscard]] std::size_t memory_used_bytes() const {
+    return items_bytes_ + table_.BucketBytes();
+  }
+  [[nodiscard]] std::size_t memory_limit_bytes() const { return options_.memory_limit_bytes; }
+
+  // memcached's per-item size overhead for the max_item_size check (see above).
+  static constexpr std::size_t kMemcachedItemOverheadBytes = 59;
+  // LRU tail items checked for expiry on each store (memcached's LRU maintainer does this lazily).
+  static constexpr int kTailReclaimChecks = 2;
+
+ private:
+  struct Allocation {
+    ItemPtr item;
+    core::Outcome failure = core::Outcome::kStored;  // meaningful when item is null
+  };
+
+  // Operations.
+  core::Result Get(const core::Command& cmd);
+  core::Result Touch(const core::Command& cmd);
+  core::Result StoreValue(const core::Command& cmd);
+  core::Result Concat(const core::Command& cmd);
+  core::Result Delete(const core::Command& cmd);
+  core::Result Arith(const core::Command& cmd);
+  core::Result FlushAll(const core::Command& cmd);
+
+  // Operation helpers.
+  core::Result StoreNew(const core::Command& cmd, Item* old, bool as_stale);
+  core::Result StoreFailed(const core::Command& cmd, Item* old, core::Outcome failure);
+  core::Result VivifyForGet(const core::Command& cmd, Item*& out);
+  core::Result ArithMiss(const core::Command& cmd);
+  core::Result ArithWrite(const core::Command& cmd, Item* item, uint64_t number);
+  core::Result ReplaceValueOnly(const core::Command& cmd, Item* old, Item*& out);
+  void Invalidate(const core::Command& cmd, Item* item);
+  void DecideWin(const core::Command& cmd, Item& item, bool created, core::Result& r);
+  void FillHit(const Item& item, core::Result& r) const;
+  void Bump(Item& item);
+
+  // Lookup: the live item, or nullptr. Expired and flushed items found here are unlinked;
+  // count_get says whether get_expired/get_flushed count it.
+  Item* FindLive(const core::Command& cmd, bool count_get);
+  [[nodiscard]] bool IsExpired(const Item& item) const;
+  [[nodiscard]] bool IsFlushed(const Item& item) const;
+
+  // Memory.
+  Allocation Allocate(const core::Command& cmd, std::size_t value_size, const Item* replacing);
+  bool MakeRoom(std::size_t fresh_bytes, const Item* replacing);
+  bool EvictOne(const Item* protect);
+  // Reclaims up to kTailReclaimChecks dead items from the LRU tail, never `keep`.
+  void ReclaimTail(const Item* keep);
+  void Link(ItemPtr fresh, Item* replacing);
+  void Unlink(Item* item);
+  void PublishGauges();
+
+  // Time and CAS.
+  [[nodiscard]] uint32_t RelativeExptime(int64_t protocol_exptime) const;
+  [[nodiscard]] int64_t TtlSeconds(const Item& item) const;
+  uint64_t NextCas();
+  uint64_t CasFor(const core::Command& cmd);
+
+  StoreOptions options_;
+  const core::Clock& clock_;
+  int64_t process_started_seconds_;
+  // Item times are seconds since epoch_, two seconds before the process started, so that a
+  // relative time of 1 ("expired") is always in the past.
+  int64_t epoch_;
+  int64_t now_seconds_ = 0;  // the Clock, read once per Execute
+  uint32_t now_relative_ = 1;
+
+  Table table_;
+  Lru lru_;
+  std::size_t items_bytes_ = 0;
+  uint64_t next_cas_;
+
+  // flush_all, memcached's settings.oldest_live / oldest_cas: once oldest_live_ (Unix seconds) is
+  // reached, items last stored or accessed at or before it, or with a CAS below oldest_cas_, are
+  // invisible.
+  int64_t oldest_live_ = 0;
+  uint64_t oldest_cas_ = 0;
+
+  ShardStats stats_;
+};
+
+}  // namespace corecached::shard
