@@ -61,7 +61,41 @@ inline constexpr std::string_view kTextOk = "OK\r\n";
 inline constexpr std::string_view kTextCrlf = "\r\n";
 
 // ---- Meta protocol (protocol.txt "Meta Commands") ----------------------------------------------
-// (meta section: filled in by the meta protocol work)
+// Byte for byte what memcached 1.6.18 sends (checked against Debian's /usr/bin/memcached). The meta
+// encoder also uses the text section's ERROR, bad command line format, bad data chunk, non-numeric,
+// object too large, out of memory and busy strings: memcached sends the same bytes for both.
+// Return codes ("mg": VA/HD/EN, "ms": HD/NS/EX/NF, "md": HD/NF/EX, "ma": HD/VA/NF/NS/EX, "mn": MN,
+// "me": ME/EN). Each is followed by the returned flags and "\r\n".
+inline constexpr std::string_view kMetaValue = "VA ";
+inline constexpr std::string_view kMetaHeader = "HD";
+inline constexpr std::string_view kMetaMiss = "EN";
+inline constexpr std::string_view kMetaNotStored = "NS";
+inline constexpr std::string_view kMetaExists = "EX";
+inline constexpr std::string_view kMetaNotFound = "NF";
+inline constexpr std::string_view kMetaNoop = "MN\r\n";
+inline constexpr std::string_view kMetaDebug = "ME ";
+inline constexpr std::string_view kMetaEol = "\r\n";
+// Flag errors. "mg"/"ms" report the specific one; "md"/"ma" always say kMetaInvalidOrDuplicate.
+inline constexpr std::string_view kMetaInvalidFlag = "CLIENT_ERROR invalid flag\r\n";
+inline constexpr std::string_view kMetaDuplicateFlag = "CLIENT_ERROR duplicate flag\r\n";
+inline constexpr std::string_view kMetaInvalidOrDuplicate =
+    "CLIENT_ERROR invalid or duplicate flag\r\n";
+inline constexpr std::string_view kMetaBadToken =
+    "CLIENT_ERROR bad token in command line format\r\n";
+inline constexpr std::string_view kMetaDecodingKey = "CLIENT_ERROR error decoding key\r\n";
+inline constexpr std::string_view kMetaMTokenLength = "CLIENT_ERROR incorrect length for M token\r\n";
+inline constexpr std::string_view kMetaInvalidInitial =
+    "CLIENT_ERROR invalid numeric initial value\r\n";
+inline constexpr std::string_view kMetaInvalidDelta = "CLIENT_ERROR invalid numeric delta value\r\n";
+inline constexpr std::string_view kMetaSetInvalidMode =
+    "CLIENT_ERROR invalid mode for ms M token\r\n";
+inline constexpr std::string_view kMetaArithInvalidMode =
+    "CLIENT_ERROR invalid mode for ma M token\r\n";
+inline constexpr std::string_view kMetaOpaqueTooLong = "CLIENT_ERROR opaque token too long\r\n";
+// 20 or more tokens on the line. "mg" words it differently from the others, as memcached does.
+inline constexpr std::string_view kMetaGetFlagsTooLong =
+    "CLIENT_ERROR options flags are too long\r\n";
+inline constexpr std::string_view kMetaFlagsTooLong = "CLIENT_ERROR options flags too long\r\n";
 
 // ---- Binary protocol (protocol-binary.xml "Response Status") -----------------------------------
 // (binary section: filled in by the binary protocol work)
