@@ -77,6 +77,7 @@ class Server:
         from pymemcache.client.base import Client
         kw.setdefault("connect_timeout", SOCKET_TIMEOUT)
         kw.setdefault("timeout", SOCKET_TIMEOUT)
+        kw.setdefault("default_noreply", False)  # pymemcache defaults to noreply=True
         return Client(self.address, no_delay=True, **kw)
 
     @contextlib.contextmanager
