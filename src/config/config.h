@@ -20,7 +20,8 @@ inline constexpr uint64_t kGiB = 1024 * kMiB;
 
 // What a shard does when a read needs a value that lives in the cold tier.
 enum class OnColdRead : uint8_t {
-  kWait,   // "wait": the request waits for the load (the connection's later requests queue behind it)
+  kWait,   // "wait": the request waits for the load (the connection's later requests queue behind
+           // it)
   kRetry,  // "retry": answer a miss-like busy reply at once and load in the background
 };
 
@@ -29,38 +30,39 @@ enum class LogLevel : uint8_t { kError, kWarn, kInfo, kDebug };
 
 // metrics: the Prometheus pull endpoint (GET /metrics).
 struct MetricsConfig {
-  bool enabled = false;                  // metrics.enabled
+  bool enabled = false;                   // metrics.enabled
   std::string listen = "127.0.0.1:9150";  // metrics.listen: "host:port" of the HTTP exposer
 };
 
 // cold_tier: values evicted from RAM are written to an LMDB file instead of dropped.
 struct ColdTierConfig {
-  bool enabled = false;                // cold_tier.enabled (--cold-tier-path also enables it)
-  std::string path;                    // cold_tier.path: directory for the LMDB files; required if on
-  uint64_t max_size_bytes = kGiB;      // cold_tier.max_size: "1g"; the LMDB map size
-  double high_watermark = 0.9;         // cold_tier.high_watermark: start trimming above this fill
-  double low_watermark = 0.8;          // cold_tier.low_watermark: trim down to this fill
+  bool enabled = false;            // cold_tier.enabled (--cold-tier-path also enables it)
+  std::string path;                // cold_tier.path: directory for the LMDB files; required if on
+  uint64_t max_size_bytes = kGiB;  // cold_tier.max_size: "1g"; the LMDB map size
+  double high_watermark = 0.9;     // cold_tier.high_watermark: start trimming above this fill
+  double low_watermark = 0.8;      // cold_tier.low_watermark: trim down to this fill
   OnColdRead on_cold_read = OnColdRead::kWait;  // cold_tier.on_cold_read: "wait" | "retry"
 };
 
 // backpressure: bounds on the work queued from network threads to one shard.
 struct BackpressureConfig {
-  uint32_t max_queue_depth = 4096;    // backpressure.max_queue_depth: batches per shard channel
-  uint32_t max_queue_delay_ms = 100;  // backpressure.max_queue_delay_ms: shed (kBusy) above; 0 = off
+  uint32_t max_queue_depth = 4096;  // backpressure.max_queue_depth: batches per shard channel
+  uint32_t max_queue_delay_ms =
+      100;  // backpressure.max_queue_delay_ms: shed (kBusy) above; 0 = off
 };
 
 struct Config {
   std::string listen = "127.0.0.1";  // listen (-l): address to bind; memcached's default is any
-  int32_t port = 11211;              // port (-p): TCP port; -1 = an ephemeral port (tests); 0 = error
-  int32_t udp_port = 0;              // udp_port (-U): accepted, but UDP is not served (warning)
-  uint32_t memory_limit_mb = 64;     // memory_limit_mb (-m): item memory, MiB, all shards together
-  uint32_t max_connections = 1024;   // max_connections (-c)
+  int32_t port = 11211;           // port (-p): TCP port; -1 = an ephemeral port (tests); 0 = error
+  int32_t udp_port = 0;           // udp_port (-U): accepted, but UDP is not served (warning)
+  uint32_t memory_limit_mb = 64;  // memory_limit_mb (-m): item memory, MiB, all shards together
+  uint32_t max_connections = 1024;      // max_connections (-c)
   uint64_t max_item_size_bytes = kMiB;  // max_item_size (-I): "1m"; 1k .. 1g, <= memory limit / 2
-  uint32_t network_threads = 4;      // network_threads (-t): 1 .. 256
-  uint32_t shards = 0;               // shards (--shards): 0 = one per CPU core; at most 256
-  bool enable_shutdown = false;      // enable_shutdown (-A): allow the `shutdown` command
-  uint32_t verbosity = 0;            // verbosity (-v, -vv, -vvv): 0 .. 3
-  uint32_t idle_timeout_s = 0;       // idle_timeout_s (-o idle_timeout=N): close idle conns; 0 = off
+  uint32_t network_threads = 4;         // network_threads (-t): 1 .. 256
+  uint32_t shards = 0;                  // shards (--shards): 0 = one per CPU core; at most 256
+  bool enable_shutdown = false;         // enable_shutdown (-A): allow the `shutdown` command
+  uint32_t verbosity = 0;               // verbosity (-v, -vv, -vvv): 0 .. 3
+  uint32_t idle_timeout_s = 0;  // idle_timeout_s (-o idle_timeout=N): close idle conns; 0 = off
   uint64_t max_connection_output_bytes = 4 * kMiB;  // max_connection_output: "4m" of unsent replies
   LogLevel log_level = LogLevel::kInfo;             // log_level: error | warn | info | debug
 
@@ -69,8 +71,8 @@ struct Config {
   BackpressureConfig backpressure;
 };
 
-// ConfigError is what start-up throws for a bad file, flag or value (STYLE.md 6.6). main catches it,
-// prints "corecached: " + what() as one line and exits 2.
+// ConfigError is what start-up throws for a bad file, flag or value (STYLE.md 6.6). main catches
+// it, prints "corecached: " + what() as one line and exits 2.
 //
 // what() is "<file>:<line>: <key>: <message>", leaving out the parts that are unknown:
 //   "/etc/corecached/corecached.yaml:12: memory_limit_mb: must be >= 1"
@@ -90,7 +92,8 @@ struct ConfigError : std::runtime_error {
   std::string message;  // the bare message, without file, line or key
 
  private:
-  static std::string Format(const std::string& f, int l, const std::string& k, const std::string& m) {
+  static std::string Format(const std::string& f, int l, const std::string& k,
+                            const std::string& m) {
     std::string out;
     if (!f.empty()) {
       out += f + (l > 0 ? ":" + std::to_string(l) : std::string()) + ": ";

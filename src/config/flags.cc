@@ -1,7 +1,6 @@
 #include "config/flags.h"
 
 #include <CLI/CLI.hpp>
-
 #include <algorithm>
 #include <array>
 #include <limits>
@@ -33,9 +32,9 @@ int64_t FlagInt(const std::string& flag, const std::string& text, int64_t lo, in
     throw ConfigError("", 0, flag, v.error);
   }
   if (v.value < lo || v.value > hi) {
-    throw ConfigError("", 0, flag,
-                      "must be between " + std::to_string(lo) + " and " + std::to_string(hi) +
-                          ", got " + text);
+    throw ConfigError(
+        "", 0, flag,
+        "must be between " + std::to_string(lo) + " and " + std::to_string(hi) + ", got " + text);
   }
   return v.value;
 }
@@ -62,34 +61,37 @@ using ApplyFn = void (*)(Config&, const std::string& flag, const std::string& te
 struct ValueFlag {
   const char* names;  // CLI11 spelling, e.g. "-p,--port"
   const char* key;    // the YAML key it overrides
+  const char* type;   // how --help shows the value
   const char* help;
   ApplyFn apply;
 };
 
 constexpr ValueFlag kValueFlags[] = {
-    {"-p,--port", "port", "TCP port to listen on (default: 11211; -1 = ephemeral)",
+    {"-p,--port", "port", "NUM", "TCP port to listen on (default: 11211; -1 = ephemeral)",
      [](Config& c, const std::string& f, const std::string& t) { c.port = FlagPort(f, t); }},
-    {"-U,--udp-port", "udp_port", "UDP port (default: 0, off); accepted but UDP is not served",
+    {"-U,--udp-port", "udp_port", "NUM",
+     "UDP port (default: 0, off); accepted but UDP is not served",
      [](Config& c, const std::string& f, const std::string& t) { c.udp_port = FlagPort(f, t); }},
-    {"-l,--listen", "listen", "interface to listen on (default: 127.0.0.1)",
+    {"-l,--listen", "listen", "ADDR", "interface to listen on (default: 127.0.0.1)",
      [](Config& c, const std::string&, const std::string& t) { c.listen = t; }},
-    {"-m,--memory-limit", "memory_limit_mb", "item memory in megabytes (default: 64)",
+    {"-m,--memory-limit", "memory_limit_mb", "MB", "item memory in megabytes (default: 64)",
      [](Config& c, const std::string& f, const std::string& t) {
        c.memory_limit_mb = FlagUint32(f, t);
      }},
-    {"-c,--conn-limit", "max_connections", "max simultaneous connections (default: 1024)",
+    {"-c,--conn-limit", "max_connections", "NUM", "max simultaneous connections (default: 1024)",
      [](Config& c, const std::string& f, const std::string& t) {
        c.max_connections = FlagUint32(f, t);
      }},
-    {"-t,--threads", "network_threads", "number of network threads (default: 4)",
+    {"-t,--threads", "network_threads", "NUM", "number of network threads (default: 4)",
      [](Config& c, const std::string& f, const std::string& t) {
        c.network_threads = FlagUint32(f, t);
      }},
-    {"-I,--max-item-size", "max_item_size", "max item size, e.g. 512k, 1m (default: 1m, min 1k)",
+    {"-I,--max-item-size", "max_item_size", "SIZE",
+     "max item size, e.g. 512k, 1m (default: 1m, min 1k)",
      [](Config& c, const std::string& f, const std::string& t) {
        c.max_item_size_bytes = FlagSize(f, t);
      }},
-    {"--shards", "shards", "number of store shards (default: 0 = one per CPU core)",
+    {"--shards", "shards", "NUM", "number of store shards (default: 0 = one per CPU core)",
      [](Config& c, const std::string& f, const std::string& t) { c.shards = FlagUint32(f, t); }},
 };
 
@@ -106,18 +108,40 @@ std::string Display(const char* names) {
   return s;
 }
 
-
 // memcached 1.6 -o suboptions that corecached accepts and ignores (with a warning), so a
 // memcached command line still starts. Anything else is an error, as in memcached
 // ("Illegal suboption"). Names starting ext_ or ssl_ are memcached's extstore and TLS options.
 constexpr std::string_view kIgnoredSuboptions[] = {
-    "maxconns_fast", "hashpower", "tail_repair_time", "hash_algorithm", "lru_crawler",
-    "lru_crawler_sleep", "lru_crawler_tocrawl", "lru_maintainer", "read_buf_mem_limit",
-    "hot_lru_pct", "warm_lru_pct", "hot_max_factor", "warm_max_factor", "temporary_ttl",
-    "slab_chunk_max", "watcher_logbuf_size", "worker_logbuf_size", "track_sizes", "hashexpand",
-    "modern", "sock_cookie_id", "slab_reassign", "slab_automove", "slab_automove_ratio",
-    "slab_automove_freeratio", "slab_automove_window", "lru_segmented", "inline_ascii_response",
-    "resp_obj_mem_limit", "proxy_config",
+    "maxconns_fast",
+    "hashpower",
+    "tail_repair_time",
+    "hash_algorithm",
+    "lru_crawler",
+    "lru_crawler_sleep",
+    "lru_crawler_tocrawl",
+    "lru_maintainer",
+    "read_buf_mem_limit",
+    "hot_lru_pct",
+    "warm_lru_pct",
+    "hot_max_factor",
+    "warm_max_factor",
+    "temporary_ttl",
+    "slab_chunk_max",
+    "watcher_logbuf_size",
+    "worker_logbuf_size",
+    "track_sizes",
+    "hashexpand",
+    "modern",
+    "sock_cookie_id",
+    "slab_reassign",
+    "slab_automove",
+    "slab_automove_ratio",
+    "slab_automove_freeratio",
+    "slab_automove_window",
+    "lru_segmented",
+    "inline_ascii_response",
+    "resp_obj_mem_limit",
+    "proxy_config",
 };
 
 bool IsIgnoredSuboption(std::string_view name) {
@@ -182,25 +206,30 @@ class CommandLine {
  private:
   void Define() {
     app_.description("corecached: a memcached-compatible cache server");
-    app_.footer("Flags win over --config FILE, which wins over the defaults.\n"
-                "See corecached(8) and corecached.yaml(5).");
+    app_.footer(
+        "Flags win over --config FILE, which wins over the defaults.\n"
+        "See corecached(8) and corecached.yaml(5).");
     for (std::size_t i = 0; i < kNumValueFlags; ++i) {
-      options_[i] = app_.add_option(kValueFlags[i].names, values_[i], kValueFlags[i].help);
+      options_[i] = app_.add_option(kValueFlags[i].names, values_[i], kValueFlags[i].help)
+                        ->type_name(kValueFlags[i].type);
     }
-    verbose_opt_ = app_.add_flag("-v,--verbose", verbose_,
-                                 "verbose; repeat for more (-vv, -vvv)");
+    verbose_opt_ = app_.add_flag("-v,--verbose", verbose_, "verbose; repeat for more (-vv, -vvv)");
     shutdown_opt_ = app_.add_flag("-A,--enable-shutdown", enable_shutdown_,
                                   "enable the ascii \"shutdown\" command");
     app_.add_flag("-V,--version", version_, "print version and exit");
     app_.add_option("-o,--extended", extended_,
                     "comma separated list of extended options (idle_timeout=N)")
-        ->allow_extra_args(false);
-    CLI::Option* config = app_.add_option("--config", config_file_, "read this YAML file first");
+        ->allow_extra_args(false)
+        ->type_name("OPT[=VAL],...");
+    CLI::Option* config =
+        app_.add_option("--config", config_file_, "read this YAML file first")->type_name("FILE");
     app_.add_option("--check-config", check_config_,
                     "validate this YAML file (with the other flags) and exit 0, or exit 2")
+        ->type_name("FILE")
         ->excludes(config);
     cold_opt_ = app_.add_option("--cold-tier-path", cold_tier_path_,
-                                "enable the cold tier, storing it in this directory");
+                                "enable the cold tier, storing it in this directory")
+                    ->type_name("DIR");
   }
 
   void Build(ParseResult& result) {

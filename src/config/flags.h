@@ -9,7 +9,7 @@
 namespace corecached::config {
 
 // Exit statuses of the corecached binary (man/corecached.8 "EXIT STATUS").
-inline constexpr int kExitOk = 0;          // normal stop, --help, --version, a valid --check-config
+inline constexpr int kExitOk = 0;  // normal stop, --help, --version, a valid --check-config
 inline constexpr int kExitConfigError = 2;  // bad flag, bad file, bad value (one line on stderr)
 inline constexpr int kExitOsError = 71;     // EX_OSERR: e.g. the port cannot be bound (main/server)
 

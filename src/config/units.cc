@@ -142,8 +142,8 @@ Parsed<double> ParseFraction(std::string_view text) {
     }
   }
   double v = 0;
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v,
-                                   std::chars_format::fixed);
+  auto [ptr, ec] =
+      std::from_chars(text.data(), text.data() + text.size(), v, std::chars_format::fixed);
   if (!digit_seen || ec != std::errc() || ptr != text.data() + text.size()) {
     return Parsed<double>::Error("'" + std::string(text) + "' is not a number");
   }

@@ -36,7 +36,8 @@ std::optional<std::string> Range(uint64_t v, uint64_t lo, uint64_t hi) {
 
 std::optional<std::string> CheckPort(int32_t port, bool allow_off) {
   if (port == 0 && !allow_off) {
-    return std::string("must be -1 (ephemeral) or 1..65535; 0 would disable TCP, the only listener");
+    return std::string(
+        "must be -1 (ephemeral) or 1..65535; 0 would disable TCP, the only listener");
   }
   if (port < -1 || port > 65535) {
     return "must be between -1 and 65535, got " + std::to_string(port);
@@ -100,8 +101,10 @@ constexpr Rule kKeyRules[] = {
        }
        return std::nullopt;
      }},
-    {"cold_tier.high_watermark", [](const Config& c) { return CheckWatermark(c.cold_tier.high_watermark); }},
-    {"cold_tier.low_watermark", [](const Config& c) { return CheckWatermark(c.cold_tier.low_watermark); }},
+    {"cold_tier.high_watermark",
+     [](const Config& c) { return CheckWatermark(c.cold_tier.high_watermark); }},
+    {"cold_tier.low_watermark",
+     [](const Config& c) { return CheckWatermark(c.cold_tier.low_watermark); }},
     {"backpressure.max_queue_depth",
      [](const Config& c) { return Range(c.backpressure.max_queue_depth, 1, 1u << 20); }},
 };
@@ -167,8 +170,9 @@ std::vector<std::string> Warnings(const Config& config) {
   }
   if (config.network_threads > 64) {
     // memcached prints the same advice above 64 threads.
-    out.push_back("network_threads: setting a high number of threads is not recommended; use the "
-                  "number of cores or less");
+    out.push_back(
+        "network_threads: setting a high number of threads is not recommended; use the "
+        "number of cores or less");
   }
   if (config.listen != "127.0.0.1" && config.listen != "localhost" && config.listen != "::1") {
     out.push_back("listen: serving on " + config.listen +

@@ -154,7 +154,8 @@ constexpr KeyHandler kHandlers[] = {
     {"metrics.listen", [](const Field& f, Config& c) { c.metrics.listen = f.String(); }},
     {"cold_tier.enabled", [](const Field& f, Config& c) { c.cold_tier.enabled = f.Bool(); }},
     {"cold_tier.path", [](const Field& f, Config& c) { c.cold_tier.path = f.String(); }},
-    {"cold_tier.max_size", [](const Field& f, Config& c) { c.cold_tier.max_size_bytes = f.Size(); }},
+    {"cold_tier.max_size",
+     [](const Field& f, Config& c) { c.cold_tier.max_size_bytes = f.Size(); }},
     {"cold_tier.high_watermark",
      [](const Field& f, Config& c) { c.cold_tier.high_watermark = f.Fraction(); }},
     {"cold_tier.low_watermark",
@@ -237,8 +238,7 @@ YAML::Node Parse(std::string_view yaml, const std::string& name) {
   try {
     return YAML::Load(std::string(yaml));
   } catch (const YAML::Exception& e) {
-    throw ConfigError(name, e.mark.line >= 0 ? e.mark.line + 1 : 0, "",
-                      "malformed YAML: " + e.msg);
+    throw ConfigError(name, e.mark.line >= 0 ? e.mark.line + 1 : 0, "", "malformed YAML: " + e.msg);
   }
 }
 

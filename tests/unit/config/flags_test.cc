@@ -46,8 +46,8 @@ bool Has(const std::string& text, const std::string& part) {
 class TempYaml {
  public:
   explicit TempYaml(const std::string& text)
-      : path_(fs::temp_directory_path() /
-              ("cc_flags_" + std::to_string(::getpid()) + "_" + std::to_string(next_++) + ".yaml")) {
+      : path_(fs::temp_directory_path() / ("cc_flags_" + std::to_string(::getpid()) + "_" +
+                                           std::to_string(next_++) + ".yaml")) {
     std::ofstream(path_) << text;
   }
   ~TempYaml() { fs::remove(path_); }
@@ -70,8 +70,8 @@ TEST_CASE("ParseCommandLine: no flags gives the defaults") {
 }
 
 TEST_CASE("ParseCommandLine: every memcached short flag") {
-  const Config c = Run({"-p", "12345", "-l", "10.0.0.1", "-m", "256", "-c", "10", "-t", "2",
-                        "-I", "2m", "-U", "0", "-vv", "-A", "-o", "idle_timeout=30"});
+  const Config c = Run({"-p", "12345", "-l", "10.0.0.1", "-m", "256", "-c", "10", "-t", "2", "-I",
+                        "2m", "-U", "0", "-vv", "-A", "-o", "idle_timeout=30"});
   CHECK(c.port == 12345);
   CHECK(c.listen == "10.0.0.1");
   CHECK(c.memory_limit_mb == 256);
@@ -85,10 +85,10 @@ TEST_CASE("ParseCommandLine: every memcached short flag") {
 }
 
 TEST_CASE("ParseCommandLine: long forms and corecached's own flags") {
-  const Config c = Run({"--port=2000", "--listen", "::1", "--memory-limit=128", "--conn-limit",
-                        "20", "--threads=3", "--max-item-size=512k", "--udp-port=0",
-                        "--enable-shutdown", "--verbose", "--extended=idle_timeout=9",
-                        "--shards", "8", "--cold-tier-path", "/tmp/cold"});
+  const Config c =
+      Run({"--port=2000", "--listen", "::1", "--memory-limit=128", "--conn-limit", "20",
+           "--threads=3", "--max-item-size=512k", "--udp-port=0", "--enable-shutdown", "--verbose",
+           "--extended=idle_timeout=9", "--shards", "8", "--cold-tier-path", "/tmp/cold"});
   CHECK(c.port == 2000);
   CHECK(c.listen == "::1");
   CHECK(c.memory_limit_mb == 128);
@@ -167,10 +167,10 @@ TEST_CASE("ParseCommandLine: --help and --version exit 0 with text") {
     CHECK(r.action == Action::kExit);
     CHECK(r.exit_code == kExitOk);
     CHECK(r.error.empty());
-    for (const char* name : {"--port", "--listen", "--memory-limit", "--conn-limit", "--threads",
-                             "--max-item-size", "--udp-port", "--verbose", "--enable-shutdown",
-                             "--extended", "--config", "--check-config", "--shards",
-                             "--cold-tier-path", "--version"}) {
+    for (const char* name :
+         {"--port", "--listen", "--memory-limit", "--conn-limit", "--threads", "--max-item-size",
+          "--udp-port", "--verbose", "--enable-shutdown", "--extended", "--config",
+          "--check-config", "--shards", "--cold-tier-path", "--version"}) {
       CHECK(Has(r.output, name));
     }
   }
@@ -183,8 +183,9 @@ TEST_CASE("ParseCommandLine: --help and --version exit 0 with text") {
 }
 
 TEST_CASE("ParseCommandLine: --config loads the file; flags win over it") {
-  TempYaml yaml("port: 2000\nmemory_limit_mb: 512\nmax_item_size: 4m\nverbosity: 1\n"
-                "cold_tier:\n  path: /from/file\n");
+  TempYaml yaml(
+      "port: 2000\nmemory_limit_mb: 512\nmax_item_size: 4m\nverbosity: 1\n"
+      "cold_tier:\n  path: /from/file\n");
   ParseResult r = Parse({"--config", yaml.Path()});
   REQUIRE(r.action == Action::kRun);
   CHECK(r.config_file == yaml.Path());
@@ -196,12 +197,12 @@ TEST_CASE("ParseCommandLine: --config loads the file; flags win over it") {
 
   r = Parse({"-p", "3000", "--config", yaml.Path(), "-vvv", "--cold-tier-path", "/from/flag"});
   REQUIRE(r.action == Action::kRun);
-  CHECK(r.config.port == 3000);              // flag wins, wherever it stands
-  CHECK(r.config.memory_limit_mb == 512);    // file wins over the default
+  CHECK(r.config.port == 3000);            // flag wins, wherever it stands
+  CHECK(r.config.memory_limit_mb == 512);  // file wins over the default
   CHECK(r.config.verbosity == 3);
   CHECK(r.config.cold_tier.enabled);
   CHECK(r.config.cold_tier.path == "/from/flag");
-  CHECK(r.config.network_threads == 4);      // default
+  CHECK(r.config.network_threads == 4);  // default
 }
 
 TEST_CASE("ParseCommandLine: errors in the --config file carry file and line") {

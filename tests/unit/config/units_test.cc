@@ -24,8 +24,8 @@ TEST_CASE("ParseSize: plain numbers and suffixes") {
 }
 
 TEST_CASE("ParseSize: rejects bad input with a message") {
-  for (const char* bad : {"", "12q", "k", "-1", "-1m", "+1", " 1", "1 ", "1.5m", "1kb", "1mm",
-                          "0x10", "1e3"}) {
+  for (const char* bad :
+       {"", "12q", "k", "-1", "-1m", "+1", " 1", "1 ", "1.5m", "1kb", "1mm", "0x10", "1e3"}) {
     CAPTURE(bad);
     const Parsed<uint64_t> p = ParseSize(bad);
     CHECK_FALSE(p.Ok());
@@ -38,7 +38,7 @@ TEST_CASE("ParseSize: overflow is an error, the largest value is not") {
   CHECK(ParseSize("18446744073709551615").value == UINT64_MAX);
   CHECK_FALSE(ParseSize("18446744073709551616").Ok());
   CHECK_FALSE(ParseSize("99999999999999999999999").Ok());
-  CHECK(ParseSize("17179869183g").Ok());   // (2^64 - 1) / 2^30, rounded down
+  CHECK(ParseSize("17179869183g").Ok());        // (2^64 - 1) / 2^30, rounded down
   CHECK_FALSE(ParseSize("17179869184g").Ok());  // 2^34 g = 2^64: one too many
   CHECK(ParseSize("17179869184g").error.find("too large") != std::string::npos);
 }

@@ -118,7 +118,8 @@ TEST_CASE("Validate: errors carry the file and line from KeyOrigins") {
   CHECK(std::string(e.what()) ==
         "/etc/corecached/corecached.yaml:12: shards: must be between 0 and 256, got 999");
   origins.lines.clear();  // set by a flag: no file, no line
-  CHECK(std::string(ValidateError(c, origins).what()) == "shards: must be between 0 and 256, got 999");
+  CHECK(std::string(ValidateError(c, origins).what()) ==
+        "shards: must be between 0 and 256, got 999");
 }
 
 TEST_CASE("Warnings: UDP and many threads") {

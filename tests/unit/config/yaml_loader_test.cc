@@ -157,8 +157,7 @@ TEST_CASE("LoadConfigString: wrong types") {
   CheckError("enable_shutdown: maybe\n", 1, "enable_shutdown", "expected true or false");
   CheckError("metrics: true\n", 1, "metrics", "expected a mapping");
   CheckError("memory_limit_mb: {a: 1}\n", 1, "memory_limit_mb", "got a mapping");
-  CheckError("cold_tier:\n  high_watermark: high\n", 2, "cold_tier.high_watermark",
-             "not a number");
+  CheckError("cold_tier:\n  high_watermark: high\n", 2, "cold_tier.high_watermark", "not a number");
   CheckError("cold_tier:\n  on_cold_read: block\n", 2, "cold_tier.on_cold_read",
              "must be wait or retry");
   CheckError("log_level: loud\n", 1, "log_level", "must be one of");
@@ -192,8 +191,7 @@ TEST_CASE("LoadConfigString: out-of-range values name key and line") {
   CheckError("cold_tier:\n  high_watermark: 1.5\n", 2, "cold_tier.high_watermark", "at most 1");
   CheckError("backpressure:\n  max_queue_depth: 0\n", 2, "backpressure.max_queue_depth",
              "between 1 and");
-  CheckError("metrics:\n  enabled: true\n  listen: nowhere\n", 3, "metrics.listen",
-             "host:port");
+  CheckError("metrics:\n  enabled: true\n  listen: nowhere\n", 3, "metrics.listen", "host:port");
 }
 
 TEST_CASE("LoadConfigString: cross-key checks wait for Validate") {
