@@ -47,8 +47,8 @@ struct ColdTierConfig {
 // backpressure: bounds on the work queued from network threads to one shard.
 struct BackpressureConfig {
   uint32_t max_queue_depth = 4096;  // backpressure.max_queue_depth: batches per shard channel
-  uint32_t max_queue_delay_ms =
-      100;  // backpressure.max_queue_delay_ms: shed (kBusy) above; 0 = off
+  // backpressure.max_queue_delay_ms: shed (kBusy) once the oldest batch waited this long; 0 = off
+  uint32_t max_queue_delay_ms = 100;
 };
 
 struct Config {

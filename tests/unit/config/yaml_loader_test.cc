@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 
 namespace corecached::config {
@@ -265,6 +266,18 @@ TEST_CASE("conf/corecached.yaml loads, sets every key, and holds the defaults") 
   CHECK(c.cold_tier.on_cold_read == d.cold_tier.on_cold_read);
   CHECK(c.backpressure.max_queue_depth == d.backpressure.max_queue_depth);
   CHECK(c.backpressure.max_queue_delay_ms == d.backpressure.max_queue_delay_ms);
+}
+
+TEST_CASE("man/corecached.yaml.5 documents every key of conf/corecached.yaml") {
+  const fs::path conf = RepoConfFile();
+  const fs::path man = conf.parent_path().parent_path() / "man" / "corecached.yaml.5";
+  REQUIRE(fs::exists(man));
+  std::ifstream in(man);
+  const std::string page((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  for (const auto& [key, line] : LoadConfigFile(conf.string()).origins.lines) {
+    CAPTURE(key);
+    CHECK(page.find(".BR " + key + " \" (") != std::string::npos);
+  }
 }
 
 }  // namespace
