@@ -44,6 +44,8 @@ Server::~Server() { StopThreads(); }
 
 void Server::Run() {
   base_ = runtime::NewEventBase();
+  // Before anything else, so a SIGTERM during start-up still stops the server cleanly.
+  SignalHandlers signals(base_.get(), [this] { RequestStop(); });
   std::vector<net::NetworkThread*> threads;
   for (auto& t : threads_) {
     threads.push_back(t.get());
@@ -52,7 +54,6 @@ void Server::Run() {
                                               std::move(threads), &gate_);
   StartThreads();
   WritePortFile();
-  SignalHandlers signals(base_.get(), [this] { RequestStop(); });
   auto on_stop = [](evutil_socket_t, short, void* arg) {
     auto* self = static_cast<Server*>(arg);
     self->stop_waker_.Drain();
