@@ -313,7 +313,7 @@ class CommandLine {
     }
   }
 
-  ParseResult CheckedOk(const ParseResult& checked) const {
+  [[nodiscard]] ParseResult CheckedOk(const ParseResult& checked) const {
     std::string out;
     for (const std::string& w : checked.warnings) {
       out += "warning: " + w + "\n";
@@ -321,7 +321,7 @@ class CommandLine {
     return Exit(kExitOk, out + check_config_ + ": configuration OK\n", "");
   }
 
-  static ParseResult Exit(int code, std::string output, std::string error) {
+  static ParseResult Exit(int code, std::string output, const std::string& error) {
     ParseResult r;
     r.action = Action::kExit;
     r.exit_code = code;

@@ -52,10 +52,10 @@ uint64_t SizeFactor(const std::string& suffix) {
     return 1024;
   }
   if (suffix == "m") {
-    return 1024 * 1024;
+    return uint64_t{1024} * 1024;
   }
   if (suffix == "g") {
-    return 1024 * 1024 * 1024;
+    return uint64_t{1024} * 1024 * 1024;
   }
   return 0;
 }
@@ -71,13 +71,13 @@ uint64_t DurationFactorMs(const std::string& suffix, uint64_t bare_unit_ms) {
     return 1000;
   }
   if (suffix == "m") {
-    return 60 * 1000;
+    return uint64_t{60} * 1000;
   }
   if (suffix == "h") {
-    return 60 * 60 * 1000;
+    return uint64_t{60} * 60 * 1000;
   }
   if (suffix == "d") {
-    return 24 * 60 * 60 * 1000;
+    return uint64_t{24} * 60 * 60 * 1000;
   }
   return 0;
 }
