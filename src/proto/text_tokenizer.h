@@ -16,7 +16,8 @@ namespace corecached::proto::text {
 // tokenize_command with MAX_TOKENS = 24 does, and the unsplit rest (the multi-get key list goes
 // on there). Only ' ' separates; runs of spaces count as one; tabs belong to tokens.
 //
-// Thread: any (value type). Every view points into the line given to Split(), which must outlive it.
+// Thread: any (value type). Every view points into the line given to Split(), which must outlive
+// it.
 class TextTokens {
  public:
   static constexpr std::size_t kMaxTokens = 24;  // proto_text.c MAX_TOKENS, terminal token included
@@ -72,8 +73,8 @@ constexpr bool IsCSpace(char c) {
 }
 
 // A decimal number as strtoull() reads it: leading C spaces, an optional sign, at least one digit,
-// then the end of the token or a C space (util.c safe_strto*'s endptr check). nullopt for no digits,
-// junk after the digits, or a magnitude above UINT64_MAX (ERANGE).
+// then the end of the token or a C space (util.c safe_strto*'s endptr check). nullopt for no
+// digits, junk after the digits, or a magnitude above UINT64_MAX (ERANGE).
 struct CNumber {
   bool negative = false;
   uint64_t magnitude = 0;

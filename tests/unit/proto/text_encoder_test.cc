@@ -62,8 +62,9 @@ TEST_CASE("TextEncoder: get hits and misses in key order") {
                                        Hit("a\r\nb", 4294967295U, 1)};
   CHECK(Encode("get a b c a\r\n", results) ==
         "VALUE a 3 3\r\nabc\r\nVALUE c 0 0\r\n\r\nVALUE a 4294967295 4\r\na\r\nb\r\nEND\r\n");
-  CHECK(Encode("gets a b c a\r\n", results) ==
-        "VALUE a 3 3 32\r\nabc\r\nVALUE c 0 0 7\r\n\r\nVALUE a 4294967295 4 1\r\na\r\nb\r\nEND\r\n");
+  CHECK(
+      Encode("gets a b c a\r\n", results) ==
+      "VALUE a 3 3 32\r\nabc\r\nVALUE c 0 0 7\r\n\r\nVALUE a 4294967295 4 1\r\na\r\nb\r\nEND\r\n");
   CHECK(Encode("gat 10 a\r\n", {Hit("x", 1, 9)}) == "VALUE a 1 1\r\nx\r\nEND\r\n");
   CHECK(Encode("gats 10 a\r\n", {Hit("x", 1, 9)}) == "VALUE a 1 1 9\r\nx\r\nEND\r\n");
   CHECK(Encode("get a b\r\n", {Make(Outcome::kMiss), Make(Outcome::kMiss)}) == "END\r\n");

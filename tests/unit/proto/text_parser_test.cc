@@ -42,11 +42,10 @@ std::string Describe(const ParseResult& r, const Request& req) {
   }
   for (const core::Command& c : req.commands) {
     s += " {op=" + std::to_string(static_cast<int>(c.op)) + " key=[" + c.key +
-         "] hash_ok=" + std::to_string(c.hash == core::KeyHash::Of(c.key)) +
-         " value=[" + c.value + "] flags=" + std::to_string(c.flags) +
-         " exptime=" + std::to_string(c.exptime) + " check_cas=" + std::to_string(c.check_cas) +
-         " cas=" + std::to_string(c.compare_cas) + " delta=" + std::to_string(c.delta) +
-         " touch=" + std::to_string(c.touch) + "}";
+         "] hash_ok=" + std::to_string(c.hash == core::KeyHash::Of(c.key)) + " value=[" + c.value +
+         "] flags=" + std::to_string(c.flags) + " exptime=" + std::to_string(c.exptime) +
+         " check_cas=" + std::to_string(c.check_cas) + " cas=" + std::to_string(c.compare_cas) +
+         " delta=" + std::to_string(c.delta) + " touch=" + std::to_string(c.touch) + "}";
   }
   return s;
 }
@@ -420,11 +419,11 @@ TEST_CASE("TextParser: flush_all") {
     int64_t delay;
     bool noreply;
   };
-  for (const Case& c : {Case{"flush_all\r\n", 0, false}, Case{"flush_all 0\r\n", 0, false},
-                        Case{"flush_all 30\r\n", 30, false}, Case{"flush_all -5\r\n", 0, false},
-                        Case{"flush_all noreply\r\n", 0, true},
-                        Case{"flush_all 7 noreply\r\n", 7, true},
-                        Case{"flush_all 10 junk\r\n", 10, false}}) {
+  for (const Case& c :
+       {Case{"flush_all\r\n", 0, false}, Case{"flush_all 0\r\n", 0, false},
+        Case{"flush_all 30\r\n", 30, false}, Case{"flush_all -5\r\n", 0, false},
+        Case{"flush_all noreply\r\n", 0, true}, Case{"flush_all 7 noreply\r\n", 7, true},
+        Case{"flush_all 10 junk\r\n", 10, false}}) {
     Parsed p = CheckKind(c.in, RequestKind::kFlushAll, Verb::kFlushAll, c.noreply);
     REQUIRE(p.request.commands.size() == 1);
     CHECK(p.request.commands[0].op == core::Op::kFlushAll);
@@ -437,8 +436,7 @@ TEST_CASE("TextParser: flush_all") {
 }
 
 TEST_CASE("TextParser: verbosity") {
-  CHECK(CheckKind("verbosity 1\r\n", RequestKind::kVerbosity, Verb::kVerbosity).request.arg ==
-        "1");
+  CHECK(CheckKind("verbosity 1\r\n", RequestKind::kVerbosity, Verb::kVerbosity).request.arg == "1");
   CHECK(CheckKind("verbosity +2 noreply\r\n", RequestKind::kVerbosity, Verb::kVerbosity, true)
             .request.arg == "2");
   CHECK(CheckKind("verbosity 1 junk\r\n", RequestKind::kVerbosity, Verb::kVerbosity).request.arg ==
@@ -470,7 +468,7 @@ TEST_CASE("TextParser: unknown commands and empty lines") {
   CheckError("\r\n", replies::kTextError);
   CheckError("\n", replies::kTextError);
   CheckError("   \r\n", replies::kTextError);
-  CheckError("x\r\n", replies::kTextError);  // names are at least two bytes
+  CheckError("x\r\n", replies::kTextError);          // names are at least two bytes
   CheckError("version\r\r\n", replies::kTextError);  // only one "\r" is stripped
   CheckError("mx a\r\n", replies::kTextError);
   CheckError("mget a\r\n", replies::kTextError);
@@ -495,7 +493,8 @@ TEST_CASE("TextParser: an HTTP request line closes without a reply") {
   CheckError("bogus" + keys + " HTTP/1.1\r\n", "", true);
   CheckError("bogus" + keys + " k21 HTTP/1.1\r\n", replies::kTextError);
   // A get with HTTP/ is a get.
-  CHECK(Keys(ParseWhole("get / HTTP/1.1\r\n").request) == std::vector<std::string>{"/", "HTTP/1.1"});
+  CHECK(Keys(ParseWhole("get / HTTP/1.1\r\n").request) ==
+        std::vector<std::string>{"/", "HTTP/1.1"});
 }
 
 TEST_CASE("TextParser: too many tokens") {
