@@ -135,3 +135,23 @@ def stats(sock, group=b""):
             out[parts[1].decode()] = parts[2].decode() if len(parts) > 2 else ""
     assert raw.endswith(b"END\r\n"), raw
     return out
+
+
+def seed(server, prefix, n=20):
+    """Store n known items; returns {key: value} for assert_healthy."""
+    data = {f"{prefix}-{i}": b"seed-%d-" % i + bytes([i % 256]) * i for i in range(n)}
+    with server.connect() as s:
+        for k, v in data.items():
+            store(s, k, v)
+    return data
+
+
+def assert_healthy(server, data):
+    """The server process lives, a fresh client is served, and the seeded items are intact."""
+    if server.proc is not None:
+        assert server.proc.poll() is None, f"server died: {server.stderr_text()[-2000:]}"
+    with server.connect() as s:
+        assert call(s, b"version\r\n").startswith(b"VERSION ")
+        keys = list(data)
+        got = call(s, b"get " + " ".join(keys).encode() + b"\r\n")
+        assert got == b"".join(value_reply(k, v) for k, v in data.items()) + b"END\r\n"

@@ -97,7 +97,8 @@ SESSIONS = [
     ("negative-bytes", b"set foo 0 0 -1\r\n"),
     ("bad-bytes", b"set foo 0 0 abc\r\nx\r\n"),
     ("key-too-long-set", b"set " + K251 + b" 0 0 1\r\nx\r\n"),
-    ("key-too-long-get", b"get " + K251 + b"\r\nget a " + K251 + b"\r\n"),
+    # alone: memcached 1.6.18 drops replies queued before such a get in the same batch
+    ("key-too-long-get", b"get " + K251 + b"\r\n"),
     ("bad-data-chunk", b"set foo 0 0 1\r\nx\r\nset foo 0 0 1\r\nxyz\r\nget foo\r\n"),
     ("data-chunk-lf-only", b"set foo 0 0 1\r\nx\nget foo\r\n"),
     ("value-too-large", b"set foo 0 0 2000000\r\n" + b"x" * 2000000 + b"\r\nget foo\r\n"),
