@@ -11,8 +11,9 @@
 //
 // Hand-written rather than taken from a library: OpenSSL's EVP_DecodeBlock is the only Debian
 // codec at hand, it would add a dependency to proto/, and its rules differ from memcached 1.6.18's
-// on exactly the inputs the oracle shows: memcached stops at the first padded quad ("YQ==YQ=="
-// decodes to "a"), and fails on a partial quad ("YQ", "YWJjZA") or an empty result ("====").
+// on exactly the inputs the oracle shows: memcached skips bytes outside the alphabet ("YW!Jj" is
+// "abc"), stops at the first padded quad ("YQ==YQ==" is "a"), and fails on a partial quad ("YQ",
+// "YWJjZA", "YQ===") or on "====".
 namespace corecached::proto::meta_base64 {
 
 inline constexpr std::string_view kAlphabet =
@@ -39,34 +40,44 @@ inline int Sextet(char c) {
 }
 
 // Decodes `in` as memcached's base64_decode does; nullopt where memcached returns 0 (failure).
+// Bytes outside the alphabet are skipped; the alphabet and '=' together must count a non-zero
+// multiple of 4; '=' decodes as 0 and the first quad holding one ends the decoding, dropping one
+// byte per '=' (three or four '=' in a quad fail).
 inline std::optional<std::string> Decode(std::string_view in) {
-  std::string out;
-  out.reserve(in.size() / 4 * 3);
-  std::size_t i = 0;
-  for (; i + 4 <= in.size(); i += 4) {
-    const int a = Sextet(in[i]);
-    const int b = Sextet(in[i + 1]);
-    const bool pad2 = in[i + 2] == '=';
-    const bool pad3 = in[i + 3] == '=';
-    const int c = pad2 ? 0 : Sextet(in[i + 2]);
-    const int d = pad3 ? 0 : Sextet(in[i + 3]);
-    if (a < 0 || b < 0 || c < 0 || d < 0 || (pad2 && !pad3)) {
-      return std::nullopt;
-    }
-    const auto group = static_cast<uint32_t>((a << 18) | (b << 12) | (c << 6) | d);
-    out.push_back(static_cast<char>((group >> 16) & 0xFF));
-    if (pad2) {
-      break;  // "xx==": one byte, and decoding ends here.
-    }
-    out.push_back(static_cast<char>((group >> 8) & 0xFF));
-    if (pad3) {
-      break;  // "xxx=": two bytes, and decoding ends here.
-    }
-    out.push_back(static_cast<char>(group & 0xFF));
+  std::size_t valid = 0;
+  for (const char c : in) {
+    valid += (c == '=' || Sextet(c) >= 0) ? 1U : 0U;
   }
-  const bool stopped_at_padding = i + 4 <= in.size();
-  if ((!stopped_at_padding && i != in.size()) || out.empty()) {
+  if (valid == 0 || valid % 4 != 0) {
     return std::nullopt;
+  }
+  std::string out;
+  out.reserve(valid / 4 * 3);
+  uint32_t group = 0;
+  std::size_t in_group = 0;
+  std::size_t pad = 0;
+  for (const char c : in) {
+    const int sextet = c == '=' ? 0 : Sextet(c);
+    if (sextet < 0) {
+      continue;
+    }
+    pad += c == '=' ? 1U : 0U;
+    group = (group << 6) | static_cast<uint32_t>(sextet);
+    if (++in_group < 4) {
+      continue;
+    }
+    out.push_back(static_cast<char>((group >> 16) & 0xFF));
+    out.push_back(static_cast<char>((group >> 8) & 0xFF));
+    out.push_back(static_cast<char>(group & 0xFF));
+    group = 0;
+    in_group = 0;
+    if (pad > 0) {
+      if (pad > 2) {
+        return std::nullopt;
+      }
+      out.resize(out.size() - pad);
+      break;
+    }
   }
   return out;
 }

@@ -470,6 +470,7 @@ ParseResult ParseMeta(std::string_view in, const ParserOptions& options, Request
   if (newline == std::string_view::npos) {
     if (in.size() > core::kMaxTextLineLength) {
       *out = Request{};  // memcached closes without a reply
+      out->context = MetaContext{};
       out->close_after = true;
       return {ParseStatus::kOk, in.size()};
     }
