@@ -16,8 +16,9 @@ enum class Residency : uint8_t {
   kLoading,   // as kOnDisk, with a load in flight
 };
 
-// Item is one cache entry in ONE allocation: this 56-byte header, then the key bytes, then the value
-// bytes (no NUL, no "\r\n"). The table chains through hash_next; the LRU links through lru_hook.
+// Item is one cache entry in ONE allocation: this 56-byte header, then the key bytes, then the
+// value bytes (no NUL, no "\r\n"). The table chains through hash_next; the LRU links through
+// lru_hook.
 //
 // Layout, 64-bit (checked by a static_assert in item.cc):
 //   lru_hook 16 | hash_next 8 | cas 8 | exptime 4 | time 4 | hash_low 4 | flags 4 | value_size 4 |
@@ -30,13 +31,13 @@ enum class Residency : uint8_t {
 // An Item stays valid until the Store unlinks and destroys it; key() and value() views die with it.
 class Item {
  public:
-  using LruHook = boost::intrusive::list_member_hook<boost::intrusive::link_mode<
-      boost::intrusive::normal_link>>;
+  using LruHook = boost::intrusive::list_member_hook<
+      boost::intrusive::link_mode<boost::intrusive::normal_link>>;
 
   // Bits in `bits`.
-  static constexpr uint8_t kFetched = 1;     // read at least once since stored (meta h)
-  static constexpr uint8_t kStale = 2;       // invalidated by md I / ms I (meta X)
-  static constexpr uint8_t kTokenSent = 4;   // a client was told to recache (meta W sent, Z next)
+  static constexpr uint8_t kFetched = 1;    // read at least once since stored (meta h)
+  static constexpr uint8_t kStale = 2;      // invalidated by md I / ms I (meta X)
+  static constexpr uint8_t kTokenSent = 4;  // a client was told to recache (meta W sent, Z next)
 
   // Allocates key_size + value_size bytes after the header. Value bytes are uninitialised.
   // Returns nullptr when malloc fails. REQUIRES: key.size() <= 255, value_size < 2^32.

@@ -38,9 +38,10 @@ class Lru {
   [[nodiscard]] std::size_t size() const { return list_.size(); }
 
  private:
-  using List = boost::intrusive::list<
-      Item, boost::intrusive::member_hook<Item, Item::LruHook, &Item::lru_hook>,
-      boost::intrusive::constant_time_size<false>>;
+  using List =
+      boost::intrusive::list<Item,
+                             boost::intrusive::member_hook<Item, Item::LruHook, &Item::lru_hook>,
+                             boost::intrusive::constant_time_size<false>>;
   List list_;
 };
 

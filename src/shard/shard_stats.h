@@ -25,10 +25,10 @@ struct ShardStats {
   core::RelaxedCounter expired_unfetched;  // reclaimed items that were never read
   core::RelaxedCounter evicted_unfetched;  // evicted items that were never read
   // Gauges and totals.
-  core::RelaxedCounter curr_items;   // linked items, expired-but-not-yet-reclaimed included
-  core::RelaxedCounter total_items;  // items ever linked (every store makes a new item)
-  core::RelaxedCounter bytes;        // bytes of the linked items' allocations
-  core::RelaxedCounter hash_bytes;   // bytes of the hash table's bucket arrays
+  core::RelaxedCounter curr_items;         // linked items, expired-but-not-yet-reclaimed included
+  core::RelaxedCounter total_items;        // items ever linked (every store makes a new item)
+  core::RelaxedCounter bytes;              // bytes of the linked items' allocations
+  core::RelaxedCounter hash_bytes;         // bytes of the hash table's bucket arrays
   core::RelaxedCounter hash_is_expanding;  // 1 while an incremental rehash runs
 };
 

@@ -166,8 +166,8 @@ Result Store::VivifyForGet(const Command& cmd, Item*& out) {
 void Store::DecideWin(const Command& cmd, Item& item, bool created, Result& r) {
   bool won = created;
   const bool token_sent = item.Has(Item::kTokenSent);
-  if (cmd.recache && !token_sent && !created && item.exptime != 0 &&
-      cmd.recache_threshold > 0 && item.exptime < RelativeExptime(cmd.recache_threshold)) {
+  if (cmd.recache && !token_sent && !created && item.exptime != 0 && cmd.recache_threshold > 0 &&
+      item.exptime < RelativeExptime(cmd.recache_threshold)) {
     won = true;
   }
   r.already_won = token_sent;
@@ -193,6 +193,10 @@ void Store::FillHit(const Item& item, Result& r) const {
 
 void Store::Bump(Item& item) {
   item.Set(Item::kFetched);
+  Refresh(item);
+}
+
+void Store::Refresh(Item& item) {
   item.time = now_relative_;
   lru_.Bump(item);
 }
@@ -234,7 +238,7 @@ Result Store::StoreValue(const Command& cmd) {
       return StoreNew(cmd, old, /*as_stale=*/true);
     }
   } else if (cmd.op == Op::kAdd && old != nullptr) {
-    Bump(*old);  // memcached: a failed add still promotes the item
+    Refresh(*old);  // memcached: a failed add still promotes the item
     return Of(Outcome::kNotStored);
   } else if (cmd.op == Op::kReplace && old == nullptr) {
     return Of(Outcome::kNotStored);
@@ -423,7 +427,7 @@ Result Store::ArithWrite(const Command& cmd, Item* item, uint64_t number) {
     std::memcpy(item->mutable_value(), digits, length);
     std::memset(item->mutable_value() + length, ' ', item->value_size - length);
     item->cas = CasFor(cmd);
-    Bump(*item);
+    Refresh(*item);
   } else {
     Allocation a = Allocate(cmd, length, item);
     if (a.item == nullptr) {
@@ -459,8 +463,7 @@ Result Store::FlushAll(const Command& cmd) {
   stats_.cmd_flush.Add();
   int64_t new_oldest = now_seconds_;
   if (cmd.exptime > 0) {
-    const int64_t at =
-        core::ToAbsoluteExptime(cmd.exptime, now_seconds_, process_started_seconds_);
+    const int64_t at = core::ToAbsoluteExptime(cmd.exptime, now_seconds_, process_started_seconds_);
     new_oldest = at == core::kExpiredNow ? now_seconds_ : at;
   }
   oldest_live_ = new_oldest - 1;

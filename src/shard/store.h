@@ -16,7 +16,7 @@ namespace corecached::shard {
 // StoreOptions: one shard's share of the server's limits.
 struct StoreOptions {
   std::size_t memory_limit_bytes = 64 * 1024 * 1024;  // this shard's share of -m
-  std::size_t max_item_size = 1024 * 1024;             // -I, measured as memcached measures it
+  std::size_t max_item_size = 1024 * 1024;            // -I, measured as memcached measures it
   // CAS values handed out: cas_start, cas_start + cas_step, ... Shard i of S uses start i + 1 and
   // step S, so no two shards ever hand out the same CAS.
   uint64_t cas_start = 1;
@@ -94,7 +94,10 @@ class Store {
   void Invalidate(const core::Command& cmd, Item* item);
   void DecideWin(const core::Command& cmd, Item& item, bool created, core::Result& r);
   void FillHit(const Item& item, core::Result& r) const;
+  // A read: marks the item fetched (meta h), then Refresh.
   void Bump(Item& item);
+  // An update in place (incr, a refused add): new access time, front of the LRU.
+  void Refresh(Item& item);
 
   // Lookup: the live item, or nullptr. Expired and flushed items found here are unlinked;
   // count_get says whether get_expired/get_flushed count it.

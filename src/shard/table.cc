@@ -6,7 +6,7 @@
 namespace corecached::shard {
 
 namespace {
-std::unique_ptr<Item*[]> AllocateBuckets(std::size_t count) {
+std::unique_ptr<Item* []> AllocateBuckets(std::size_t count) {
   return std::unique_ptr<Item*[]>(new (std::nothrow) Item*[count]());
 }
 }  // namespace

@@ -229,8 +229,8 @@ TEST_CASE("Store: incr and decr (oracle: padding, wrap, floor, parsing)") {
   f.Set("z", "000000000000000000001");  // 21 characters, still a number
   CHECK(f.Arith(Op::kIncr, "z", 1).number == 2);
   CHECK(f.Value("z").size() == 21);
-  const std::map<std::string, uint64_t> numeric = {
-      {"12 abc", 13}, {" 5", 6}, {"+5", 6}, {"-0", 1}, {"5  ", 6}, {"5\t", 6}};
+  const std::map<std::string, uint64_t> numeric = {{"12 abc", 13}, {" 5", 6},  {"+5", 6},
+                                                   {"-0", 1},      {"5  ", 6}, {"5\t", 6}};
   for (const auto& [value, expected] : numeric) {
     f.Set("p", value);
     CHECK_MESSAGE(f.Arith(Op::kIncr, "p", 1).number == expected, value);
@@ -351,7 +351,8 @@ TEST_CASE("Store: memory accounting goes up, down and back to the table alone") 
     f.Set("key" + std::to_string(i), std::string(100, 'x'));
   }
   CHECK(f.store.memory_used_bytes() >= empty + 100 * 110);
-  CHECK(f.store.stats().bytes.Get() == f.store.memory_used_bytes() - f.store.stats().hash_bytes.Get());
+  CHECK(f.store.stats().bytes.Get() ==
+        f.store.memory_used_bytes() - f.store.stats().hash_bytes.Get());
   CHECK(f.store.stats().curr_items.Get() == 100);
   for (int i = 0; i < 100; ++i) {
     f.Run(Cmd(Op::kDelete, "key" + std::to_string(i)));
