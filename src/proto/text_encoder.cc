@@ -163,7 +163,9 @@ void EncodeTextResults(const Request& req, std::span<const core::Result> results
   if (ctx.noreply) {
     return;
   }
-  if (req.kind == RequestKind::kFlushAll) {
+  if (ctx.too_large) {
+    out->append(replies::kTextObjectTooLarge);
+  } else if (req.kind == RequestKind::kFlushAll) {
     AppendFlushAll(results, out);
   } else if (IsRetrieval(ctx.verb)) {
     AppendRetrieval(req, results, ctx.verb, out);
@@ -205,7 +207,9 @@ void EncodeTextServerError(const Request& req, Outcome outcome, uint32_t retry_a
   if (ctx.noreply) {
     return;
   }
-  if (outcome == Outcome::kBusy) {
+  if (ctx.too_large) {
+    out->append(replies::kTextObjectTooLarge);
+  } else if (outcome == Outcome::kBusy) {
     AppendBusy(retry_after_ms, out);
   } else {
     out->append(outcome == Outcome::kTooLarge ? replies::kTextObjectTooLarge

@@ -158,6 +158,20 @@ core::Op StorageOp(Verb verb) {
   }
 }
 
+// memcached answers at once and swallows the data block as it arrives (conn_swallow). A refused
+// `set` also unlinks the old item so a stale value does not outlive it (process_update_command).
+ParseResult RefuseTooLarge(std::string_view key, std::size_t value_bytes, Verb verb, bool noreply,
+                           const LineContext& ctx) {
+  ctx.out->swallow = value_bytes + 2;
+  if (verb != Verb::kSet) {
+    return ReplyToLine(ctx, replies::kTextObjectTooLarge, verb, noreply);
+  }
+  ctx.out->kind = RequestKind::kKeyed;
+  ctx.out->commands.push_back(KeyedCommand(core::Op::kDelete, key));
+  ctx.out->context = TextContext{verb, noreply, true};
+  return Parsed(ctx.next);
+}
+
 ParseResult ParseStorage(const TextTokens& tokens, Verb verb, const LineContext& ctx) {
   const bool noreply = HasNoreply(tokens);
   std::optional<StorageLine> line;
@@ -169,9 +183,7 @@ ParseResult ParseStorage(const TextTokens& tokens, Verb verb, const LineContext&
     return ReplyToLine(ctx, replies::kTextBadCommandLineFormat, verb, noreply);
   }
   if (line->value_bytes > ctx.options.max_item_size) {
-    // memcached answers at once and swallows the data block as it arrives (conn_swallow).
-    ctx.out->swallow = line->value_bytes + 2;
-    return ReplyToLine(ctx, replies::kTextObjectTooLarge, verb, noreply);
+    return RefuseTooLarge(tokens[1], line->value_bytes, verb, noreply, ctx);
   }
   const std::size_t data_end = ctx.next + line->value_bytes;
   if (ctx.in.size() < data_end + 2) {

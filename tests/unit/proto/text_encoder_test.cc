@@ -123,6 +123,21 @@ TEST_CASE("TextEncoder: noreply suppresses every reply, errors included") {
   CHECK(out.empty());
 }
 
+TEST_CASE("TextEncoder: a too-large set answers SERVER_ERROR whatever its delete found") {
+  ParserOptions options;
+  options.max_item_size = 4;
+  Request req;
+  REQUIRE(ParseText("set k 0 0 5\r\n", options, &req).status == ParseStatus::kOk);
+  for (Outcome o : {Outcome::kDeleted, Outcome::kNotFound, Outcome::kBusy}) {
+    CHECK(Encode(req, {Make(o)}) == "SERVER_ERROR object too large for cache\r\n");
+  }
+  std::string out;
+  EncodeTextServerError(req, Outcome::kBusy, 3, &out);
+  CHECK(out == "SERVER_ERROR object too large for cache\r\n");
+  REQUIRE(ParseText("set k 0 0 5 noreply\r\n", options, &req).status == ParseStatus::kOk);
+  CHECK(Encode(req, {Make(Outcome::kDeleted)}).empty());
+}
+
 TEST_CASE("TextEncoder: flush_all") {
   CHECK(Encode("flush_all\r\n", {Make(Outcome::kOk), Make(Outcome::kOk)}) == "OK\r\n");
   CHECK(Encode("flush_all 10\r\n", {Make(Outcome::kOk), Busy(7)}) ==

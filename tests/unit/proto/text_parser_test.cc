@@ -262,7 +262,8 @@ TEST_CASE("TextParser: bad data chunk") {
 TEST_CASE("TextParser: a value over max_item_size is refused at once and swallowed") {
   ParserOptions options;
   options.max_item_size = 10;
-  for (std::string_view line : {"set k 0 0 11\r\n", "set k 0 0 11 noreply\r\n"}) {
+  for (std::string_view line : {"add k 0 0 11\r\n", "append k 0 0 11 noreply\r\n",
+                                "cas k 0 0 11 5\r\n", "prepend k 0 0 11\r\n"}) {
     const bool noreply = line.find("noreply") != std::string_view::npos;
     // Only the command line is needed; the data block is left to the session to discard.
     Parsed p = ParseAll(line, options);
@@ -272,8 +273,29 @@ TEST_CASE("TextParser: a value over max_item_size is refused at once and swallow
     CHECK(p.request.reply == (noreply ? "" : replies::kTextObjectTooLarge));
     CHECK(p.request.swallow == 13);
     CHECK_FALSE(p.request.close_after);
+    CHECK_FALSE(Ctx(p.request).too_large);
   }
   CHECK(ParseWhole("set k 0 0 10\r\n0123456789\r\n", options).request.kind == RequestKind::kKeyed);
+}
+
+TEST_CASE("TextParser: a set over max_item_size also deletes the old item") {
+  // memcached: "set k 0 0 1\r\nx\r\n" then a too-large set of k, then "get k" answers END.
+  ParserOptions options;
+  options.max_item_size = 10;
+  for (std::string_view line : {"set k 0 0 11\r\n", "set k 0 0 11 noreply\r\n"}) {
+    Parsed p = ParseAll(line, options);
+    REQUIRE(p.result.status == ParseStatus::kOk);
+    CHECK(p.result.consumed == line.size());
+    CHECK(p.request.kind == RequestKind::kKeyed);
+    REQUIRE(p.request.commands.size() == 1);
+    CHECK(p.request.commands[0].op == core::Op::kDelete);
+    CHECK(p.request.commands[0].key == "k");
+    CHECK(p.request.commands[0].hash == core::KeyHash::Of("k"));
+    CHECK(p.request.swallow == 13);
+    CHECK(Ctx(p.request).too_large);
+    CHECK(Ctx(p.request).verb == Verb::kSet);
+    CHECK(Ctx(p.request).noreply == (line.find("noreply") != std::string_view::npos));
+  }
 }
 
 TEST_CASE("TextParser: storage waits for the whole data block") {
