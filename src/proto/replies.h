@@ -98,6 +98,19 @@ inline constexpr std::string_view kMetaGetFlagsTooLong =
 inline constexpr std::string_view kMetaFlagsTooLong = "CLIENT_ERROR options flags too long\r\n";
 
 // ---- Binary protocol (protocol-binary.xml "Response Status") -----------------------------------
-// (binary section: filled in by the binary protocol work)
+// The body text of an error response, byte for byte what memcached 1.6.18 sends (checked against
+// Debian's /usr/bin/memcached). Success responses and GetK/GATK misses carry no text.
+inline constexpr std::string_view kBinaryNotFound = "Not found";                    // 0x0001
+inline constexpr std::string_view kBinaryExists = "Data exists for key.";           // 0x0002
+inline constexpr std::string_view kBinaryTooLarge = "Too large.";                   // 0x0003
+inline constexpr std::string_view kBinaryInvalidArguments = "Invalid arguments";    // 0x0004
+inline constexpr std::string_view kBinaryNotStored = "Not stored.";                 // 0x0005
+inline constexpr std::string_view kBinaryNonNumeric =
+    "Non-numeric server-side value for incr or decr";                               // 0x0006
+inline constexpr std::string_view kBinaryUnknownCommand = "Unknown command";        // 0x0081
+inline constexpr std::string_view kBinaryOutOfMemory = "Out of memory";             // 0x0082
+// Our addition (backpressure), status 0x0086: "busy, retry in <N> ms".
+inline constexpr std::string_view kBinaryBusyPrefix = "busy, retry in ";
+inline constexpr std::string_view kBinaryBusySuffix = " ms";
 
 }  // namespace corecached::proto::replies

@@ -29,6 +29,10 @@ struct BinaryContext {
   uint32_t opaque = 0;
   bool quiet = false;       // the Q variants: no reply on success/miss as memcached does
   bool return_key = false;  // GetK/GetKQ/GATK/GATKQ
+  // The value was refused as too large before it arrived (it is swallowed): the reply is
+  // "Too large." whatever the commands' results. For Set, commands[0] deletes the old item,
+  // as memcached does.
+  bool too_large = false;
 };
 
 struct MetaContext {
