@@ -26,7 +26,7 @@ import time
 
 import pytest
 
-from helpers import SOCKET_TIMEOUT  # noqa: F401  (helpers are imported by the tests)
+from helpers import SOCKET_TIMEOUT
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 DEFAULT_BINARY = REPO / "build" / "src" / "corecached"
@@ -228,6 +228,6 @@ def mc(server):
 @pytest.fixture
 def key(request):
     """A key prefix unique to the test (modules share one server)."""
-    name = request.node.name
+    name = f"{request.module.__name__.removeprefix('test_')}-{request.node.name}"
     safe = "".join(ch if ch.isalnum() or ch in "_-" else "_" for ch in name)
     return f"{safe[:150]}-{os.getpid()}"
