@@ -108,7 +108,8 @@ inline uint64_t LoadBe64(const char* p) {
 // Appends the low `bytes` bytes of `v`, most significant first.
 inline void AppendBe(uint64_t v, int bytes, std::string* out) {
   for (int shift = (bytes - 1) * 8; shift >= 0; shift -= 8) {
-    out->push_back(static_cast<char>(static_cast<unsigned char>(v >> static_cast<unsigned>(shift))));
+    out->push_back(
+        static_cast<char>(static_cast<unsigned char>(v >> static_cast<unsigned>(shift))));
   }
 }
 

@@ -89,10 +89,10 @@ const OpcodeSpec* FindSpec(uint8_t opcode) {
 }
 
 bool ShapeOk(const OpcodeSpec& spec, const Header& h) {
-  const bool extras_ok = h.extras_length == spec.extras_length ||
-                         (spec.extras_optional && h.extras_length == 0);
-  const bool key_ok = spec.key == KeyRule::kOptional ||
-                      (spec.key == KeyRule::kRequired) == (h.key_length != 0);
+  const bool extras_ok =
+      h.extras_length == spec.extras_length || (spec.extras_optional && h.extras_length == 0);
+  const bool key_ok =
+      spec.key == KeyRule::kOptional || (spec.key == KeyRule::kRequired) == (h.key_length != 0);
   const uint64_t fixed = uint64_t{h.extras_length} + h.key_length;
   const bool value_ok = spec.has_value || h.body_length == fixed;
   return extras_ok && key_ok && value_ok;

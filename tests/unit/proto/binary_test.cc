@@ -221,10 +221,11 @@ TEST_CASE("BinaryParser: set, add, replace with and without CAS") {
     core::Op op;
     bool quiet;
   };
-  for (Case c : {Case{Opcode::kSet, core::Op::kSet, false}, Case{Opcode::kSetQ, core::Op::kSet, true},
-                 Case{Opcode::kAdd, core::Op::kAdd, false}, Case{Opcode::kAddQ, core::Op::kAdd, true},
-                 Case{Opcode::kReplace, core::Op::kReplace, false},
-                 Case{Opcode::kReplaceQ, core::Op::kReplace, true}}) {
+  for (Case c :
+       {Case{Opcode::kSet, core::Op::kSet, false}, Case{Opcode::kSetQ, core::Op::kSet, true},
+        Case{Opcode::kAdd, core::Op::kAdd, false}, Case{Opcode::kAddQ, core::Op::kAdd, true},
+        Case{Opcode::kReplace, core::Op::kReplace, false},
+        Case{Opcode::kReplaceQ, core::Op::kReplace, true}}) {
     CAPTURE(static_cast<int>(c.opcode));
     const std::string extras = Be32(0xdeadbeef) + Be32(0xffffffff);
     Parsed p = ParseAllWays(Encode({c.opcode, "key", extras, "hello", 5, 0}));
@@ -271,8 +272,8 @@ TEST_CASE("BinaryParser: append, prepend, delete") {
 }
 
 TEST_CASE("BinaryParser: increment and decrement") {
-  for (Opcode op : {Opcode::kIncrement, Opcode::kIncrementQ, Opcode::kDecrement,
-                    Opcode::kDecrementQ}) {
+  for (Opcode op :
+       {Opcode::kIncrement, Opcode::kIncrementQ, Opcode::kDecrement, Opcode::kDecrementQ}) {
     CAPTURE(static_cast<int>(op));
     Parsed p = ParseAllWays(Encode({op, "n", Be64(5) + Be64(10) + Be32(300), "", 0, 0}));
     REQUIRE(p.request.commands.size() == 1);
@@ -378,30 +379,30 @@ TEST_CASE("BinaryParser: wrong extras, key or value for the opcode") {
   const std::string einval =
       FromHex("810000000000000400000011000000000000000000000000496e76616c696420617267756d656e7473");
   const std::vector<Packet> bad = {
-      {Opcode::kGet, "k1", "abcd", "", 0, 0},       // get with extras
-      {Opcode::kGet, "", "", "", 0, 0},             // get without key
-      {Opcode::kGet, "k1", "", "abc", 0, 0},        // get with value
-      {Opcode::kSet, "k1", "", "x", 0, 0},          // set without extras
-      {Opcode::kSet, "", Be64(0), "x", 0, 0},       // set without key
-      {Opcode::kReplace, "k", "abcd", "x", 0, 0},   // replace with 4-byte extras
-      {Opcode::kAppend, "k1", "abcd", "x", 0, 0},   // append with extras
-      {Opcode::kAppendQ, "", "", "", 0, 0},         // appendq without key
-      {Opcode::kDelete, "k1", "abcd", "", 0, 0},    // delete with extras
-      {Opcode::kDelete, "k1", "", "abcd", 0, 0},    // delete with value
-      {Opcode::kIncrement, "k1", "abcd", "", 0, 0},  // incr with short extras
+      {Opcode::kGet, "k1", "abcd", "", 0, 0},                        // get with extras
+      {Opcode::kGet, "", "", "", 0, 0},                              // get without key
+      {Opcode::kGet, "k1", "", "abc", 0, 0},                         // get with value
+      {Opcode::kSet, "k1", "", "x", 0, 0},                           // set without extras
+      {Opcode::kSet, "", Be64(0), "x", 0, 0},                        // set without key
+      {Opcode::kReplace, "k", "abcd", "x", 0, 0},                    // replace with 4-byte extras
+      {Opcode::kAppend, "k1", "abcd", "x", 0, 0},                    // append with extras
+      {Opcode::kAppendQ, "", "", "", 0, 0},                          // appendq without key
+      {Opcode::kDelete, "k1", "abcd", "", 0, 0},                     // delete with extras
+      {Opcode::kDelete, "k1", "", "abcd", 0, 0},                     // delete with value
+      {Opcode::kIncrement, "k1", "abcd", "", 0, 0},                  // incr with short extras
       {Opcode::kIncrement, "k1", std::string(20, '\0'), "z", 0, 0},  // incr with value
-      {Opcode::kTouch, "k1", "", "", 0, 0},         // touch without extras
-      {Opcode::kTouch, "", Be32(1), "", 0, 0},      // touch without key
-      {Opcode::kGat, "k1", "", "", 0, 0},           // gat without extras
-      {Opcode::kNoop, "k", "", "", 0, 0},           // noop with key
-      {Opcode::kNoop, "", "abcd", "", 0, 0},        // noop with extras
-      {Opcode::kNoop, "", "", "abcd", 0, 0},        // noop with value
-      {Opcode::kVersion, "k", "", "", 0, 0},        // version with key
-      {Opcode::kQuit, "k", "", "", 0, 0},           // quit with key
-      {Opcode::kFlush, "", Be64(0), "", 0, 0},      // flush with 8-byte extras
-      {Opcode::kFlush, "k", "", "", 0, 0},          // flush with key
-      {Opcode::kFlush, "", "", "x", 0, 0},          // flush with value
-      {Opcode::kStat, "", "abcd", "", 0, 0},        // stat with extras
+      {Opcode::kTouch, "k1", "", "", 0, 0},                          // touch without extras
+      {Opcode::kTouch, "", Be32(1), "", 0, 0},                       // touch without key
+      {Opcode::kGat, "k1", "", "", 0, 0},                            // gat without extras
+      {Opcode::kNoop, "k", "", "", 0, 0},                            // noop with key
+      {Opcode::kNoop, "", "abcd", "", 0, 0},                         // noop with extras
+      {Opcode::kNoop, "", "", "abcd", 0, 0},                         // noop with value
+      {Opcode::kVersion, "k", "", "", 0, 0},                         // version with key
+      {Opcode::kQuit, "k", "", "", 0, 0},                            // quit with key
+      {Opcode::kFlush, "", Be64(0), "", 0, 0},                       // flush with 8-byte extras
+      {Opcode::kFlush, "k", "", "", 0, 0},                           // flush with key
+      {Opcode::kFlush, "", "", "x", 0, 0},                           // flush with value
+      {Opcode::kStat, "", "abcd", "", 0, 0},                         // stat with extras
   };
   for (const Packet& packet : bad) {
     CAPTURE(static_cast<int>(packet.opcode));
@@ -416,7 +417,8 @@ TEST_CASE("BinaryParser: wrong extras, key or value for the opcode") {
 
 TEST_CASE("BinaryParser: unknown opcodes answer and skip the body") {
   // 0x1b Verbosity and 0x20-0x21 SASL included: memcached 1.6.18 does not serve them either.
-  for (uint8_t opcode : std::vector<uint8_t>{0x1b, 0x1f, 0x20, 0x21, 0x25, 0x30, 0x3d, 0x50, 0xff}) {
+  for (uint8_t opcode :
+       std::vector<uint8_t>{0x1b, 0x1f, 0x20, 0x21, 0x25, 0x30, 0x3d, 0x50, 0xff}) {
     CAPTURE(static_cast<int>(opcode));
     std::string in = RawHeader(0x80, opcode, 3, 0, 6, 8) + "abcxyz";
     Parsed p = ParseAllWays(in);
@@ -437,8 +439,7 @@ TEST_CASE("BinaryParser: value over the limit is refused and swallowed") {
   const std::string too_large =
       FromHex("81010000000000030000000a000000010000000000000000546f6f206c617267652e");
   // Only the header, extras and key need to arrive.
-  Parsed set = ParseAllWays(RawHeader(0x80, 0x01, 3, 8, 8 + 3 + 101, 1) + Be64(0) + "big",
-                            options);
+  Parsed set = ParseAllWays(RawHeader(0x80, 0x01, 3, 8, 8 + 3 + 101, 1) + Be64(0) + "big", options);
   REQUIRE(set.result.status == ParseStatus::kOk);
   CHECK(set.result.consumed == 35);
   CHECK(set.request.swallow == 101);
@@ -546,10 +547,10 @@ TEST_CASE("BinaryParser: encode storage outcomes") {
         FromHex("810e00000000000000000000000000000000000000000003"));
   CHECK(Results(Req({Opcode::kPrependQ, "k1", "", "x", 0, 0}), {appended}).empty());
   // Quiet errors are still sent.
-  CHECK(Results(Req({Opcode::kSetQ, "k1", extras, "x", 77, 5}),
-                {Outcome(core::Outcome::kExists)}) ==
-        FromHex("8111000000000002000000140000004d0000000000000000446174612065786973747320666f72206b"
-                "65792e"));
+  CHECK(
+      Results(Req({Opcode::kSetQ, "k1", extras, "x", 77, 5}), {Outcome(core::Outcome::kExists)}) ==
+      FromHex("8111000000000002000000140000004d0000000000000000446174612065786973747320666f72206b"
+              "65792e"));
   CHECK(Results(Req({Opcode::kSet, "nok", extras, "x", 0, 12345}),
                 {Outcome(core::Outcome::kNotFound)}) ==
         FromHex("8101000000000001000000090000000000000000000000004e6f7420666f756e64"));
@@ -560,12 +561,11 @@ TEST_CASE("BinaryParser: encode delete") {
         FromHex("810400000000000000000000000000040000000000000000"));
   CHECK(Results(Req({Opcode::kDeleteQ, "d", "", "", 4, 0}), {Outcome(core::Outcome::kDeleted)})
             .empty());
-  CHECK(Results(Req({Opcode::kDelete, "nok", "", "", 0, 0}),
-                {Outcome(core::Outcome::kNotFound)}) ==
+  CHECK(Results(Req({Opcode::kDelete, "nok", "", "", 0, 0}), {Outcome(core::Outcome::kNotFound)}) ==
         FromHex("8104000000000001000000090000000000000000000000004e6f7420666f756e64"));
-  CHECK(Results(Req({Opcode::kDeleteQ, "nok", "", "", 0, 0}),
-                {Outcome(core::Outcome::kNotFound)}) ==
-        FromHex("8114000000000001000000090000000000000000000000004e6f7420666f756e64"));
+  CHECK(
+      Results(Req({Opcode::kDeleteQ, "nok", "", "", 0, 0}), {Outcome(core::Outcome::kNotFound)}) ==
+      FromHex("8114000000000001000000090000000000000000000000004e6f7420666f756e64"));
   CHECK(Results(Req({Opcode::kDelete, "k1", "", "", 0, 999}), {Outcome(core::Outcome::kExists)}) ==
         FromHex("810400000000000200000014000000000000000000000000446174612065786973747320666f72206b"
                 "65792e"));
@@ -589,10 +589,11 @@ TEST_CASE("BinaryParser: encode incr and decr") {
   CHECK(Results(Req({Opcode::kIncrementQ, "nn", extras, "", 0, 0}),
                 {Outcome(core::Outcome::kNotFound)}) ==
         FromHex("8115000000000001000000090000000000000000000000004e6f7420666f756e64"));
-  CHECK(Results(Req({Opcode::kIncrement, "k1", extras, "", 0, 0}),
-                {Outcome(core::Outcome::kNonNumeric)}) ==
-        FromHex("81050000000000060000002e0000000000000000000000004e6f6e2d6e756d6572696320736572766572"
-                "2d736964652076616c756520666f7220696e6372206f722064656372"));
+  CHECK(
+      Results(Req({Opcode::kIncrement, "k1", extras, "", 0, 0}),
+              {Outcome(core::Outcome::kNonNumeric)}) ==
+      FromHex("81050000000000060000002e0000000000000000000000004e6f6e2d6e756d6572696320736572766572"
+              "2d736964652076616c756520666f7220696e6372206f722064656372"));
 }
 
 TEST_CASE("BinaryParser: encode flush, noop, quit, version, stats") {
@@ -627,7 +628,8 @@ TEST_CASE("BinaryParser: encode server errors") {
   const Request get = Req({Opcode::kGetQ, "k", "", "", 0x0a0b0c0d, 0});
   std::string out;
   EncodeBinaryServerError(get, core::Outcome::kBusy, 25, &out);
-  CHECK(out == FromHex("8109000000000086000000140a0b0c0d0000000000000000") + "busy, retry in 25 ms");
+  CHECK(out ==
+        FromHex("8109000000000086000000140a0b0c0d0000000000000000") + "busy, retry in 25 ms");
   out.clear();
   EncodeBinaryServerError(get, core::Outcome::kNoMemory, 0, &out);
   CHECK(out == FromHex("81090000000000820000000d0a0b0c0d0000000000000000") + "Out of memory");
@@ -641,8 +643,9 @@ TEST_CASE("BinaryParser: encode server errors") {
         FromHex("8109000000000086000000140a0b0c0d0000000000000000") + "busy, retry in 25 ms");
   CHECK(Results(get, {Outcome(core::Outcome::kNoMemory)}) ==
         FromHex("81090000000000820000000d0a0b0c0d0000000000000000") + "Out of memory");
-  CHECK(Results(Req({Opcode::kSet, "k", Be64(0), "v", 0, 0}), {Outcome(core::Outcome::kTooLarge)}) ==
-        FromHex("81010000000000030000000a000000000000000000000000546f6f206c617267652e"));
+  CHECK(
+      Results(Req({Opcode::kSet, "k", Be64(0), "v", 0, 0}), {Outcome(core::Outcome::kTooLarge)}) ==
+      FromHex("81010000000000030000000a000000000000000000000000546f6f206c617267652e"));
   out.clear();
   EncodeBinaryShutdownDisabled(get, &out);
   CHECK(out ==
