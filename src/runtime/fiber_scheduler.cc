@@ -19,11 +19,6 @@ void LoopScheduler::awakened(boost::fibers::context* ctx) noexcept {
 }
 
 boost::fibers::context* LoopScheduler::pick_next() noexcept {
-  if (++picks_since_poll_ >= kPollEvery) {
-    picks_since_poll_ = 0;
-    // Callbacks may make more fibers ready (awakened() appends to ready_queue_).
-    event_base_loop(base_, EVLOOP_NONBLOCK);
-  }
   if (ready_queue_.empty()) {
     return nullptr;
   }
@@ -53,7 +48,6 @@ void LoopScheduler::suspend_until(const std::chrono::steady_clock::time_point& t
   }
   event_base_loop(base_, EVLOOP_ONCE);
   sleeping_.store(false);
-  picks_since_poll_ = 0;
 }
 
 void LoopScheduler::notify() noexcept {

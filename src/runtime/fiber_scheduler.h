@@ -19,8 +19,14 @@ namespace corecached::runtime {
 // Ready fibers run round-robin. When none is ready, suspend_until() runs the event loop once,
 // blocking until a socket or timer event fires (its callbacks make fibers ready) or until another
 // thread calls notify() because it made one of this thread's fibers ready (a shard fulfilled a
-// promise). Every kPollEvery picks the loop is also polled without blocking, so fibers that keep
-// each other busy cannot starve the sockets.
+// promise).
+//
+// The loop runs only in suspend_until(), never in pick_next(): Boost.Fiber calls pick_next() while
+// a condition variable's internal spinlock may be held (condition_variable_any::wait -> suspend),
+// and a libevent callback that notifies that same condition variable would spin on it forever (seen
+// under TSan: issue #2 router test). So a fiber that busy-yields would starve the sockets; none
+// does: connection fibers always end in a socket wait, and the shard dispatcher's idle spin polls
+// its queues directly and parks before it needs the loop.
 //
 // Owner: the thread that installs it with boost::fibers::use_scheduling_algorithm. Thread: that
 // thread, except notify() which any thread may call. The event_base must outlive the scheduler.
@@ -39,7 +45,6 @@ class LoopScheduler final : public boost::fibers::algo::algorithm {
   void notify() noexcept override;
 
  private:
-  static constexpr uint32_t kPollEvery = 64;
   static void OnWake(evutil_socket_t fd, short what, void* arg);
   static void OnTimer(evutil_socket_t fd, short what, void* arg);
 
@@ -48,7 +53,6 @@ class LoopScheduler final : public boost::fibers::algo::algorithm {
   EventPtr wake_event_;
   EventPtr timer_event_;
   boost::fibers::scheduler::ready_queue_type ready_queue_;
-  uint32_t picks_since_poll_ = 0;
   // Dekker pair with notify(): the scheduler publishes "sleeping" then checks "notified"; notify()
   // publishes "notified" then checks "sleeping". seq_cst on both sides, so one of them sees the
   // other and no wake-up is lost.

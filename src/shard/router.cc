@@ -1,6 +1,7 @@
 #include "shard/router.h"
 
 #include <boost/fiber/future/future.hpp>
+#include <cassert>
 #include <utility>
 
 namespace corecached::shard {
@@ -40,6 +41,7 @@ void Router::ExecuteRound() {
       continue;
     }
     batch.done = boost::fibers::promise<void>();
+    batch.executed.store(false, std::memory_order_relaxed);
     boost::fibers::future<void> done = batch.done.get_future();
     if (!shards_[s]->Submit(producer_, &batch)) {
       core::Result busy;
@@ -52,6 +54,13 @@ void Router::ExecuteRound() {
   }
   for (auto& done : waits) {
     done.wait();
+  }
+  for (Batch& batch : batches_) {
+    if (!batch.commands.empty() && !batch.executed.load(std::memory_order_acquire)) {
+      // Unreachable: a ready future means the shard set `executed` first (or the batch was shed,
+      // and then its results are already filled in on this thread).
+      assert(batch.results.size() == batch.commands.size());
+    }
   }
 }
 

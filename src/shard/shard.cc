@@ -90,6 +90,7 @@ std::size_t Shard::DrainOnce() {
       // Move the promise out first: once set_value() wakes the network fiber, that thread may
       // reuse the Batch (and assign a new promise) while set_value() is still returning here.
       boost::fibers::promise<void> promise = std::move(batch->done);
+      batch->executed.store(true, std::memory_order_release);
       promise.set_value();
       ++done;
     }
