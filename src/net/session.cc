@@ -119,7 +119,11 @@ void Session::EncodeOne(Pending& pending) {
       break;
     }
     case proto::RequestKind::kStats:
-      codec_.EncodeStats(req, env_.stats(req.arg), &out_);
+      if (std::optional<core::StatList> stats = env_.stats(req.arg)) {
+        codec_.EncodeStats(req, *stats, &out_);
+      } else {
+        codec_.EncodeStatsUnknown(req, &out_);
+      }
       break;
     case proto::RequestKind::kVersion:
       codec_.EncodeVersion(req, env_.version, &out_);

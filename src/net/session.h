@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -29,7 +30,8 @@ struct SessionEnv {
   std::chrono::seconds idle_timeout{0};  // 0 = never
   // Bound on buffered, unparsed input: one request line plus the largest value (plus slack).
   std::size_t max_input_bytes = 0;
-  std::function<core::StatList(std::string_view group)> stats;  // called on this thread
+  // `stats <group>`: nullopt for a group the server does not have. Called on this thread.
+  std::function<std::optional<core::StatList>(std::string_view group)> stats;
   std::function<void()> request_shutdown;                        // `shutdown` with -A
   NetStats* net_stats = nullptr;
 };

@@ -19,6 +19,7 @@ ParseResult ParseBinary(std::string_view in, const ParserOptions& options, Reque
 // Reply encoders: append the exact bytes memcached 1.6 sends for this request.
 void EncodeBinaryResults(const Request& req, std::span<const core::Result> results, std::string* out);
 void EncodeBinaryStats(const Request& req, const core::StatList& stats, std::string* out);
+void EncodeBinaryStatsUnknown(const Request& req, std::string* out);
 void EncodeBinaryVersion(const Request& req, std::string_view version, std::string* out);
 void EncodeBinaryOk(const Request& req, std::string* out);
 void EncodeBinaryShutdownDisabled(const Request& req, std::string* out);

@@ -240,4 +240,15 @@ void EncodeBinaryServerError(const Request& req, core::Outcome outcome, uint32_t
   binary::AppendError(ctx.opcode, ctx.opaque, status, out);
 }
 
+// memcached answers a Stat request for an unknown group with "Not found" (status 0x0001).
+void EncodeBinaryStatsUnknown(const Request& req, std::string* out) {
+  BinaryContext ctx = ContextOf(req);
+  Response r;
+  r.opcode = ctx.opcode;
+  r.status = Status::kKeyNotFound;
+  r.opaque = ctx.opaque;
+  r.value = binary::StatusText(Status::kKeyNotFound);
+  binary::AppendResponse(r, out);
+}
+
 }  // namespace corecached::proto

@@ -55,6 +55,12 @@ void Codec::EncodeStats(const Request& req, const core::StatList& stats, std::st
       [&] { EncodeBinaryStats(req, stats, out); }, [&] { EncodeMetaStats(req, stats, out); });
 }
 
+void Codec::EncodeStatsUnknown(const Request& req, std::string* out) {
+  Dispatch(
+      req, [&] { EncodeTextStatsUnknown(req, out); }, [&] { EncodeBinaryStatsUnknown(req, out); },
+      [&] { EncodeTextStatsUnknown(req, out); });
+}
+
 void Codec::EncodeVersion(const Request& req, std::string_view version, std::string* out) {
   Dispatch(
       req, [&] { EncodeTextVersion(req, version, out); },

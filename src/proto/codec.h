@@ -35,6 +35,8 @@ class Codec {
   // (kFlushAll: one per shard; any entry may be used).
   void EncodeResults(const Request& req, std::span<const core::Result> results, std::string* out);
   void EncodeStats(const Request& req, const core::StatList& stats, std::string* out);
+  // `stats <group>` for a group the server does not have (text: ERROR; binary: Not found).
+  void EncodeStatsUnknown(const Request& req, std::string* out);
   void EncodeVersion(const Request& req, std::string_view version, std::string* out);
   // Verbosity, Noop, binary Quit (text quit has no reply).
   void EncodeOk(const Request& req, std::string* out);

@@ -19,7 +19,7 @@ struct TextContext {
   Verb verb = Verb::kOther;
   bool noreply = false;
   // A `set` refused as too large before its value arrived (it is swallowed): commands[0] deletes
-  // the old item, as memcached does, and the reply is "SERVER_ERROR object too large for cache"
+  // the old item, as memcached does, and the reply is replies::kTextObjectTooLarge (memcached's too-large error)
   // whatever that delete answers.
   bool too_large = false;
 };

@@ -20,6 +20,7 @@ ParseResult ParseText(std::string_view in, const ParserOptions& options, Request
 // Reply encoders: append the exact bytes memcached 1.6 sends for this request.
 void EncodeTextResults(const Request& req, std::span<const core::Result> results, std::string* out);
 void EncodeTextStats(const Request& req, const core::StatList& stats, std::string* out);
+void EncodeTextStatsUnknown(const Request& req, std::string* out);
 void EncodeTextVersion(const Request& req, std::string_view version, std::string* out);
 void EncodeTextOk(const Request& req, std::string* out);
 void EncodeTextShutdownDisabled(const Request& req, std::string* out);

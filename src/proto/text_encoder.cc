@@ -217,4 +217,9 @@ void EncodeTextServerError(const Request& req, Outcome outcome, uint32_t retry_a
   }
 }
 
+// memcached answers `stats <unknown group>` with a bare ERROR (proto_text.c process_stat).
+void EncodeTextStatsUnknown(const Request& /*req*/, std::string* out) {
+  out->append(replies::kTextError);
+}
+
 }  // namespace corecached::proto

@@ -204,7 +204,7 @@ ParseResult ParseStorage(const TextTokens& tokens, Verb verb, const LineContext&
 // ---- Retrieval (protocol.txt "Retrieval command", "Get And Touch") -----------------------------
 
 // Appends one Command per key, in order. false if a key is too long (memcached then answers only
-// "CLIENT_ERROR bad command line format" for the whole line).
+// the bad-command-line-format error for the whole line).
 bool AddGetKeys(const TextTokens& tokens, std::size_t first_key, const core::Command& proto,
                 Request* out) {
   auto add = [&](std::string_view key) {
@@ -462,10 +462,16 @@ ParseResult ParseWithoutNewline(std::string_view in, const ParserOptions& option
 
 }  // namespace
 
+// memcached reads ascii requests through a 16 KiB buffer (READ_BUFFER_SIZE) and decides "line too
+// long" on what that buffer holds: a newline further out than that is never seen. Looking no
+// further makes our answer the same whatever our own read size was.
+constexpr std::size_t kMemcachedReadWindow = 16 * 1024;
+
 ParseResult ParseText(std::string_view in, const ParserOptions& options, Request* out) {
-  const std::size_t newline = in.find('\n');
+  const std::size_t window = LooksLikeMultiGet(in) ? kMaxGetLineBytes + 1 : kMemcachedReadWindow;
+  const std::size_t newline = in.substr(0, std::min(in.size(), window)).find('\n');
   if (newline == std::string_view::npos) {
-    return ParseWithoutNewline(in, options, out);
+    return ParseWithoutNewline(in.substr(0, std::min(in.size(), window)), options, out);
   }
   // memcached strips one "\r" before the "\n", unless it is the line's only byte.
   std::size_t line_length = newline;

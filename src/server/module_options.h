@@ -17,6 +17,11 @@ namespace corecached::server {
                                                   uint32_t shard_count);
 [[nodiscard]] net::ListenerOptions ListenerOptionsFor(const config::Config& config);
 [[nodiscard]] net::NetworkThreadOptions NetworkThreadOptionsFor(const config::Config& config);
+// What `version` (and `stats` version) reports: memcached's version first, because clients and tools
+// parse it to pick features (memccapable, for one, expects 1.6 behaviour only from a 1.6 server), then
+// ours: "1.6.18-corecached-0.1.0".
+inline constexpr const char* kProtocolVersion = "1.6.18-corecached-" CORECACHED_VERSION;
+
 // Input a connection may buffer: the largest value, its request line and a binary header.
 [[nodiscard]] std::size_t MaxInputBytes(const config::Config& config);
 

@@ -29,7 +29,7 @@ Server::Server(config::Config config)
     env.shards = shard_ptrs_;
     env.producer = t;
     env.parser.max_item_size = static_cast<std::size_t>(config_.max_item_size_bytes);
-    env.version = CORECACHED_VERSION;
+    env.version = kProtocolVersion;
     env.enable_shutdown = config_.enable_shutdown;
     env.idle_timeout = std::chrono::seconds(config_.idle_timeout_s);
     env.max_input_bytes = MaxInputBytes(config_);
@@ -72,7 +72,7 @@ void Server::Run() {
   StopThreads();
 }
 
-core::StatList Server::Stats(std::string_view group) const {
+std::optional<core::StatList> Server::Stats(std::string_view group) const {
   std::vector<const shard::Shard*> shards(shards_.size());
   for (std::size_t i = 0; i < shards_.size(); ++i) {
     shards[i] = shards_[i].get();

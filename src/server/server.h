@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "config/config.h"
@@ -34,7 +35,7 @@ class Server {
   // Thread: any. Makes Run() return (async-signal-safe).
   void RequestStop() { stop_waker_.Wake(); }
 
-  [[nodiscard]] core::StatList Stats(std::string_view group) const;
+  [[nodiscard]] std::optional<core::StatList> Stats(std::string_view group) const;
 
  private:
   void StartThreads();

@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <string>
 
+#include "server/module_options.h"
+
 namespace corecached::server {
 
 namespace {
@@ -42,7 +44,7 @@ void AddProcess(const StatsSources& s, core::StatList* out) {
   out->emplace_back("pid", std::to_string(getpid()));
   out->emplace_back("uptime", std::to_string(s.now_seconds - s.started_seconds));
   out->emplace_back("time", std::to_string(s.now_seconds));
-  out->emplace_back("version", CORECACHED_VERSION);
+  out->emplace_back("version", kProtocolVersion);
   out->emplace_back("pointer_size", std::to_string(sizeof(void*) * 8));
   out->emplace_back("rusage_user", Rusage(usage.ru_utime));
   out->emplace_back("rusage_system", Rusage(usage.ru_stime));
@@ -118,14 +120,14 @@ core::StatList Settings(const StatsSources& s) {
 
 }  // namespace
 
-core::StatList CollectStats(const StatsSources& sources, std::string_view group) {
+std::optional<core::StatList> CollectStats(const StatsSources& sources, std::string_view group) {
   if (group == "settings") {
     return Settings(sources);
   }
-  core::StatList out;
   if (!group.empty()) {
-    return out;
+    return std::nullopt;
   }
+  core::StatList out;
   AddProcess(sources, &out);
   AddCommands(sources, &out);
   AddTraffic(sources, &out);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string_view>
 
@@ -25,8 +26,8 @@ struct StatsSources {
 };
 
 // Builds the reply to `stats <group>` with memcached 1.6's field names and order for the fields we
-// have ("" = general stats, "settings"). An unknown group yields an empty list.
+// have ("" = general stats, "settings"). An unknown group yields nullopt.
 // Thread: any.
-[[nodiscard]] core::StatList CollectStats(const StatsSources& sources, std::string_view group);
+[[nodiscard]] std::optional<core::StatList> CollectStats(const StatsSources& sources, std::string_view group);
 
 }  // namespace corecached::server
