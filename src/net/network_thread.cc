@@ -1,11 +1,15 @@
 #include "net/network_thread.h"
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <boost/fiber/all.hpp>
 #include <exception>
-#include <iostream>
+#include <string>
 #include <utility>
+
+#include "core/log.h"
 
 namespace corecached::net {
 
@@ -39,6 +43,11 @@ bool NetworkThread::Adopt(int fd) {
 }
 
 void NetworkThread::Run() {
+  if (options_.nice != 0) {
+    // Linux: PRIO_PROCESS with a thread id sets that thread's nice value alone.
+    const auto tid = static_cast<id_t>(syscall(SYS_gettid));
+    [[maybe_unused]] int rc = setpriority(PRIO_PROCESS, tid, options_.nice);
+  }
   runtime::EventBasePtr base = runtime::NewEventBase();
   runtime::Waker scheduler_waker;
   boost::fibers::use_scheduling_algorithm<runtime::LoopScheduler>(base.get(), &scheduler_waker);
@@ -95,9 +104,12 @@ void NetworkThread::Serve(int fd, event_base* base) {
       session.Run();
     } catch (const std::exception& e) {
       // Reaching this is a bug (STYLE.md 6.4): log it, drop this connection, keep the server up.
-      std::cerr << "corecached: connection dropped after an internal error: " << e.what() << '\n';
+      static core::RateLimitedLog limiter;
+      limiter.Write(core::LogSeverity::kError,
+                std::string("connection dropped after an internal error: ") + e.what());
     } catch (...) {
-      std::cerr << "corecached: connection dropped after an unknown internal error\n";
+      static core::RateLimitedLog limiter;
+      limiter.Write(core::LogSeverity::kError, "connection dropped after an unknown internal error");
     }
     live_.erase(&io);
   }

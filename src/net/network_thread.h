@@ -22,6 +22,11 @@ struct NetworkThreadOptions {
   std::size_t fiber_stack_bytes = 256 * 1024;
   // Connections the listener may hand over before this thread takes them (the inbox bound).
   std::size_t inbox_capacity = 4096;
+  // Nice value added to this thread (setpriority on its tid): network threads run below the shard
+  // threads so that accepting and parsing never starve execution (seed design, "Thread
+  // Priority"; issue #6). 0 = unchanged. Raising nice needs no privilege; failure is ignored.
+  int nice = kDefaultNice;
+  static constexpr int kDefaultNice = 5;
 };
 
 // NetworkThread runs one libevent loop and one Boost.Fiber scheduler on one OS thread, and one fiber

@@ -25,6 +25,9 @@ shard::ShardOptions ShardOptionsFor(const config::Config& config, uint32_t shard
   options.store.cas_step = shard_count;
   // One batch in flight per connection per shard: this capacity never fills.
   options.channel_capacity = static_cast<std::size_t>(config.max_connections) + 16;
+  options.backpressure.max_queue_depth = config.backpressure.max_queue_depth;
+  options.backpressure.max_queue_delay_us =
+      static_cast<int64_t>(config.backpressure.max_queue_delay_ms) * 1000;
   return options;
 }
 

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <boost/fiber/future/promise.hpp>
+#include <cstdint>
 #include <vector>
 
 #include "core/command.h"
@@ -25,6 +26,9 @@ struct Batch {
   // contract explicit in our code and visible to TSan, which cannot see inside Debian's
   // uninstrumented Boost.Fiber.
   std::atomic<bool> executed{false};
+  // steady_clock nanoseconds when Shard::Submit queued it: the shard measures how long it waited
+  // (its queue delay, the backpressure signal). Written by the producer before the push.
+  int64_t enqueued_ns = 0;
 };
 
 }  // namespace corecached::shard

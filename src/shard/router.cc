@@ -2,14 +2,18 @@
 
 #include <boost/fiber/future/future.hpp>
 #include <cassert>
+#include <optional>
 #include <utility>
 
 namespace corecached::shard {
 
 namespace {
-// Retry hint for a batch refused because its channel was full: the shard drains a full channel in
-// well under a millisecond, so "retry in 1 ms" is honest.
-constexpr uint32_t kChannelFullRetryMs = 1;
+void Shed(Batch& batch, uint32_t retry_after_ms) {
+  core::Result busy;
+  busy.outcome = core::Outcome::kBusy;
+  busy.retry_after_ms = retry_after_ms;
+  batch.results.assign(batch.commands.size(), busy);
+}
 }  // namespace
 
 Router::Router(std::span<Shard* const> shards, std::size_t producer)
@@ -40,14 +44,20 @@ void Router::ExecuteRound() {
     if (batch.commands.empty()) {
       continue;
     }
+    Shard* shard = shards_[s];
+    // Backpressure (issue #6): a shard past its depth or delay bound gets nothing more from this
+    // round; its commands are answered kBusy at once. Other shards' batches go ahead.
+    if (std::optional<uint32_t> hint = shard->ShedHint()) {
+      shard->CountShed(batch.commands.size());
+      Shed(batch, *hint);
+      continue;
+    }
     batch.done = boost::fibers::promise<void>();
     batch.executed.store(false, std::memory_order_relaxed);
     boost::fibers::future<void> done = batch.done.get_future();
-    if (!shards_[s]->Submit(producer_, &batch)) {
-      core::Result busy;
-      busy.outcome = core::Outcome::kBusy;
-      busy.retry_after_ms = kChannelFullRetryMs;
-      batch.results.assign(batch.commands.size(), busy);
+    if (!shard->Submit(producer_, &batch)) {
+      shard->CountShed(batch.commands.size());
+      Shed(batch, RetryAfterMs(shard->Queue()));
       continue;
     }
     waits.push_back(std::move(done));

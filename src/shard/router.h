@@ -41,8 +41,9 @@ class Router {
   Slot Add(core::Command cmd);
   // Queues a copy of `cmd` on every shard (flush_all); appends one Slot per shard.
   void Broadcast(const core::Command& cmd, std::vector<Slot>* slots);
-  // Submits every non-empty batch and waits for all of them. A batch whose channel is full is not
-  // queued: each of its results becomes kBusy with a retry hint.
+  // Submits every non-empty batch and waits for all of them. A batch for a shard past its
+  // backpressure bounds (Shard::ShedHint), or whose channel is full, is not queued: each of its
+  // results becomes kBusy with the shard's retry hint (queued commands / drain rate).
   void ExecuteRound();
   [[nodiscard]] core::Result& ResultAt(Slot slot) {
     return batches_[slot.shard].results[slot.index];

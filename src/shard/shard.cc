@@ -30,8 +30,20 @@ void Shard::Stop() {
   thread_.join();
 }
 
+namespace {
+int64_t NowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
 bool Shard::Submit(std::size_t producer, Batch* batch) {
+  batch->enqueued_ns = NowNs();
+  const std::size_t commands = batch->commands.size();
+  queued_commands_.fetch_add(commands, std::memory_order_relaxed);
   if (!channels_[producer]->Push(batch)) {
+    queued_commands_.fetch_sub(commands, std::memory_order_relaxed);
     return false;
   }
   // Publish the push before reading "sleeping" (pairs with the fence in DispatchLoop).
@@ -48,6 +60,23 @@ std::size_t Shard::QueueDepth() const {
     depth += channel->Depth();
   }
   return depth;
+}
+
+QueueState Shard::Queue() const {
+  QueueState q;
+  q.depth_batches = QueueDepth();
+  q.queued_commands = queued_commands_.load(std::memory_order_relaxed);
+  q.queue_delay_us = queue_delay_us_.load(std::memory_order_relaxed);
+  q.drain_commands_per_s = drain_per_s_.load(std::memory_order_relaxed);
+  return q;
+}
+
+std::optional<uint32_t> Shard::ShedHint() const {
+  QueueState q = Queue();
+  if (!ShouldShed(q, options_.backpressure)) {
+    return std::nullopt;
+  }
+  return RetryAfterMs(q);
 }
 
 bool Shard::AnyQueued() const {
@@ -82,20 +111,35 @@ std::size_t Shard::DrainOnce() {
   std::size_t done = 0;
   for (auto& channel : channels_) {
     while (Batch* batch = channel->Pop()) {
-      batch->results.clear();
-      batch->results.reserve(batch->commands.size());
-      for (const core::Command& cmd : batch->commands) {
-        batch->results.push_back(store_->Execute(cmd));
-      }
-      // Move the promise out first: once set_value() wakes the network fiber, that thread may
-      // reuse the Batch (and assign a new promise) while set_value() is still returning here.
-      boost::fibers::promise<void> promise = std::move(batch->done);
-      batch->executed.store(true, std::memory_order_release);
-      promise.set_value();
+      Execute(batch);
       ++done;
     }
   }
+  if (done == 0) {
+    // Nothing waits: the delay signal must not keep shedding after the queue drained.
+    queue_delay_us_.store(0, std::memory_order_relaxed);
+  }
   return done;
+}
+
+void Shard::Execute(Batch* batch) {
+  const int64_t start_ns = NowNs();
+  queue_delay_us_.store((start_ns - batch->enqueued_ns) / 1000, std::memory_order_relaxed);
+  const std::size_t commands = batch->commands.size();
+  batch->results.clear();
+  batch->results.reserve(commands);
+  for (const core::Command& cmd : batch->commands) {
+    batch->results.push_back(store_->Execute(cmd));
+  }
+  if (drain_rate_.Record(commands, NowNs() - start_ns)) {
+    drain_per_s_.store(drain_rate_.commands_per_s(), std::memory_order_relaxed);
+  }
+  queued_commands_.fetch_sub(commands, std::memory_order_relaxed);
+  // Move the promise out first: once set_value() wakes the network fiber, that thread may
+  // reuse the Batch (and assign a new promise) while set_value() is still returning here.
+  boost::fibers::promise<void> promise = std::move(batch->done);
+  batch->executed.store(true, std::memory_order_release);
+  promise.set_value();
 }
 
 void Shard::DispatchLoop() {

@@ -4,12 +4,14 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <thread>
 #include <vector>
 
 #include "core/clock.h"
 #include "runtime/event_base.h"
 #include "runtime/fiber_scheduler.h"
+#include "shard/backpressure.h"
 #include "shard/batch.h"
 #include "shard/channel.h"
 #include "shard/shard_stats.h"
@@ -28,6 +30,8 @@ struct ShardOptions {
   // thread costs 50-100 us on this kind of VM (notes/fibers-and-libevent.md); a short spin catches
   // the next batch of a busy connection without that cost.
   int64_t idle_spin_us = 20;
+  // When a batch is shed instead of queued (issue #6).
+  BackpressureOptions backpressure;
 };
 
 // Shard owns one thread, its fiber scheduler and event loop, one Store, and one inbound Channel per
@@ -56,10 +60,24 @@ class Shard {
   [[nodiscard]] const ShardStats& stats() const { return store_->stats(); }
   [[nodiscard]] std::size_t QueueDepth() const;
 
+  // Backpressure, read by the network threads before they submit (any thread, atomics only).
+  // The queue as the shard last published it: depth, queued commands, delay, drain rate.
+  [[nodiscard]] QueueState Queue() const;
+  // The retry hint when a batch for this shard must be shed now (ShouldShed), else nullopt.
+  [[nodiscard]] std::optional<uint32_t> ShedHint() const;
+  // Counts `commands` answered kBusy for this shard (called by the shedding network thread).
+  void CountShed(std::size_t commands) {
+    shed_requests_.fetch_add(commands, std::memory_order_relaxed);
+  }
+  [[nodiscard]] uint64_t shed_requests() const {
+    return shed_requests_.load(std::memory_order_relaxed);
+  }
+
  private:
   void Run();
   void DispatchLoop();
   std::size_t DrainOnce();
+  void Execute(Batch* batch);
   [[nodiscard]] bool AnyQueued() const;
 
   const ShardId id_;
@@ -70,6 +88,13 @@ class Shard {
   std::atomic<bool> sleeping_{false};
   std::atomic<bool> stopping_{false};
   runtime::Parker* park_ = nullptr;  // the dispatcher's parker; shard thread only
+  DrainRate drain_rate_;             // shard thread only; published in drain_per_s_
+  // Backpressure signals. queued_commands_ is added to by producers and subtracted by the shard;
+  // the others are written by the shard thread only. All relaxed: they steer, they do not order.
+  std::atomic<std::size_t> queued_commands_{0};
+  std::atomic<int64_t> queue_delay_us_{0};  // wait of the batch dequeued last; 0 once drained
+  std::atomic<uint64_t> drain_per_s_{0};
+  std::atomic<uint64_t> shed_requests_{0};
   std::thread thread_;
 };
 
