@@ -6,10 +6,8 @@
 
 #include <boost/fiber/all.hpp>
 #include <exception>
-#include <string>
+#include <iostream>
 #include <utility>
-
-#include "core/log.h"
 
 namespace corecached::net {
 
@@ -104,12 +102,9 @@ void NetworkThread::Serve(int fd, event_base* base) {
       session.Run();
     } catch (const std::exception& e) {
       // Reaching this is a bug (STYLE.md 6.4): log it, drop this connection, keep the server up.
-      static core::RateLimitedLog limiter;
-      limiter.Write(core::LogSeverity::kError,
-                std::string("connection dropped after an internal error: ") + e.what());
+      std::cerr << "corecached: connection dropped after an internal error: " << e.what() << '\n';
     } catch (...) {
-      static core::RateLimitedLog limiter;
-      limiter.Write(core::LogSeverity::kError, "connection dropped after an unknown internal error");
+      std::cerr << "corecached: connection dropped after an unknown internal error\n";
     }
     live_.erase(&io);
   }

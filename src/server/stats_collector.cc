@@ -19,12 +19,6 @@ std::string Rusage(const timeval& tv) {
   return buf;
 }
 
-std::string FormatRatio(double value) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%.2f", value);
-  return buf;
-}
-
 // Sums one ShardStats counter over every shard.
 template <typename Field>
 uint64_t SumShards(const StatsSources& s, Field field) {
@@ -54,7 +48,7 @@ void AddProcess(const StatsSources& s, core::StatList* out) {
   out->emplace_back("pointer_size", std::to_string(sizeof(void*) * 8));
   out->emplace_back("rusage_user", Rusage(usage.ru_utime));
   out->emplace_back("rusage_system", Rusage(usage.ru_stime));
-  out->emplace_back("max_connections", std::to_string(s.max_connections));
+  out->emplace_back("max_connections", std::to_string(s.config->max_connections));
   out->emplace_back("curr_connections", std::to_string(s.gate->open.load()));
   out->emplace_back("total_connections", std::to_string(s.gate->accepted.load()));
   out->emplace_back("rejected_connections", std::to_string(s.gate->rejected.load()));
@@ -118,34 +112,15 @@ void AddItems(const StatsSources& s, core::StatList* out) {
   out->emplace_back("reclaimed", std::to_string(SumShards(s, &S::reclaimed)));
 }
 
-// Our keys that memcached has no field for, named after their YAML keys ('.' -> '_').
-void AddCorecachedSettings(const StatsSources& s, core::StatList* out) {
-  const config::Config& c = *s.config;
-  out->emplace_back("log_level", config::ToString(s.log_level));
-  out->emplace_back("max_connection_output", std::to_string(c.max_connection_output_bytes));
-  out->emplace_back("metrics_enabled", c.metrics.enabled ? "yes" : "no");
-  out->emplace_back("metrics_listen", c.metrics.listen);
-  out->emplace_back("cold_tier_enabled", c.cold_tier.enabled ? "yes" : "no");
-  out->emplace_back("cold_tier_path", c.cold_tier.path);
-  out->emplace_back("cold_tier_max_size", std::to_string(c.cold_tier.max_size_bytes));
-  out->emplace_back("cold_tier_high_watermark", FormatRatio(c.cold_tier.high_watermark));
-  out->emplace_back("cold_tier_low_watermark", FormatRatio(c.cold_tier.low_watermark));
-  out->emplace_back("cold_tier_on_cold_read", config::ToString(c.cold_tier.on_cold_read));
-  out->emplace_back("backpressure_max_queue_depth",
-                    std::to_string(c.backpressure.max_queue_depth));
-  out->emplace_back("backpressure_max_queue_delay_ms",
-                    std::to_string(c.backpressure.max_queue_delay_ms));
-}
-
 core::StatList Settings(const StatsSources& s) {
   const config::Config& c = *s.config;
   core::StatList out;
   out.emplace_back("maxbytes", std::to_string(static_cast<uint64_t>(c.memory_limit_mb) * config::kMiB));
-  out.emplace_back("maxconns", std::to_string(s.max_connections));
+  out.emplace_back("maxconns", std::to_string(c.max_connections));
   out.emplace_back("tcpport", std::to_string(s.port));
   out.emplace_back("udpport", std::to_string(c.udp_port));
   out.emplace_back("inter", c.listen);
-  out.emplace_back("verbosity", std::to_string(s.verbosity));
+  out.emplace_back("verbosity", std::to_string(c.verbosity));
   out.emplace_back("evictions", "on");
   out.emplace_back("shutdown_command", c.enable_shutdown ? "yes" : "no");
   out.emplace_back("num_threads", std::to_string(c.network_threads));
@@ -155,7 +130,6 @@ core::StatList Settings(const StatsSources& s) {
   out.emplace_back("item_size_max", std::to_string(c.max_item_size_bytes));
   out.emplace_back("idle_timeout", std::to_string(c.idle_timeout_s));
   out.emplace_back("num_shards", std::to_string(s.shards.size()));
-  AddCorecachedSettings(s, &out);
   return out;
 }
 
