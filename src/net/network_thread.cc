@@ -6,8 +6,10 @@
 
 #include <boost/fiber/all.hpp>
 #include <exception>
-#include <iostream>
+#include <string>
 #include <utility>
+
+#include "core/log.h"
 
 namespace corecached::net {
 
@@ -102,9 +104,13 @@ void NetworkThread::Serve(int fd, event_base* base) {
       session.Run();
     } catch (const std::exception& e) {
       // Reaching this is a bug (STYLE.md 6.4): log it, drop this connection, keep the server up.
-      std::cerr << "corecached: connection dropped after an internal error: " << e.what() << '\n';
+      static core::RateLimitedLog limiter;
+      limiter.Write(core::LogSeverity::kError,
+                    std::string("connection dropped after an internal error: ") + e.what());
     } catch (...) {
-      std::cerr << "corecached: connection dropped after an unknown internal error\n";
+      static core::RateLimitedLog limiter;
+      limiter.Write(core::LogSeverity::kError,
+                    "connection dropped after an unknown internal error");
     }
     live_.erase(&io);
   }

@@ -17,6 +17,17 @@ bool EndsRound(const proto::Request& req) {
 
 // A stalled writer may hold the connection this long before it is dropped.
 constexpr std::chrono::seconds kWriteTimeout{30};
+
+// A round's latency is counted under the family of its first keyed command.
+template <typename Round>
+CommandFamily RoundFamily(const Round& round) {
+  for (const auto& pending : round) {
+    if (!pending.request.commands.empty()) {
+      return FamilyOf(pending.request.commands.front().op);
+    }
+  }
+  return CommandFamily::kOther;
+}
 }  // namespace
 
 Session::Session(SocketIo* io, const SessionEnv& env)
@@ -31,7 +42,10 @@ void Session::Run() {
       continue;
     }
     if (!router_.empty()) {
+      const auto started = std::chrono::steady_clock::now();
       router_.ExecuteRound();
+      env_.net_stats->latency[static_cast<std::size_t>(RoundFamily(round_))].Record(
+          std::chrono::steady_clock::now() - started);
     }
     EncodeRound();
     if (!Flush()) {

@@ -44,6 +44,19 @@ net::NetworkThreadOptions NetworkThreadOptionsFor(const config::Config& config) 
   return options;
 }
 
+core::LogSeverity LogSeverityFor(const config::Config& config) {
+  auto level = static_cast<core::LogSeverity>(config.log_level);
+  static_assert(static_cast<int>(config::LogLevel::kDebug) ==
+                static_cast<int>(core::LogSeverity::kDebug));
+  if (config.verbosity >= 2) {
+    return core::LogSeverity::kDebug;
+  }
+  if (config.verbosity == 1) {
+    return std::max(level, core::LogSeverity::kInfo);
+  }
+  return level;
+}
+
 std::size_t MaxInputBytes(const config::Config& config) {
   return static_cast<std::size_t>(config.max_item_size_bytes) + core::kMaxTextGetLineLength +
          64 * 1024;

@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "config/config.h"
+#include "core/log.h"
 #include "net/listener.h"
 #include "net/network_thread.h"
 #include "shard/shard.h"
@@ -21,6 +22,10 @@ namespace corecached::server {
 // parse it to pick features (memccapable, for one, expects 1.6 behaviour only from a 1.6 server), then
 // ours: "1.6.18-corecached-0.1.0".
 inline constexpr const char* kProtocolVersion = "1.6.18-corecached-" CORECACHED_VERSION;
+
+// The log severity from log_level, raised by verbosity: -v (1) logs at least info, -vv and more
+// log debug.
+[[nodiscard]] core::LogSeverity LogSeverityFor(const config::Config& config);
 
 // Input a connection may buffer: the largest value, its request line and a binary header.
 [[nodiscard]] std::size_t MaxInputBytes(const config::Config& config);

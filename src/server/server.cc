@@ -3,8 +3,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
-#include <iostream>
+#include <string>
 #include <utility>
+
+#include "config/diff.h"
+#include "core/log.h"
 
 #include "server/module_options.h"
 #include "server/signals.h"
@@ -12,8 +15,12 @@
 
 namespace corecached::server {
 
-Server::Server(config::Config config)
+Server::Server(config::Config config, ConfigSource reload)
     : config_(std::move(config)),
+      reload_(std::move(reload)),
+      applied_(config_),
+      verbosity_(config_.verbosity),
+      log_level_(config_.log_level),
       clock_(core::SystemClock::Instance()),
       started_seconds_(clock_.NowSeconds()) {
   gate_.max_open.store(config_.max_connections);
@@ -38,6 +45,12 @@ Server::Server(config::Config config)
     threads_.push_back(
         std::make_unique<net::NetworkThread>(NetworkThreadOptionsFor(config_), env, &gate_));
   }
+  for (const auto& s : shards_) {
+    shard_view_.push_back(s.get());
+  }
+  for (const auto& t : threads_) {
+    thread_view_.push_back(t.get());
+  }
 }
 
 Server::~Server() { StopThreads(); }
@@ -45,13 +58,14 @@ Server::~Server() { StopThreads(); }
 void Server::Run() {
   base_ = runtime::NewEventBase();
   // Before anything else, so a SIGTERM during start-up still stops the server cleanly.
-  SignalHandlers signals(base_.get(), [this] { RequestStop(); });
+  SignalHandlers signals(base_.get(), [this] { RequestStop(); }, [this] { Reload(); });
   std::vector<net::NetworkThread*> threads;
   for (auto& t : threads_) {
     threads.push_back(t.get());
   }
   listener_ = std::make_unique<net::Listener>(base_.get(), ListenerOptionsFor(config_),
                                               std::move(threads), &gate_);
+  StartExporter();
   StartThreads();
   WritePortFile();
   auto on_stop = [](evutil_socket_t, short, void* arg) {
@@ -62,34 +76,94 @@ void Server::Run() {
   runtime::EventPtr stop_event(
       event_new(base_.get(), stop_waker_.fd(), EV_READ | EV_PERSIST, on_stop, this));
   event_add(stop_event.get(), nullptr);
-  if (config_.verbosity > 0) {
-    std::cerr << "corecached " << CORECACHED_VERSION << ": listening on " << config_.listen << ":"
-              << listener_->port() << ", " << shards_.size() << " shards, "
-              << threads_.size() << " network threads\n";
-  }
+  core::Log::Info(std::string("corecached ") + CORECACHED_VERSION + " listening on " +
+                  config_.listen + ":" + std::to_string(listener_->port()) + ", " +
+                  std::to_string(shards_.size()) + " shards, " + std::to_string(threads_.size()) +
+                  " network threads");
   event_base_dispatch(base_.get());
+  exporter_.reset();
   listener_->Close();
   StopThreads();
 }
 
-std::optional<core::StatList> Server::Stats(std::string_view group) const {
-  std::vector<const shard::Shard*> shards(shards_.size());
-  for (std::size_t i = 0; i < shards_.size(); ++i) {
-    shards[i] = shards_[i].get();
-  }
-  std::vector<const net::NetworkThread*> threads(threads_.size());
-  for (std::size_t i = 0; i < threads_.size(); ++i) {
-    threads[i] = threads_[i].get();
-  }
+StatsSources Server::Sources() const {
   StatsSources sources;
   sources.config = &config_;
-  sources.shards = shards;
-  sources.threads = threads;
+  sources.shards = shard_view_;
+  sources.threads = thread_view_;
   sources.gate = &gate_;
   sources.started_seconds = started_seconds_;
   sources.now_seconds = clock_.NowSeconds();
   sources.port = listener_ ? listener_->port() : config_.port;
-  return CollectStats(sources, group);
+  sources.max_connections = static_cast<uint32_t>(gate_.max_open.load());
+  sources.verbosity = verbosity_.load();
+  sources.log_level = log_level_.load();
+  return sources;
+}
+
+std::optional<core::StatList> Server::Stats(std::string_view group) const {
+  return CollectStats(Sources(), group);
+}
+
+metrics::Snapshot Server::Metrics() const { return CollectSnapshot(Sources()); }
+
+void Server::StartExporter() {
+  if (!config_.metrics.enabled) {
+    return;
+  }
+  try {
+    exporter_ = std::make_unique<metrics::PrometheusExporter>(config_.metrics.listen,
+                                                              [this] { return Metrics(); });
+  } catch (const metrics::MetricsBindError& e) {
+    throw net::BindError(e.what());  // main exits 71, as for the memcached port
+  }
+  core::Log::Info("metrics on http://" + config_.metrics.listen + "/metrics");
+}
+
+void Server::Reload() {
+  if (!reload_) {
+    core::Log::Warn("SIGHUP: no configuration source; nothing reloaded");
+    return;
+  }
+  config::ParseResult parsed = reload_();
+  if (parsed.action != config::Action::kRun) {
+    std::string error = parsed.error.empty() ? parsed.output : parsed.error;
+    constexpr std::string_view kPrefix = "corecached: ";
+    if (error.starts_with(kPrefix)) {
+      error.erase(0, kPrefix.size());
+    }
+    while (!error.empty() && error.back() == '\n') {
+      error.pop_back();
+    }
+    core::Log::Error("SIGHUP: configuration not reloaded, the running one stays: " + error);
+    return;
+  }
+  Apply(parsed.config);
+}
+
+void Server::Apply(const config::Config& next) {
+  std::size_t applied = 0;
+  for (const config::KeyChange& change : config::ChangedKeys(applied_, next)) {
+    const std::string what = change.key + " " + change.before + " -> " + change.after;
+    if (change.key == "max_connections") {
+      // Takes effect at the next accept; open connections above a lowered limit stay open.
+      gate_.max_open.store(next.max_connections);
+      applied_.max_connections = next.max_connections;
+    } else if (change.key == "log_level" || change.key == "verbosity") {
+      applied_.log_level = next.log_level;
+      applied_.verbosity = next.verbosity;
+      log_level_.store(next.log_level);
+      verbosity_.store(next.verbosity);
+      core::Log::SetLevel(LogSeverityFor(next));
+    } else {
+      core::Log::Warn("SIGHUP: " + what + " cannot change at run time; restart to apply it");
+      continue;
+    }
+    core::Log::Info("SIGHUP: " + what);
+    ++applied;
+  }
+  core::Log::Info("SIGHUP: configuration reloaded, " + std::to_string(applied) +
+                  " setting(s) changed");
 }
 
 void Server::StartThreads() {

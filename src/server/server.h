@@ -1,13 +1,18 @@
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <vector>
 
 #include "config/config.h"
+#include "config/flags.h"
 #include "core/clock.h"
 #include "core/stat_list.h"
+#include "metrics/prometheus.h"
+#include "metrics/snapshot.h"
 #include "net/listener.h"
 #include "net/net_stats.h"
 #include "net/network_thread.h"
@@ -16,15 +21,24 @@
 
 namespace corecached::server {
 
+struct StatsSources;
+
 // Server is the composition root: it builds the shards, the network threads and the listener from
-// a Config, runs the main thread's loop (accepting, signals) and tears everything down in order:
-// listener, network threads (each connection finishes its request), shards.
+// a Config, runs the main thread's loop (accepting, signals, SIGHUP reload) and the metrics
+// exporter, and tears everything down in order: exporter, listener, network threads (each
+// connection finishes its request), shards.
 //
 // Owner: main. Thread: main (Run blocks until shutdown). Stats() is called from network threads
-// and reads atomics only.
+// and Metrics() from the exporter's HTTP thread; both read atomics only (the start-up Config is
+// immutable; what SIGHUP changes lives in atomics).
 class Server {
  public:
-  explicit Server(config::Config config);
+  // Re-reads the command line and the file for SIGHUP (config::ParseCommandLine with the saved
+  // argv). Called on the main thread.
+  using ConfigSource = std::function<config::ParseResult()>;
+
+  // `reload` may be empty: SIGHUP then only logs that there is nothing to reload.
+  explicit Server(config::Config config, ConfigSource reload = {});
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -36,22 +50,39 @@ class Server {
   void RequestStop() { stop_waker_.Wake(); }
 
   [[nodiscard]] std::optional<core::StatList> Stats(std::string_view group) const;
+  [[nodiscard]] metrics::Snapshot Metrics() const;
+
+  // SIGHUP: re-reads the configuration and applies what may change at run time (log_level,
+  // verbosity, max_connections); logs one line per changed key it cannot apply. A bad file is
+  // logged and the running configuration stays. Thread: main.
+  void Reload();
 
  private:
   void StartThreads();
   void StopThreads();
   void WritePortFile() const;
+  void StartExporter();
+  void Apply(const config::Config& next);
+  [[nodiscard]] StatsSources Sources() const;
 
   const config::Config config_;
+  const ConfigSource reload_;
+  config::Config applied_;  // what is in effect after the last reload; main thread only
+  std::atomic<uint32_t> verbosity_;
+  std::atomic<config::LogLevel> log_level_;
   const core::Clock& clock_;
   const int64_t started_seconds_;
   std::vector<std::unique_ptr<shard::Shard>> shards_;
   std::vector<shard::Shard*> shard_ptrs_;
   net::ConnectionGate gate_;
   std::vector<std::unique_ptr<net::NetworkThread>> threads_;
+  // Read-only views for the stats and metrics collectors (fixed after construction).
+  std::vector<const shard::Shard*> shard_view_;
+  std::vector<const net::NetworkThread*> thread_view_;
   runtime::EventBasePtr base_;
   runtime::Waker stop_waker_;
   std::unique_ptr<net::Listener> listener_;
+  std::unique_ptr<metrics::PrometheusExporter> exporter_;
 };
 
 }  // namespace corecached::server

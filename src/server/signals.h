@@ -9,19 +9,21 @@
 
 namespace corecached::server {
 
-// SignalHandlers routes SIGTERM and SIGINT to `on_stop` through libevent's signal events (the
-// handler itself only writes to libevent's internal socketpair: async-signal-safe), and ignores
-// SIGPIPE (every send uses MSG_NOSIGNAL anyway). SIGHUP is accepted and logged until reloading
-// arrives (issue #5).
+// SignalHandlers routes SIGTERM and SIGINT to `on_stop` and SIGHUP to `on_reload` through
+// libevent's signal events: the real handler only writes to libevent's internal socketpair
+// (async-signal-safe), and the callbacks run later on the main loop, where they may log, read
+// files and take locks. SIGPIPE is ignored (every send uses MSG_NOSIGNAL anyway).
 //
-// Thread: main. Lives while the main loop runs.
+// Thread: main. Lives while the main loop runs; the callbacks run on the main thread.
 class SignalHandlers {
  public:
-  SignalHandlers(event_base* base, std::function<void()> on_stop);
+  SignalHandlers(event_base* base, std::function<void()> on_stop,
+                 std::function<void()> on_reload);
 
  private:
   static void OnSignal(evutil_socket_t signo, short what, void* arg);
   std::function<void()> on_stop_;
+  std::function<void()> on_reload_;
   std::vector<runtime::EventPtr> events_;
 };
 

@@ -5,6 +5,8 @@
 
 #include <cstdio>
 #include <string>
+#include <tuple>
+#include <utility>
 
 #include "server/module_options.h"
 
@@ -16,6 +18,12 @@ std::string Rusage(const timeval& tv) {
   char buf[32];
   std::snprintf(buf, sizeof(buf), "%ld.%06ld", static_cast<long>(tv.tv_sec),
                 static_cast<long>(tv.tv_usec));
+  return buf;
+}
+
+std::string FormatRatio(double value) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.2f", value);
   return buf;
 }
 
@@ -48,7 +56,7 @@ void AddProcess(const StatsSources& s, core::StatList* out) {
   out->emplace_back("pointer_size", std::to_string(sizeof(void*) * 8));
   out->emplace_back("rusage_user", Rusage(usage.ru_utime));
   out->emplace_back("rusage_system", Rusage(usage.ru_stime));
-  out->emplace_back("max_connections", std::to_string(s.config->max_connections));
+  out->emplace_back("max_connections", std::to_string(s.max_connections));
   out->emplace_back("curr_connections", std::to_string(s.gate->open.load()));
   out->emplace_back("total_connections", std::to_string(s.gate->accepted.load()));
   out->emplace_back("rejected_connections", std::to_string(s.gate->rejected.load()));
@@ -112,15 +120,34 @@ void AddItems(const StatsSources& s, core::StatList* out) {
   out->emplace_back("reclaimed", std::to_string(SumShards(s, &S::reclaimed)));
 }
 
+// Our keys that memcached has no field for, named after their YAML keys ('.' -> '_').
+void AddCorecachedSettings(const StatsSources& s, core::StatList* out) {
+  const config::Config& c = *s.config;
+  out->emplace_back("log_level", config::ToString(s.log_level));
+  out->emplace_back("max_connection_output", std::to_string(c.max_connection_output_bytes));
+  out->emplace_back("metrics_enabled", c.metrics.enabled ? "yes" : "no");
+  out->emplace_back("metrics_listen", c.metrics.listen);
+  out->emplace_back("cold_tier_enabled", c.cold_tier.enabled ? "yes" : "no");
+  out->emplace_back("cold_tier_path", c.cold_tier.path);
+  out->emplace_back("cold_tier_max_size", std::to_string(c.cold_tier.max_size_bytes));
+  out->emplace_back("cold_tier_high_watermark", FormatRatio(c.cold_tier.high_watermark));
+  out->emplace_back("cold_tier_low_watermark", FormatRatio(c.cold_tier.low_watermark));
+  out->emplace_back("cold_tier_on_cold_read", config::ToString(c.cold_tier.on_cold_read));
+  out->emplace_back("backpressure_max_queue_depth",
+                    std::to_string(c.backpressure.max_queue_depth));
+  out->emplace_back("backpressure_max_queue_delay_ms",
+                    std::to_string(c.backpressure.max_queue_delay_ms));
+}
+
 core::StatList Settings(const StatsSources& s) {
   const config::Config& c = *s.config;
   core::StatList out;
   out.emplace_back("maxbytes", std::to_string(static_cast<uint64_t>(c.memory_limit_mb) * config::kMiB));
-  out.emplace_back("maxconns", std::to_string(c.max_connections));
+  out.emplace_back("maxconns", std::to_string(s.max_connections));
   out.emplace_back("tcpport", std::to_string(s.port));
   out.emplace_back("udpport", std::to_string(c.udp_port));
   out.emplace_back("inter", c.listen);
-  out.emplace_back("verbosity", std::to_string(c.verbosity));
+  out.emplace_back("verbosity", std::to_string(s.verbosity));
   out.emplace_back("evictions", "on");
   out.emplace_back("shutdown_command", c.enable_shutdown ? "yes" : "no");
   out.emplace_back("num_threads", std::to_string(c.network_threads));
@@ -130,6 +157,7 @@ core::StatList Settings(const StatsSources& s) {
   out.emplace_back("item_size_max", std::to_string(c.max_item_size_bytes));
   out.emplace_back("idle_timeout", std::to_string(c.idle_timeout_s));
   out.emplace_back("num_shards", std::to_string(s.shards.size()));
+  AddCorecachedSettings(s, &out);
   return out;
 }
 
@@ -147,6 +175,165 @@ std::optional<core::StatList> CollectStats(const StatsSources& sources, std::str
   AddCommands(sources, &out);
   AddTraffic(sources, &out);
   AddItems(sources, &out);
+  return out;
+}
+
+namespace {
+
+using metrics::Family;
+using metrics::MetricKind;
+using metrics::Snapshot;
+
+metrics::Label ShardLabel(const shard::Shard* shard) {
+  return {"shard", std::to_string(shard->id())};
+}
+
+double AsDouble(uint64_t v) { return static_cast<double>(v); }
+
+// corecached_commands_total{command} and corecached_command_results_total{command,result}.
+void AddCommandMetrics(const StatsSources& s, Snapshot* out) {
+  using S = shard::ShardStats;
+  const std::pair<const char*, core::RelaxedCounter S::*> commands[] = {
+      {"get", &S::cmd_get}, {"set", &S::cmd_set}, {"touch", &S::cmd_touch},
+      {"flush_all", &S::cmd_flush}};
+  Family& cmds = out->AddFamily("corecached_commands_total",
+                                "Commands executed, by command (memcached cmd_*).",
+                                MetricKind::kCounter);
+  for (const auto& [name, field] : commands) {
+    cmds.Add(AsDouble(SumShards(s, field)), {{"command", name}});
+  }
+  struct Result {
+    const char* command;
+    const char* result;
+    core::RelaxedCounter S::*field;
+  };
+  const Result results[] = {
+      {"get", "hit", &S::get_hits},         {"get", "miss", &S::get_misses},
+      {"get", "expired", &S::get_expired},  {"get", "flushed", &S::get_flushed},
+      {"delete", "hit", &S::delete_hits},   {"delete", "miss", &S::delete_misses},
+      {"incr", "hit", &S::incr_hits},       {"incr", "miss", &S::incr_misses},
+      {"decr", "hit", &S::decr_hits},       {"decr", "miss", &S::decr_misses},
+      {"cas", "stored", &S::cas_hits},      {"cas", "exists", &S::cas_badval},
+      {"cas", "not_found", &S::cas_misses}, {"touch", "hit", &S::touch_hits},
+      {"touch", "miss", &S::touch_misses},
+  };
+  Family& res = out->AddFamily(
+      "corecached_command_results_total",
+      "Command outcomes by command and result; get expired/flushed are misses counted again.",
+      MetricKind::kCounter);
+  for (const Result& r : results) {
+    res.Add(AsDouble(SumShards(s, r.field)), {{"command", r.command}, {"result", r.result}});
+  }
+}
+
+void AddNetMetrics(const StatsSources& s, Snapshot* out) {
+  using N = net::NetStats;
+  const std::tuple<const char*, const char*, core::RelaxedCounter N::*> counters[] = {
+      {"corecached_read_bytes_total", "Bytes read from clients.", &N::bytes_read},
+      {"corecached_written_bytes_total", "Bytes written to clients.", &N::bytes_written},
+      {"corecached_idle_kicks_total", "Connections closed by idle_timeout_s.", &N::idle_kicks},
+      {"corecached_conn_yields_total", "Times a connection yielded to others.", &N::conn_yields},
+  };
+  for (const auto& [name, help, field] : counters) {
+    out->AddFamily(name, help, MetricKind::kCounter).Add(AsDouble(SumThreads(s, field)));
+  }
+  out->AddFamily("corecached_connections", "Open client connections.", MetricKind::kGauge)
+      .Add(static_cast<double>(s.gate->open.load()));
+  out->AddFamily("corecached_connections_total", "Client connections accepted.",
+                 MetricKind::kCounter)
+      .Add(AsDouble(s.gate->accepted.load()));
+  out->AddFamily("corecached_connections_rejected_total",
+                 "Connections refused because max_connections were open.", MetricKind::kCounter)
+      .Add(AsDouble(s.gate->rejected.load()));
+  out->AddFamily("corecached_max_connections", "The connection limit (max_connections).",
+                 MetricKind::kGauge)
+      .Add(s.max_connections);
+}
+
+// Per-shard figures, labelled shard="N".
+void AddShardMetrics(const StatsSources& s, Snapshot* out) {
+  using S = shard::ShardStats;
+  const std::tuple<const char*, const char*, MetricKind, core::RelaxedCounter S::*> fields[] = {
+      {"corecached_items", "Items stored.", MetricKind::kGauge, &S::curr_items},
+      {"corecached_item_bytes", "Bytes of the stored items.", MetricKind::kGauge, &S::bytes},
+      {"corecached_items_total", "Items ever stored.", MetricKind::kCounter, &S::total_items},
+      {"corecached_evictions_total", "Live items evicted to make room.", MetricKind::kCounter,
+       &S::evictions},
+      {"corecached_reclaimed_total", "Expired or flushed items freed.", MetricKind::kCounter,
+       &S::reclaimed},
+  };
+  for (const auto& [name, help, kind, field] : fields) {
+    Family& f = out->AddFamily(name, help, kind);
+    for (const shard::Shard* shard : s.shards) {
+      f.Add(AsDouble((shard->stats().*field).Get()), {ShardLabel(shard)});
+    }
+  }
+  Family& shed = out->AddFamily("corecached_requests_shed_total",
+                                "Requests answered busy by backpressure instead of queued.",
+                                MetricKind::kCounter);
+  for (const shard::Shard* shard : s.shards) {
+    shed.Add(AsDouble(shard->shed_requests()), {ShardLabel(shard)});
+  }
+  Family& depth = out->AddFamily("corecached_queue_depth",
+                                 "Batches queued for the shard, not yet executed.",
+                                 MetricKind::kGauge);
+  for (const shard::Shard* shard : s.shards) {
+    depth.Add(static_cast<double>(shard->QueueDepth()), {ShardLabel(shard)});
+  }
+}
+
+// Folds every network thread's latency buckets into one cumulative histogram per family.
+void AddLatencyMetrics(const StatsSources& s, Snapshot* out) {
+  static constexpr const char* kFamilyNames[net::kCommandFamilies] = {
+      "get", "store", "delete", "arith", "touch", "other"};
+  Family& f = out->AddFamily(
+      "corecached_request_duration_seconds",
+      "Time from submitting a round of requests to the shards until every reply is back, by "
+      "the command family of the round's first keyed command.",
+      MetricKind::kHistogram);
+  for (std::size_t fam = 0; fam < net::kCommandFamilies; ++fam) {
+    metrics::Sample sample;
+    sample.labels.push_back({"family", kFamilyNames[fam]});
+    uint64_t cumulative = 0;
+    uint64_t sum_ns = 0;
+    for (std::size_t b = 0; b <= net::kLatencyBoundsUs.size(); ++b) {
+      for (const net::NetworkThread* thread : s.threads) {
+        cumulative += thread->stats().latency[fam].buckets[b].Get();
+      }
+      if (b < net::kLatencyBoundsUs.size()) {
+        sample.histogram.buckets.emplace_back(AsDouble(net::kLatencyBoundsUs[b]) / 1e6,
+                                              cumulative);
+      }
+    }
+    for (const net::NetworkThread* thread : s.threads) {
+      sum_ns += thread->stats().latency[fam].sum_ns.Get();
+    }
+    sample.histogram.count = cumulative;
+    sample.histogram.sum = AsDouble(sum_ns) / 1e9;
+    f.samples.push_back(std::move(sample));
+  }
+}
+
+void AddProcessMetrics(const StatsSources& s, Snapshot* out) {
+  out->AddFamily("corecached_uptime_seconds", "Seconds since the server started.",
+                 MetricKind::kGauge)
+      .Add(static_cast<double>(s.now_seconds - s.started_seconds));
+  out->AddFamily("corecached_memory_limit_bytes", "Item memory limit, all shards together.",
+                 MetricKind::kGauge)
+      .Add(AsDouble(static_cast<uint64_t>(s.config->memory_limit_mb) * config::kMiB));
+  out->AddFamily("corecached_shards", "Shards (store threads).", MetricKind::kGauge)
+      .Add(static_cast<double>(s.shards.size()));
+}
+
+}  // namespace
+
+metrics::Snapshot CollectSnapshot(const StatsSources& sources) {
+  metrics::Snapshot out;
+  AddCommandMetrics(sources, &out);
+  AddNetMetrics(sources, &out);
+  AddShardMetrics(sources, &out);
+  AddLatencyMetrics(sources, &out);
+  AddProcessMetrics(sources, &out);
   return out;
 }
 

@@ -7,6 +7,7 @@
 
 #include "config/config.h"
 #include "core/stat_list.h"
+#include "metrics/snapshot.h"
 #include "net/net_stats.h"
 #include "net/network_thread.h"
 #include "shard/shard.h"
@@ -23,11 +24,21 @@ struct StatsSources {
   int64_t started_seconds = 0;
   int64_t now_seconds = 0;
   int port = 0;
+  // Live values that SIGHUP may change (the Config above is the start-up one).
+  uint32_t max_connections = 0;
+  uint32_t verbosity = 0;
+  config::LogLevel log_level = config::LogLevel::kInfo;
 };
 
 // Builds the reply to `stats <group>` with memcached 1.6's field names and order for the fields we
 // have ("" = general stats, "settings"). An unknown group yields nullopt.
 // Thread: any.
-[[nodiscard]] std::optional<core::StatList> CollectStats(const StatsSources& sources, std::string_view group);
+[[nodiscard]] std::optional<core::StatList> CollectStats(const StatsSources& sources,
+                                                       std::string_view group);
+
+// Builds one metrics scrape: the same counters with Prometheus names (listed in man/corecached.8
+// "METRICS"), per-shard figures labelled shard="N", and the per-thread latency histograms folded.
+// Thread: any (the exposer's HTTP thread).
+[[nodiscard]] metrics::Snapshot CollectSnapshot(const StatsSources& sources);
 
 }  // namespace corecached::server
