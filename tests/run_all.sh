@@ -82,5 +82,9 @@ if [ -d tests/fuzz ] && [ -f tests/fuzz/meson.build ]; then
   fi
 fi
 
+stage "packaging (.deb + .rpm build, lintian, install, run, purge)"
+bash packaging/test-package.sh 2>&1 | tee "$OUT/packaging.log"
+plain=(--plain "$OUT/packaging.log")
+
 stage "summary"
-/usr/bin/python3 tests/summarize.py "${meson_logs[@]}" "${junit[@]}" "${failed_stages[@]}"
+/usr/bin/python3 tests/summarize.py "${meson_logs[@]}" "${junit[@]}" "${plain[@]}" "${failed_stages[@]}"

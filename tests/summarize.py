@@ -49,10 +49,23 @@ def count_junit(path):
     return passed, failed
 
 
+PLAIN = re.compile(r"^(?:\w+:\s*)?(\d+) passed, (\d+) failed", re.M)
+
+
+def count_plain(path):
+    with open(path, encoding="utf-8", errors="replace") as f:
+        found = PLAIN.findall(f.read())
+    if not found:
+        return 0, 1  # the stage never reached its own summary
+    return int(found[-1][0]), int(found[-1][1])
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--meson", action="append", default=[])
     ap.add_argument("--junit", action="append", default=[])
+    ap.add_argument("--plain", action="append", default=[],
+                    help="a log whose last 'N passed, N failed' line counts (packaging checks)")
     ap.add_argument("--failed-stage", action="append", default=[])
     args = ap.parse_args()
     passed = failed = 0
@@ -62,6 +75,10 @@ def main():
         passed, failed = passed + p, failed + f
     for path in args.junit:
         p, f = count_junit(path)
+        print(f"  {path}: {p} passed, {f} failed", file=sys.stderr)
+        passed, failed = passed + p, failed + f
+    for path in args.plain:
+        p, f = count_plain(path)
         print(f"  {path}: {p} passed, {f} failed", file=sys.stderr)
         passed, failed = passed + p, failed + f
     for stage in args.failed_stage:
