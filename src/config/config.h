@@ -44,6 +44,11 @@ struct ColdTierConfig {
   OnColdRead on_cold_read = OnColdRead::kWait;  // cold_tier.on_cold_read: "wait" | "retry"
 };
 
+// auth: memcached 1.6's authentication (-Y). Empty = off.
+struct AuthConfig {
+  std::string file;  // auth.file (-Y): "user:password" lines; re-read on SIGHUP
+};
+
 // backpressure: bounds on the work queued from network threads to one shard.
 struct BackpressureConfig {
   uint32_t max_queue_depth = 4096;  // backpressure.max_queue_depth: batches per shard channel
@@ -65,10 +70,13 @@ struct Config {
   uint32_t idle_timeout_s = 0;  // idle_timeout_s (-o idle_timeout=N): close idle conns; 0 = off
   uint64_t max_connection_output_bytes = 4 * kMiB;  // max_connection_output: "4m" of unsent replies
   LogLevel log_level = LogLevel::kInfo;             // log_level: error | warn | info | debug
+  // slow_client_timeout_s: drop a client that accepts no byte of its replies for this long.
+  uint32_t slow_client_timeout_s = 30;
 
   MetricsConfig metrics;
   ColdTierConfig cold_tier;
   BackpressureConfig backpressure;
+  AuthConfig auth;
 };
 
 // ConfigError is what start-up throws for a bad file, flag or value (STYLE.md 6.6). main catches

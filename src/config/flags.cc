@@ -91,6 +91,9 @@ constexpr ValueFlag kValueFlags[] = {
      [](Config& c, const std::string& f, const std::string& t) {
        c.max_item_size_bytes = FlagSize(f, t);
      }},
+    {"-Y,--auth-file", "auth.file", "FILE",
+     "enable authentication: \"user:password\" lines (memcached -Y)",
+     [](Config& c, const std::string&, const std::string& t) { c.auth.file = t; }},
     {"--shards", "shards", "NUM", "number of store shards (default: 0 = one per CPU core)",
      [](Config& c, const std::string& f, const std::string& t) { c.shards = FlagUint32(f, t); }},
 };

@@ -174,7 +174,8 @@ std::vector<std::string> Warnings(const Config& config) {
         "network_threads: setting a high number of threads is not recommended; use the "
         "number of cores or less");
   }
-  if (config.listen != "127.0.0.1" && config.listen != "localhost" && config.listen != "::1") {
+  if (config.listen != "127.0.0.1" && config.listen != "localhost" && config.listen != "::1" &&
+      config.auth.file.empty()) {
     out.push_back("listen: serving on " + config.listen +
                   " with no authentication; make sure a firewall restricts access");
   }

@@ -150,6 +150,9 @@ constexpr KeyHandler kHandlers[] = {
     {"max_connection_output",
      [](const Field& f, Config& c) { c.max_connection_output_bytes = f.Size(); }},
     {"log_level", [](const Field& f, Config& c) { c.log_level = ReadLogLevel(f); }},
+    {"slow_client_timeout_s",
+     [](const Field& f, Config& c) { c.slow_client_timeout_s = f.Duration(1000); }},
+    {"auth.file", [](const Field& f, Config& c) { c.auth.file = f.String(); }},
     {"metrics.enabled", [](const Field& f, Config& c) { c.metrics.enabled = f.Bool(); }},
     {"metrics.listen", [](const Field& f, Config& c) { c.metrics.listen = f.String(); }},
     {"cold_tier.enabled", [](const Field& f, Config& c) { c.cold_tier.enabled = f.Bool(); }},
@@ -168,7 +171,7 @@ constexpr KeyHandler kHandlers[] = {
      [](const Field& f, Config& c) { c.backpressure.max_queue_delay_ms = f.Duration(1); }},
 };
 
-constexpr std::string_view kSections[] = {"metrics", "cold_tier", "backpressure"};
+constexpr std::string_view kSections[] = {"metrics", "cold_tier", "backpressure", "auth"};
 
 bool IsSection(std::string_view key) {
   for (std::string_view s : kSections) {

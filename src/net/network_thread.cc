@@ -6,6 +6,7 @@
 
 #include <boost/fiber/all.hpp>
 #include <exception>
+#include <stdexcept>
 #include <string>
 #include <utility>
 
@@ -19,6 +20,20 @@ NetworkThread::NetworkThread(NetworkThreadOptions options, SessionEnv env, Conne
       gate_(gate),
       inbox_(options.inbox_capacity) {
   env_.net_stats = &stats_;
+  env_.max_output_bytes = options.max_output_bytes;
+  env_.slow_client_timeout = options.slow_client_timeout;
+  if (!options.auth_file.empty()) {
+    auth_ = std::make_unique<Authenticator>(options.auth_file);
+    std::string error;
+    if (!auth_->Reload(&error)) {
+      throw std::runtime_error(error);
+    }
+    env_.auth = auth_.get();
+  }
+}
+
+bool NetworkThread::ReloadAuth(std::string* error) {
+  return auth_ == nullptr || auth_->Reload(error);
 }
 
 NetworkThread::~NetworkThread() { Stop(); }

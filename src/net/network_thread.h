@@ -3,10 +3,13 @@
 #include <atomic>
 #include <boost/lockfree/spsc_queue.hpp>
 #include <cstddef>
+#include <chrono>
 #include <memory>
+#include <string>
 #include <thread>
 #include <unordered_set>
 
+#include "net/authenticator.h"
 #include "net/net_stats.h"
 #include "net/session.h"
 #include "net/socket_io.h"
@@ -27,6 +30,12 @@ struct NetworkThreadOptions {
   // Priority"; issue #6). 0 = unchanged. Raising nice needs no privilege; failure is ignored.
   int nice = kDefaultNice;
   static constexpr int kDefaultNice = 5;
+  // Copied into every session's SessionEnv (see there).
+  std::size_t max_output_bytes = 4 * 1024 * 1024;
+  std::chrono::milliseconds slow_client_timeout{30'000};
+  // -Y / auth.file; empty = no authentication. Read at construction (std::runtime_error when it
+  // cannot be read) and again by ReloadAuth().
+  std::string auth_file;
 };
 
 // NetworkThread runs one libevent loop and one Boost.Fiber scheduler on one OS thread, and one fiber
@@ -50,6 +59,9 @@ class NetworkThread {
   bool Adopt(int fd);
 
   [[nodiscard]] const NetStats& stats() const { return stats_; }
+  // SIGHUP: re-reads the auth file (no-op without one). Thread: main. False (and `error` set, the
+  // old users kept) when the file cannot be read.
+  bool ReloadAuth(std::string* error);
 
  private:
   void Run();
@@ -60,6 +72,7 @@ class NetworkThread {
   SessionEnv env_;
   ConnectionGate* gate_;
   NetStats stats_;
+  std::unique_ptr<Authenticator> auth_;
   boost::lockfree::spsc_queue<int> inbox_;
   runtime::Waker inbox_waker_;
   std::atomic<bool> stopping_{false};

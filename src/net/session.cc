@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <utility>
 
+#include "proto/auth.h"
+#include "proto/replies.h"
+
 namespace corecached::net {
 
 namespace {
@@ -15,8 +18,12 @@ bool EndsRound(const proto::Request& req) {
          req.kind == proto::RequestKind::kShutdown || req.close_after;
 }
 
-// A stalled writer may hold the connection this long before it is dropped.
-constexpr std::chrono::seconds kWriteTimeout{30};
+// Releases a buffer's memory once it is empty and grew past `keep` bytes.
+void ShrinkIfLarge(std::string* buf, std::size_t keep) {
+  if (buf->empty() && buf->capacity() > keep) {
+    std::string().swap(*buf);
+  }
+}
 
 // A round's latency is counted under the family of its first keyed command.
 template <typename Round>
@@ -31,7 +38,11 @@ CommandFamily RoundFamily(const Round& round) {
 }  // namespace
 
 Session::Session(SocketIo* io, const SessionEnv& env)
-    : io_(io), env_(env), codec_(env.parser), router_(env.shards, env.producer) {}
+    : io_(io),
+      env_(env),
+      codec_(env.parser),
+      router_(env.shards, env.producer),
+      authenticated_(env.auth == nullptr) {}
 
 void Session::Run() {
   while (!close_) {
@@ -47,8 +58,7 @@ void Session::Run() {
       env_.net_stats->latency[static_cast<std::size_t>(RoundFamily(round_))].Record(
           std::chrono::steady_clock::now() - started);
     }
-    EncodeRound();
-    if (!Flush()) {
+    if (!EncodeRound() || !Flush()) {
       return;
     }
   }
@@ -62,10 +72,49 @@ bool Session::DiscardSwallowed() {
   return swallow_ == 0;
 }
 
+std::size_t Session::RoundLimit() const {
+  // Size the round so its replies stay near max_output_bytes: a client pipelining gets of large
+  // values gets fewer per round, so unsent output (and the results behind it) stays bounded.
+  std::size_t limit = env_.max_output_bytes / std::max<std::size_t>(avg_reply_bytes_, 1);
+  return std::clamp<std::size_t>(limit, 1, kMaxRequestsPerRound);
+}
+
+bool Session::ParseAuthRound() {
+  std::string_view view(in_.data() + in_pos_, in_.size() - in_pos_);
+  proto::AuthParse r = proto::ParseAuthRequest(view);
+  proto::Request req;
+  req.kind = proto::RequestKind::kError;
+  switch (r.status) {
+    case proto::AuthParseStatus::kNeedMore:
+      return false;
+    case proto::AuthParseStatus::kClose:
+      req.close_after = true;
+      break;
+    case proto::AuthParseStatus::kReply:
+      req.reply = std::string(r.reply);
+      break;
+    case proto::AuthParseStatus::kCredentials:
+      authenticated_ = env_.auth->Check(r.user, r.password);
+      req.reply = std::string(authenticated_ ? proto::replies::kTextStored
+                                             : proto::replies::kTextAuthFailure);
+      break;
+  }
+  in_pos_ += r.consumed;
+  Plan(std::move(req));
+  return true;
+}
+
 bool Session::ParseRound() {
-  while (round_.size() < kMaxRequestsPerRound && !close_) {
+  const std::size_t limit = RoundLimit();
+  while (round_.size() < limit && !close_) {
     if (!DiscardSwallowed()) {
       break;
+    }
+    if (!authenticated_) {
+      if (!ParseAuthRound() || round_.back().request.close_after) {
+        break;
+      }
+      continue;
     }
     std::string_view view(in_.data() + in_pos_, in_.size() - in_pos_);
     if (view.empty()) {
@@ -78,6 +127,11 @@ bool Session::ParseRound() {
     }
     in_pos_ += r.consumed;
     swallow_ = req.swallow;
+    // Garbage: too many malformed requests in a row end the connection after their replies.
+    consecutive_errors_ = req.kind == proto::RequestKind::kError ? consecutive_errors_ + 1 : 0;
+    if (consecutive_errors_ >= kMaxConsecutiveErrors) {
+      req.close_after = true;
+    }
     bool ends = EndsRound(req);
     Plan(std::move(req));
     if (ends) {
@@ -106,9 +160,20 @@ void Session::Plan(proto::Request request) {
   round_.push_back(std::move(pending));
 }
 
-void Session::EncodeRound() {
+bool Session::EncodeRound() {
+  std::size_t encoded = 0;
+  bool ok = true;
   for (Pending& pending : round_) {
+    const std::size_t before = out_.size();
     EncodeOne(pending);
+    encoded += out_.size() - before;
+    // Unsent output stays under max_output_bytes: write before encoding more.
+    if (ok && out_.size() >= env_.max_output_bytes) {
+      ok = Flush();
+    }
+  }
+  if (!round_.empty()) {
+    avg_reply_bytes_ = (avg_reply_bytes_ + encoded / round_.size() + 1) / 2;
   }
   round_.clear();
   slots_.clear();
@@ -117,7 +182,9 @@ void Session::EncodeRound() {
   if (in_pos_ == in_.size()) {
     in_.clear();
     in_pos_ = 0;
+    ShrinkIfLarge(&in_, kKeepBufferBytes);
   }
+  return ok;
 }
 
 void Session::EncodeOne(Pending& pending) {
@@ -200,9 +267,11 @@ bool Session::Flush() {
   if (out_.empty()) {
     return true;
   }
-  SocketIo::Status s = io_->WriteAll(out_, std::chrono::steady_clock::now() + kWriteTimeout);
+  // The client must keep reading: no byte accepted for slow_client_timeout drops it.
+  SocketIo::Status s = io_->WriteAll(out_, env_.slow_client_timeout);
   env_.net_stats->bytes_written.Add(out_.size());
   out_.clear();
+  ShrinkIfLarge(&out_, kKeepBufferBytes);
   return s == SocketIo::Status::kOk;
 }
 

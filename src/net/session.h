@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/stat_list.h"
+#include "net/authenticator.h"
 #include "net/net_stats.h"
 #include "net/socket_io.h"
 #include "proto/codec.h"
@@ -30,6 +31,14 @@ struct SessionEnv {
   std::chrono::seconds idle_timeout{0};  // 0 = never
   // Bound on buffered, unparsed input: one request line plus the largest value (plus slack).
   std::size_t max_input_bytes = 0;
+  // Bound on encoded, unsent replies (max_connection_output). Past it the session writes before it
+  // encodes more, and sizes its rounds so that one round's replies stay near it.
+  std::size_t max_output_bytes = 4 * 1024 * 1024;
+  // A client whose socket accepts no byte of our replies for this long is dropped.
+  std::chrono::milliseconds slow_client_timeout{30'000};
+  // -Y / auth.file: connections must authenticate first (text protocol, memcached 1.6 style).
+  // nullptr = no authentication. Outlives the sessions.
+  const Authenticator* auth = nullptr;
   // `stats <group>`: nullopt for a group the server does not have. Called on this thread.
   std::function<std::optional<core::StatList>(std::string_view group)> stats;
   std::function<void()> request_shutdown;                        // `shutdown` with -A
@@ -59,12 +68,24 @@ class Session {
   // small requests are ~10 KiB of replies; large values are bounded by max_input_bytes per read.
   static constexpr std::size_t kMaxRequestsPerRound = 256;
   static constexpr std::size_t kReadChunk = 64 * 1024;
+  // Garbage: after this many malformed requests in a row the connection is closed (issue #6).
+  // memcached keeps going; 64 is far past any client's honest mistakes (memcached's own
+  // t/bogus-commands pipelines 19 in a row and expects every reply).
+  static constexpr uint32_t kMaxConsecutiveErrors = 64;
+  // Buffers grown past this (a large value, a large round) are released once empty, so 10,000
+  // idle connections do not each keep their high-water mark.
+  static constexpr std::size_t kKeepBufferBytes = 64 * 1024;
 
   // Parses and plans up to kMaxRequestsPerRound requests; returns false when nothing is complete.
   bool ParseRound();
+  // An unauthenticated connection's round: refusals, or the credentials `set`.
+  bool ParseAuthRound();
+  [[nodiscard]] std::size_t RoundLimit() const;
   void Plan(proto::Request request);
   bool DiscardSwallowed();
-  void EncodeRound();
+  // Encodes the round's replies, writing whenever unsent output reaches its bound. False when a
+  // write failed (the connection is gone or too slow).
+  bool EncodeRound();
   void EncodeOne(Pending& pending);
   bool ReadMore();
   bool Flush();
@@ -81,6 +102,9 @@ class Session {
   std::vector<shard::Router::Slot> slots_;
   std::vector<core::Result> gathered_;
   bool close_ = false;
+  bool authenticated_ = false;
+  uint32_t consecutive_errors_ = 0;
+  std::size_t avg_reply_bytes_ = 64;  // EWMA of the bytes a request's reply takes
 };
 
 }  // namespace corecached::net

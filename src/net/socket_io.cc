@@ -83,11 +83,13 @@ SocketIo::Status SocketIo::Read(std::string* buf, std::size_t max,
 }
 
 SocketIo::Status SocketIo::WriteAll(std::string_view data,
-                                    std::chrono::steady_clock::time_point deadline) {
+                                    std::chrono::milliseconds stall_timeout) {
+  auto deadline = std::chrono::steady_clock::now() + stall_timeout;
   while (!data.empty()) {
     ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
     if (n >= 0) {
       data.remove_prefix(static_cast<std::size_t>(n));
+      deadline = std::chrono::steady_clock::now() + stall_timeout;
       continue;
     }
     if (errno == EINTR) {

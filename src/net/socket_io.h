@@ -30,8 +30,9 @@ class SocketIo {
   // Appends at most `max` readable bytes to `buf`, parking until at least one arrives, the peer
   // closes (kEof), `deadline` passes (kTimeout) or Kick() is called (kKicked).
   Status Read(std::string* buf, std::size_t max, std::chrono::steady_clock::time_point deadline);
-  // Writes all of `data`, parking while the socket buffer is full.
-  Status WriteAll(std::string_view data, std::chrono::steady_clock::time_point deadline);
+  // Writes all of `data`, parking while the socket buffer is full. kTimeout when the peer accepts
+  // no byte for `stall_timeout` (the deadline moves on with every byte written).
+  Status WriteAll(std::string_view data, std::chrono::milliseconds stall_timeout);
   // Asks the fiber to stop: its current or next wait returns kKicked.
   void Kick();
   [[nodiscard]] bool kicked() const { return kicked_; }

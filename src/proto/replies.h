@@ -40,6 +40,13 @@ inline constexpr std::string_view kTextOutOfMemoryGet =
 // Our addition (backpressure): "SERVER_ERROR busy, retry in <N> ms\r\n".
 inline constexpr std::string_view kTextBusyPrefix = "SERVER_ERROR busy, retry in ";
 inline constexpr std::string_view kTextBusySuffix = " ms\r\n";
+// Authentication (-Y auth file; memcached 1.6.18 proto_text.c try_read_command_asciiauth).
+inline constexpr std::string_view kTextUnauthenticated = "CLIENT_ERROR unauthenticated\r\n";
+inline constexpr std::string_view kTextBadCommandLineTermination =
+    "CLIENT_ERROR bad command line termination\r\n";
+inline constexpr std::string_view kTextBadAuthTokenFormat =
+    "CLIENT_ERROR bad authentication token format\r\n";
+inline constexpr std::string_view kTextAuthFailure = "CLIENT_ERROR authentication failure\r\n";
 // "shutdown" without -A.
 inline constexpr std::string_view kTextShutdownDisabled = "ERROR: shutdown not enabled\r\n";
 

@@ -41,6 +41,9 @@ net::ListenerOptions ListenerOptionsFor(const config::Config& config) {
 net::NetworkThreadOptions NetworkThreadOptionsFor(const config::Config& config) {
   net::NetworkThreadOptions options;
   options.inbox_capacity = static_cast<std::size_t>(config.max_connections) + 16;
+  options.max_output_bytes = static_cast<std::size_t>(config.max_connection_output_bytes);
+  options.slow_client_timeout = std::chrono::seconds(config.slow_client_timeout_s);
+  options.auth_file = config.auth.file;
   return options;
 }
 
