@@ -22,6 +22,10 @@ enum class Outcome : uint8_t {
   kNoMemory,    // nothing could be evicted to make room
   kBusy,        // shed by backpressure; Result::retry_after_ms holds the hint
   kOk,          // flush_all
+  // The item's value is in the cold tier and is being loaded (on_cold_read: retry), or a store is
+  // waiting for cold write-back to make room. Replies "SERVER_ERROR cold item loading, retry"
+  // (binary status 0x0086); Result::retry_after_ms holds a hint.
+  kColdLoading,
 };
 
 // Result answers one Command. It owns its bytes: nothing in it points into the Store.
@@ -42,7 +46,7 @@ struct Result {
   bool already_won = false;         // another client already won (meta Z)
 
   uint64_t number = 0;          // kArithOk
-  uint32_t retry_after_ms = 0;  // kBusy
+  uint32_t retry_after_ms = 0;  // kBusy, kColdLoading
 };
 
 }  // namespace corecached::core

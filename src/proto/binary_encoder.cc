@@ -150,6 +150,15 @@ void AppendOne(const BinaryContext& ctx, const core::Command& cmd, const core::R
     case Outcome::kBusy:
       AppendBusy(ctx, result.retry_after_ms, out);
       return;
+    case Outcome::kColdLoading: {
+      Response r;
+      r.opcode = ctx.opcode;
+      r.status = Status::kTemporaryFailure;
+      r.opaque = ctx.opaque;
+      r.value = replies::kBinaryColdLoading;
+      binary::AppendResponse(r, out);
+      return;
+    }
     default:
       binary::AppendError(ctx.opcode, ctx.opaque, ErrorStatus(ctx.opcode, result.outcome), out);
       return;

@@ -40,6 +40,8 @@ inline constexpr std::string_view kTextOutOfMemoryGet =
 // Our addition (backpressure): "SERVER_ERROR busy, retry in <N> ms\r\n".
 inline constexpr std::string_view kTextBusyPrefix = "SERVER_ERROR busy, retry in ";
 inline constexpr std::string_view kTextBusySuffix = " ms\r\n";
+// Our addition (cold tier, issue #4, on_cold_read: retry): the value is being loaded from disk.
+inline constexpr std::string_view kTextColdLoading = "SERVER_ERROR cold item loading, retry\r\n";
 // Authentication (-Y auth file; memcached 1.6.18 proto_text.c try_read_command_asciiauth).
 inline constexpr std::string_view kTextUnauthenticated = "CLIENT_ERROR unauthenticated\r\n";
 inline constexpr std::string_view kTextBadCommandLineTermination =
@@ -119,5 +121,7 @@ inline constexpr std::string_view kBinaryOutOfMemory = "Out of memory";         
 // Our addition (backpressure), status 0x0086: "busy, retry in <N> ms".
 inline constexpr std::string_view kBinaryBusyPrefix = "busy, retry in ";
 inline constexpr std::string_view kBinaryBusySuffix = " ms";
+// Cold tier: status 0x0086 (temporary failure) with this body.
+inline constexpr std::string_view kBinaryColdLoading = "cold item loading, retry";
 
 }  // namespace corecached::proto::replies

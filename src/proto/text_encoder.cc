@@ -84,6 +84,8 @@ std::string_view FixedReply(Outcome outcome, Verb verb) {
       return OutOfMemoryFor(verb);
     case Outcome::kOk:
       return replies::kTextOk;
+    case Outcome::kColdLoading:
+      return replies::kTextColdLoading;
     case Outcome::kArithOk:
     case Outcome::kBusy:
       break;
@@ -131,6 +133,10 @@ void AppendRetrieval(const Request& req, std::span<const core::Result> results, 
     }
     if (result.outcome == Outcome::kNoMemory) {
       out->append(OutOfMemoryFor(verb));
+      return;
+    }
+    if (result.outcome == Outcome::kColdLoading) {
+      out->append(replies::kTextColdLoading);
       return;
     }
   }

@@ -1,6 +1,9 @@
 #include "server/module_options.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <memory>
+#include <string>
 #include <thread>
 
 #include "core/protocol_limits.h"
@@ -28,7 +31,30 @@ shard::ShardOptions ShardOptionsFor(const config::Config& config, uint32_t shard
   options.backpressure.max_queue_depth = config.backpressure.max_queue_depth;
   options.backpressure.max_queue_delay_us =
       static_cast<int64_t>(config.backpressure.max_queue_delay_ms) * 1000;
+  options.store.high_watermark = config.cold_tier.high_watermark;
+  options.store.low_watermark = config.cold_tier.low_watermark;
+  options.store.cold_read_retry = config.cold_tier.on_cold_read == config::OnColdRead::kRetry;
+  options.store.shard_id = shard;
+  options.store.shard_count = shard_count;
   return options;
+}
+
+std::shared_ptr<cold::ColdIo> OpenColdTier(const config::Config& config) {
+  if (!config.cold_tier.enabled) {
+    return nullptr;
+  }
+  cold::ColdIoOptions options;
+  options.path = config.cold_tier.path;
+  options.map_size_bytes = static_cast<std::size_t>(config.cold_tier.max_size_bytes);
+  cold::Expected<std::unique_ptr<cold::ColdIo>> io = cold::ColdIo::Open(options);
+  if (!io) {
+    // Never a failed start (issue #4): the server runs without the tier and evicts instead.
+    const std::string line = "corecached: cold tier: cannot open " + options.path + " (" +
+                             io.error().message() + "): running without it, evicting instead\n";
+    std::fwrite(line.data(), 1, line.size(), stderr);
+    return nullptr;
+  }
+  return std::shared_ptr<cold::ColdIo>(std::move(*io));
 }
 
 net::ListenerOptions ListenerOptionsFor(const config::Config& config) {

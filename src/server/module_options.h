@@ -16,6 +16,9 @@ namespace corecached::server {
 [[nodiscard]] uint32_t ShardCount(const config::Config& config);
 [[nodiscard]] shard::ShardOptions ShardOptionsFor(const config::Config& config, uint32_t shard,
                                                   uint32_t shard_count);
+// The cold tier's I/O thread and LMDB environment, shared by every shard's Store; null when the
+// tier is disabled or cannot be opened (logged once; the server then evicts as memcached does).
+[[nodiscard]] std::shared_ptr<cold::ColdIo> OpenColdTier(const config::Config& config);
 [[nodiscard]] net::ListenerOptions ListenerOptionsFor(const config::Config& config);
 [[nodiscard]] net::NetworkThreadOptions NetworkThreadOptionsFor(const config::Config& config);
 // What `version` (and `stats` version) reports: memcached's version first, because clients and tools

@@ -25,10 +25,13 @@ Server::Server(config::Config config, ConfigSource reload)
       started_seconds_(clock_.NowSeconds()) {
   gate_.max_open.store(config_.max_connections);
   const uint32_t shard_count = ShardCount(config_);
+  // The shards keep the cold tier alive; the last one to go closes it (after its flush).
+  const std::shared_ptr<cold::ColdIo> cold_tier = OpenColdTier(config_);
   for (uint32_t s = 0; s < shard_count; ++s) {
+    shard::ShardOptions shard_options = ShardOptionsFor(config_, s, shard_count);
+    shard_options.store.cold = cold_tier;
     shards_.push_back(std::make_unique<shard::Shard>(
-        s, ShardOptionsFor(config_, s, shard_count), config_.network_threads, clock_,
-        started_seconds_));
+        s, shard_options, config_.network_threads, clock_, started_seconds_));
     shard_ptrs_.push_back(shards_.back().get());
   }
   for (uint32_t t = 0; t < config_.network_threads; ++t) {

@@ -118,6 +118,20 @@ void AddItems(const StatsSources& s, core::StatList* out) {
   out->emplace_back("evicted_unfetched", std::to_string(SumShards(s, &S::evicted_unfetched)));
   out->emplace_back("evictions", std::to_string(SumShards(s, &S::evictions)));
   out->emplace_back("reclaimed", std::to_string(SumShards(s, &S::reclaimed)));
+  // Cold tier (issue #4); all 0 when it is disabled.
+  const std::pair<const char*, core::RelaxedCounter S::*> cold[] = {
+      {"cold_items", &S::cold_items},
+      {"cold_bytes", &S::cold_bytes},
+      {"cold_evictions_to_disk", &S::evictions_to_disk},
+      {"cold_reads", &S::cold_reads},
+      {"cold_promotions", &S::cold_promotions},
+      {"cold_disk_errors", &S::cold_disk_errors},
+      {"cold_load_wait_us", &S::cold_load_wait_us},
+      {"cold_writes_pending", &S::cold_writes_pending},
+  };
+  for (const auto& [name, field] : cold) {
+    out->emplace_back(name, std::to_string(SumShards(s, field)));
+  }
 }
 
 // Our keys that memcached has no field for, named after their YAML keys ('.' -> '_').

@@ -28,6 +28,24 @@ Item* Item::Create(std::string_view key, std::size_t value_size, uint64_t hash) 
   return item;
 }
 
+Item* Item::CreateCold(std::string_view key, uint32_t value_size, uint64_t hash,
+                       uint64_t write_id) {
+  Item* item = Create(key, sizeof(write_id), hash);
+  if (item == nullptr) {
+    return nullptr;
+  }
+  std::memcpy(item->mutable_value(), &write_id, sizeof(write_id));
+  item->value_size = value_size;
+  item->residency = Residency::kOnDisk;
+  return item;
+}
+
+uint64_t Item::write_id() const {
+  uint64_t id = 0;
+  std::memcpy(&id, data() + key_size, sizeof(id));
+  return id;
+}
+
 void Item::Destroy(Item* item) {
   if (item == nullptr) {
     return;

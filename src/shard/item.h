@@ -8,8 +8,8 @@
 
 namespace corecached::shard {
 
-// Where an item's value bytes live. Only kInMemory exists today; the cold tier will drop the value
-// bytes (reallocating the item as header + key only) and keep the metadata resident.
+// Where an item's value bytes live. The cold tier moves the value to LMDB and reallocates the item
+// as header + key + the 8-byte id of the write that holds its value (CreateCold).
 enum class Residency : uint8_t {
   kInMemory,  // key and value bytes follow the header
   kOnDisk,    // only the key follows the header; the value is in the cold store
@@ -38,11 +38,17 @@ class Item {
   static constexpr uint8_t kFetched = 1;    // read at least once since stored (meta h)
   static constexpr uint8_t kStale = 2;      // invalidated by md I / ms I (meta X)
   static constexpr uint8_t kTokenSent = 4;  // a client was told to recache (meta W sent, Z next)
+  static constexpr uint8_t kWriting = 8;    // its value is being written to the cold tier
+  static constexpr uint8_t kMaybeOnDisk = 16;  // the cold tier may hold a record for its key
 
   // Allocates key_size + value_size bytes after the header. Value bytes are uninitialised.
   // Returns nullptr when malloc fails. REQUIRES: key.size() <= 255, value_size < 2^32.
   static Item* Create(std::string_view key, std::size_t value_size, uint64_t hash);
-  // Frees an item created by Create. REQUIRES: unlinked from table and LRU.
+  // A cold item: header + key + write_id, residency kOnDisk, value_size = the value's size on disk.
+  // Returns nullptr when malloc fails.
+  static Item* CreateCold(std::string_view key, uint32_t value_size, uint64_t hash,
+                          uint64_t write_id);
+  // Frees an item created by Create or CreateCold. REQUIRES: unlinked from table and LRU.
   static void Destroy(Item* item);
 
   // Header + key + value, the size Create asks malloc for.
@@ -53,6 +59,9 @@ class Item {
   [[nodiscard]] std::string_view key() const;
   [[nodiscard]] std::string_view value() const;
   [[nodiscard]] char* mutable_value();
+  // Which cold-tier write holds the value. REQUIRES: residency != kInMemory.
+  [[nodiscard]] uint64_t write_id() const;
+  [[nodiscard]] bool hot() const { return residency == Residency::kInMemory; }
   [[nodiscard]] bool KeyEquals(uint64_t hash, std::string_view key) const;
 
   [[nodiscard]] bool Has(uint8_t bit) const { return (bits & bit) != 0; }

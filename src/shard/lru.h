@@ -23,6 +23,8 @@ class Lru {
 
   // REQUIRES: item is not in the list.
   void PushFront(Item& item) { list_.push_front(item); }
+  // REQUIRES: item is not in the list. Makes it the next eviction candidate.
+  void PushBack(Item& item) { list_.push_back(item); }
   // REQUIRES: item is in the list.
   void Remove(Item& item) { list_.erase(list_.iterator_to(item)); }
   // Moves item to the front (a read or an update). REQUIRES: item is in the list.

@@ -15,6 +15,8 @@ Shard::Shard(ShardId id, ShardOptions options, std::size_t producers, const core
   for (std::size_t i = 0; i < producers; ++i) {
     channels_.push_back(std::make_unique<Channel>(options.channel_capacity));
   }
+  // Cold tier: registers with the I/O thread and rebuilds the index from disk (start-up).
+  store_->AttachCold([this] { WakeForCold(); });
 }
 
 Shard::~Shard() { Stop(); }
@@ -128,10 +130,21 @@ void Shard::Execute(Batch* batch) {
   const std::size_t commands = batch->commands.size();
   batch->results.clear();
   batch->results.reserve(commands);
-  for (const core::Command& cmd : batch->commands) {
-    batch->results.push_back(store_->Execute(cmd));
+  for (std::size_t i = 0; i < commands; ++i) {
+    core::Result r = store_->Execute(batch->commands[i]);
+    if (store_->MustWait(r)) {
+      ++cold_waiters_;
+      boost::fibers::fiber([this, batch, i, start_ns] { ResumeCold(batch, i, start_ns); }).detach();
+      return;
+    }
+    batch->results.push_back(std::move(r));
   }
-  if (drain_rate_.Record(commands, NowNs() - start_ns)) {
+  Complete(batch, start_ns, true);
+}
+
+void Shard::Complete(Batch* batch, int64_t start_ns, bool record_rate) {
+  const std::size_t commands = batch->commands.size();
+  if (record_rate && drain_rate_.Record(commands, NowNs() - start_ns)) {
     drain_per_s_.store(drain_rate_.commands_per_s(), std::memory_order_relaxed);
   }
   queued_commands_.fetch_sub(commands, std::memory_order_relaxed);
@@ -142,17 +155,66 @@ void Shard::Execute(Batch* batch) {
   promise.set_value();
 }
 
+// Each wait is a slice so a lost wake-up costs one slice; the count bounds a request's wait.
+void Shard::ResumeCold(Batch* batch, std::size_t next, int64_t start_ns) {
+  constexpr auto kColdWaitSlice = std::chrono::milliseconds(20);
+  constexpr int kMaxColdWaits = 500;
+  NoLock lock;
+  for (; next < batch->commands.size(); ++next) {
+    core::Result r = store_->Execute(batch->commands[next]);
+    for (int waits = 0; store_->MustWait(r) && waits < kMaxColdWaits; ++waits) {
+      cold_cv_.wait_for(lock, kColdWaitSlice);
+      r = store_->Execute(batch->commands[next]);
+    }
+    batch->results.push_back(std::move(r));  // still kColdLoading after the bound: "retry"
+  }
+  --cold_waiters_;
+  Complete(batch, start_ns, false);
+}
+
+void Shard::PollCold() {
+  if (store_->PollCold() != 0) {
+    cold_cv_.notify_all();
+  }
+}
+
+void Shard::WakeForCold() {
+  // Publish the completions before reading "sleeping" (pairs with the fence in DispatchLoop).
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (sleeping_.load(std::memory_order_relaxed)) {
+    waker_.Wake();
+  }
+}
+
+// Shutdown with the cold tier: let waiting requests finish, then write every hot value to disk,
+// so the next start serves them again. Bounded: a stuck disk cannot hang the shutdown.
+void Shard::FlushCold() {
+  if (!store_->cold_enabled()) {
+    return;
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline) {
+    PollCold();
+    if (cold_waiters_ == 0 && store_->FlushStep()) {
+      return;
+    }
+    boost::this_fiber::sleep_for(std::chrono::milliseconds(1));
+  }
+}
+
 void Shard::DispatchLoop() {
   using Clock = std::chrono::steady_clock;
   const auto spin = std::chrono::microseconds(options_.idle_spin_us);
   auto idle_since = Clock::now();
   for (;;) {
+    PollCold();
     if (DrainOnce() != 0) {
       idle_since = Clock::now();
       boost::this_fiber::yield();
       continue;
     }
     if (stopping_.load()) {
+      FlushCold();
       return;
     }
     if (Clock::now() - idle_since < spin) {
@@ -162,7 +224,7 @@ void Shard::DispatchLoop() {
     sleeping_.store(true, std::memory_order_relaxed);
     // Publish "sleeping" before re-checking the queues (pairs with the fence in Submit).
     std::atomic_thread_fence(std::memory_order_seq_cst);
-    if (!AnyQueued() && !stopping_.load()) {
+    if (!AnyQueued() && !stopping_.load() && !store_->ColdCompletionsReady()) {
       park_->Park();
     }
     sleeping_.store(false, std::memory_order_relaxed);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <atomic>
+#include <boost/fiber/condition_variable.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -78,6 +79,14 @@ class Shard {
   void DispatchLoop();
   std::size_t DrainOnce();
   void Execute(Batch* batch);
+  void Complete(Batch* batch, int64_t start_ns, bool record_rate);
+  // Cold tier: a batch whose command must wait for a load (or for write-back room) finishes on
+  // its own fiber from command `next` on, while the dispatcher keeps serving other batches.
+  void ResumeCold(Batch* batch, std::size_t next, int64_t start_ns);
+  void PollCold();
+  void FlushCold();
+  // Cold I/O thread: completions wait; wakes the dispatcher if it sleeps.
+  void WakeForCold();
   [[nodiscard]] bool AnyQueued() const;
 
   const ShardId id_;
@@ -95,6 +104,13 @@ class Shard {
   std::atomic<int64_t> queue_delay_us_{0};  // wait of the batch dequeued last; 0 once drained
   std::atomic<uint64_t> drain_per_s_{0};
   std::atomic<uint64_t> shed_requests_{0};
+  // Cold tier, shard thread only: fibers waiting for cold progress and their wake-up.
+  struct NoLock {
+    void lock() {}
+    void unlock() {}
+  };
+  boost::fibers::condition_variable_any cold_cv_;
+  std::size_t cold_waiters_ = 0;
   std::thread thread_;
 };
 

@@ -80,16 +80,42 @@ Store::Store(StoreOptions options, const core::Clock& clock, int64_t process_sta
 }
 
 Store::~Store() {
+  if (cold_ != nullptr) {
+    cold_->DetachClient(client_);
+  }
   while (Item* item = table_.PopAny()) {
-    lru_.Remove(*item);
+    ListOf(*item).Remove(*item);
     Item::Destroy(item);
   }
 }
 
-Result Store::Execute(const Command& cmd) {
+void Store::UpdateNow() {
   now_seconds_ = clock_.NowSeconds();
   now_relative_ = static_cast<uint32_t>(
       std::clamp<int64_t>(now_seconds_ - epoch_, 1, std::numeric_limits<uint32_t>::max()));
+}
+
+Lru& Store::ListOf(const Item& item) {
+  if (!item.hot()) {
+    return cold_list_;
+  }
+  return item.Has(Item::kWriting) ? writing_ : lru_;
+}
+
+Result Store::Execute(const Command& cmd) {
+  UpdateNow();
+  blocked_ = Blocked::kNone;
+  Result r = ExecuteOp(cmd);
+  if (cold_ != nullptr) {
+    MaybeDemote();
+    if (r.outcome == Outcome::kColdLoading) {
+      r.retry_after_ms = 1;
+    }
+  }
+  return r;
+}
+
+Result Store::ExecuteOp(const Command& cmd) {
   try {
     switch (cmd.op) {
       case Op::kGet:
@@ -121,8 +147,11 @@ Result Store::Execute(const Command& cmd) {
 // ---- Retrieval --------------------------------------------------------------------------------
 
 Result Store::Get(const Command& cmd) {
-  (cmd.touch ? stats_.cmd_touch : stats_.cmd_get).Add();
   Item* item = FindLive(cmd, /*count_get=*/true);
+  if (item != nullptr && !item->hot()) {
+    return NeedValue(*item);  // counted when it runs again with the value in RAM
+  }
+  (cmd.touch ? stats_.cmd_touch : stats_.cmd_get).Add();
   const bool created = item == nullptr && cmd.vivify;
   if (item == nullptr) {
     if (!cmd.vivify) {
@@ -136,6 +165,7 @@ Result Store::Get(const Command& cmd) {
   }
   if (cmd.touch) {
     item->exptime = RelativeExptime(cmd.exptime);
+    UpdateDiskExptime(*item);
   }
   Result r;
   r.outcome = Outcome::kHit;
@@ -198,7 +228,7 @@ void Store::Bump(Item& item) {
 
 void Store::Refresh(Item& item) {
   item.time = now_relative_;
-  lru_.Bump(item);
+  ListOf(item).Bump(item);
 }
 
 Result Store::Touch(const Command& cmd) {
@@ -209,6 +239,7 @@ Result Store::Touch(const Command& cmd) {
     return Of(Outcome::kNotFound);
   }
   item->exptime = RelativeExptime(cmd.exptime);
+  UpdateDiskExptime(*item);
   stats_.touch_hits.Add();
   Bump(*item);
   Result r = Of(Outcome::kTouched);
@@ -276,7 +307,7 @@ Result Store::StoreNew(const Command& cmd, Item* old, bool as_stale) {
 // memcached.c process_update_command: a set that cannot be stored removes the old value, so a
 // client never reads data it meant to overwrite.
 Result Store::StoreFailed(const Command& cmd, Item* old, Outcome failure) {
-  if (cmd.op == Op::kSet && old != nullptr) {
+  if (cmd.op == Op::kSet && old != nullptr && failure != Outcome::kColdLoading) {
     Unlink(old);
   }
   return Of(failure);
@@ -298,6 +329,9 @@ Result Store::Concat(const Command& cmd) {
   }
   if (cmd.check_cas && old->cas != cmd.compare_cas) {
     return Of(Outcome::kExists);
+  }
+  if (!old->hot()) {
+    return NeedValue(*old);
   }
   const std::string_view before = old->value();
   Allocation a = Allocate(cmd, before.size() + cmd.value.size(), old);
@@ -332,6 +366,9 @@ Result Store::Delete(const Command& cmd) {
     stats_.delete_misses.Add();
     return Of(Outcome::kExists);
   }
+  if (cmd.invalidate && !cmd.delete_value_only && !item->hot()) {
+    return NeedValue(*item);  // md I gives the item a new CAS: its record must follow
+  }
   if (cmd.delete_value_only) {
     Result failed = ReplaceValueOnly(cmd, item, item);
     if (item == nullptr) {
@@ -362,6 +399,7 @@ Result Store::ReplaceValueOnly(const Command& cmd, Item* old, Item*& out) {
 }
 
 void Store::Invalidate(const Command& cmd, Item* item) {
+  CancelWrite(*item);
   if (cmd.update_ttl) {
     item->exptime = RelativeExptime(cmd.exptime);
   }
@@ -383,6 +421,9 @@ Result Store::Arith(const Command& cmd) {
   }
   if (cmd.check_cas && item->cas != cmd.compare_cas) {
     return Of(Outcome::kExists);
+  }
+  if (!item->hot()) {
+    return NeedValue(*item);
   }
   uint64_t number = 0;
   if (item->value_size == 0 || !ParseDecimal(item->value(), number)) {
@@ -424,6 +465,7 @@ Result Store::ArithWrite(const Command& cmd, Item* item, uint64_t number) {
   const auto end = std::to_chars(digits, digits + sizeof(digits), number).ptr;
   const auto length = static_cast<std::size_t>(end - digits);
   if (length <= item->value_size) {
+    CancelWrite(*item);  // the record being written holds the old number
     std::memcpy(item->mutable_value(), digits, length);
     std::memset(item->mutable_value() + length, ' ', item->value_size - length);
     item->cas = CasFor(cmd);
@@ -512,15 +554,20 @@ bool Store::IsFlushed(const Item& item) const {
 
 Store::Allocation Store::Allocate(const Command& cmd, std::size_t value_size,
                                   const Item* replacing) {
+  return AllocateKey(cmd.key, cmd.hash.TableBits(), value_size, replacing);
+}
+
+Store::Allocation Store::AllocateKey(std::string_view key, uint64_t hash, std::size_t value_size,
+                                     const Item* replacing) {
   Allocation a;
   a.failure = Outcome::kTooLarge;
-  const std::size_t logical = cmd.key.size() + value_size + kMemcachedItemOverheadBytes;
+  const std::size_t logical = key.size() + value_size + kMemcachedItemOverheadBytes;
   if (logical > options_.max_item_size ||
-      Item::RequestedBytes(cmd.key.size(), value_size) + table_.BucketBytes() >
+      Item::RequestedBytes(key.size(), value_size) + table_.BucketBytes() >
           options_.memory_limit_bytes) {
     return a;
   }
-  ItemPtr fresh(Item::Create(cmd.key, value_size, cmd.hash.TableBits()));
+  ItemPtr fresh(Item::Create(key, value_size, hash));
   a.failure = Outcome::kNoMemory;
   if (fresh == nullptr) {
     return a;
@@ -531,6 +578,9 @@ Store::Allocation Store::Allocate(const Command& cmd, std::size_t value_size,
     return a;
   }
   if (!MakeRoom(fresh_bytes, replacing)) {
+    if (blocked_ == Blocked::kRoom) {
+      a.failure = Outcome::kColdLoading;
+    }
     return a;
   }
   a.item = std::move(fresh);
@@ -546,6 +596,14 @@ bool Store::MakeRoom(std::size_t fresh_bytes, const Item* replacing) {
         options_.memory_limit_bytes) {
       return true;
     }
+    // With the cold tier, wait for write-back rather than drop data (store_cold.cc).
+    if (may_wait_ && ColdUsable()) {
+      MaybeDemote();
+      if (!inflight_writes_.empty()) {
+        blocked_ = Blocked::kRoom;
+        return false;
+      }
+    }
     if (!EvictOne(replacing)) {
       return false;
     }
@@ -555,9 +613,17 @@ bool Store::MakeRoom(std::size_t fresh_bytes, const Item* replacing) {
 // Frees the least recently used item other than `protect`: reclaimed when it was already dead
 // (expired or flushed), evicted otherwise.
 bool Store::EvictOne(const Item* protect) {
-  Item* victim = lru_.Oldest();
-  if (victim != nullptr && victim == protect) {
-    victim = lru_.Newer(*victim);
+  // Hot items first; then cold items' metadata (the tier is full in RAM terms); then items whose
+  // write-back is still running.
+  Item* victim = nullptr;
+  for (Lru* list : {&lru_, &cold_list_, &writing_}) {
+    victim = list->Oldest();
+    if (victim != nullptr && victim == protect) {
+      victim = list->Newer(*victim);
+    }
+    if (victim != nullptr) {
+      break;
+    }
   }
   if (victim == nullptr) {
     return false;
@@ -604,7 +670,17 @@ void Store::Link(ItemPtr fresh, Item* replacing) {
 
 void Store::Unlink(Item* item) {
   table_.Remove(item);
-  lru_.Remove(*item);
+  ListOf(*item).Remove(*item);
+  if (cold_ != nullptr) {
+    ForgetWrite(*item);
+    if (!item->hot()) {
+      stats_.cold_items.Sub();
+      stats_.cold_bytes.Sub(item->value_size);
+    }
+    if (item->Has(Item::kMaybeOnDisk)) {
+      SubmitErase(item->key());
+    }
+  }
   items_bytes_ -= item->AllocatedBytes();
   Item::Destroy(item);
   PublishGauges();

@@ -1,7 +1,15 @@
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "cold/cold_io.h"
 
 #include "core/clock.h"
 #include "core/command.h"
@@ -21,6 +29,14 @@ struct StoreOptions {
   // step S, so no two shards ever hand out the same CAS.
   uint64_t cas_start = 1;
   uint64_t cas_step = 1;
+
+  // Cold tier (store_cold.cc). Null: disabled, items are dropped as memcached drops them.
+  std::shared_ptr<cold::ColdIo> cold;
+  double high_watermark = 0.9;   // fraction of memory_limit_bytes that starts write-back
+  double low_watermark = 0.8;    // ... and where it stops
+  bool cold_read_retry = false;  // a read of a cold item answers kColdLoading instead of waiting
+  uint32_t shard_id = 0;         // with shard_count: which records are ours at start-up
+  uint32_t shard_count = 1;
 };
 
 // Store holds one shard's items: table, LRU, memory accounting, expiry, CAS, flush_all.
@@ -55,6 +71,24 @@ class Store {
   // REQUIRES: cmd.hash == core::KeyHash::Of(cmd.key) (not used for kFlushAll).
   core::Result Execute(const core::Command& cmd);
 
+  // ---- Cold tier (store_cold.cc) ----
+  // Registers with options.cold (if any) and rebuilds the index from its records: every unexpired
+  // record of this shard becomes a cold item. `wake` runs on the cold I/O thread when completions
+  // wait for PollCold. Thread: main, start-up only.
+  void AttachCold(std::function<void()> wake);
+  // True when `r` (just returned by Execute) means "not done: run the command again after
+  // PollCold applied progress": a cold read in wait mode, or a store waiting for write-back room.
+  [[nodiscard]] bool MustWait(const core::Result& r) const;
+  // Applies the cold tier's completions (write-backs shrink items, loads promote them).
+  // Returns how many were applied.
+  std::size_t PollCold();
+  // Any (atomics only): completions wait for PollCold.
+  [[nodiscard]] bool ColdCompletionsReady() const;
+  // Shutdown: writes every hot value to the tier and erases records of dead items, a bounded step
+  // at a time. True once all of it is on disk. Call PollCold between steps.
+  bool FlushStep();
+  [[nodiscard]] bool cold_enabled() const { return cold_ != nullptr; }
+
   // The counters; the reference stays valid for the Store's lifetime.
   [[nodiscard]] const ShardStats& stats() const { return stats_; }
   // Linked items, including expired or flushed ones not reclaimed yet (memcached's curr_items).
@@ -63,6 +97,15 @@ class Store {
     return items_bytes_ + table_.BucketBytes();
   }
   [[nodiscard]] std::size_t memory_limit_bytes() const { return options_.memory_limit_bytes; }
+
+  // Cold tier bounds: values being written at once (their record copies are RAM outside
+  // memory_limit_bytes, so they are bounded here), items demoted per command, and how long the
+  // tier rests after a failed write (full map, I/O error) while the store evicts instead.
+  static constexpr std::size_t kMaxWritingBytes = 4 * 1024 * 1024;
+  static constexpr std::size_t kMaxWritingItems = 1024;
+  static constexpr int kDemoteStepsPerCall = 64;
+  static constexpr int64_t kColdRestSeconds = 10;
+  static constexpr std::size_t kMaxPendingErases = 100000;
 
   // memcached's per-item size overhead for the max_item_size check (see above).
   static constexpr std::size_t kMemcachedItemOverheadBytes = 59;
@@ -76,6 +119,7 @@ class Store {
   };
 
   // Operations.
+  core::Result ExecuteOp(const core::Command& cmd);
   core::Result Get(const core::Command& cmd);
   core::Result Touch(const core::Command& cmd);
   core::Result StoreValue(const core::Command& cmd);
@@ -107,6 +151,8 @@ class Store {
 
   // Memory.
   Allocation Allocate(const core::Command& cmd, std::size_t value_size, const Item* replacing);
+  Allocation AllocateKey(std::string_view key, uint64_t hash, std::size_t value_size,
+                         const Item* replacing);
   bool MakeRoom(std::size_t fresh_bytes, const Item* replacing);
   bool EvictOne(const Item* protect);
   // Reclaims up to kTailReclaimChecks dead items from the LRU tail, never `keep`.
@@ -114,6 +160,34 @@ class Store {
   void Link(ItemPtr fresh, Item* replacing);
   void Unlink(Item* item);
   void PublishGauges();
+  void UpdateNow();
+  // The list an item is on: lru_ (hot), writing_ (write-back in flight) or cold_ (value on disk).
+  Lru& ListOf(const Item& item);
+
+  // Cold tier (store_cold.cc).
+  enum class Blocked : uint8_t { kNone, kLoad, kRoom };
+  struct Writing {
+    uint64_t write_id = 0;
+    Item* item = nullptr;
+  };
+  [[nodiscard]] bool ColdUsable() const;
+  core::Result NeedValue(Item& item);
+  void MaybeDemote();
+  bool StartWrite(Item& item);
+  void CancelWrite(Item& item);
+  void ForgetWrite(Item& item);
+  void UpdateDiskExptime(const Item& item);
+  void SubmitErase(std::string_view key);
+  void RetryPendingErases();
+  void OnWritten(cold::ColdCompletion& c);
+  void OnLoaded(cold::ColdCompletion& c);
+  void ShrinkToCold(Item& item, uint64_t write_id);
+  void Promote(Item& item, const std::string& value);
+  void DiskError(const std::error_code& ec, const char* what, bool rest);
+  bool SweepCold();
+  void RebuildFromCold();
+  [[nodiscard]] int64_t AbsoluteExptime(const Item& item) const;
+  bool Submit(cold::ColdRequest& request);
 
   // Time and CAS.
   [[nodiscard]] uint32_t RelativeExptime(int64_t protocol_exptime) const;
@@ -132,6 +206,8 @@ class Store {
 
   Table table_;
   Lru lru_;
+  Lru writing_;
+  Lru cold_list_;
   std::size_t items_bytes_ = 0;
   uint64_t next_cas_;
 
@@ -140,6 +216,22 @@ class Store {
   // invisible.
   int64_t oldest_live_ = 0;
   uint64_t oldest_cas_ = 0;
+
+  // Cold tier state (all idle when cold_ is null).
+  cold::ColdIo* cold_ = nullptr;
+  cold::ColdIo::ClientId client_ = 0;
+  Blocked blocked_ = Blocked::kNone;  // why the last Execute returned kColdLoading
+  bool may_wait_ = true;              // false while promoting: make room by evicting
+  bool flushing_ = false;
+  bool swept_ = false;
+  uint64_t next_write_id_ = 1;
+  int64_t cold_rest_until_ = 0;       // Unix seconds; the tier is not used before
+  std::size_t outstanding_ = 0;       // requests submitted, completions not yet drained
+  std::size_t writing_bytes_ = 0;     // record copies queued for the I/O thread
+  std::size_t writing_item_bytes_ = 0;  // allocations of the items being written
+  std::unordered_map<std::string, Writing> inflight_writes_;
+  std::unordered_map<std::string, std::chrono::steady_clock::time_point> inflight_loads_;
+  std::vector<std::string> pending_erases_;  // erases the full queue refused; retried
 
   ShardStats stats_;
 };

