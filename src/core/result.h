@@ -23,7 +23,7 @@ enum class Outcome : uint8_t {
   kBusy,        // shed by backpressure; Result::retry_after_ms holds the hint
   kOk,          // flush_all
   // The item's value is in the cold tier and is being loaded (on_cold_read: retry), or a store is
-  // waiting for cold write-back to make room. Replies "SERVER_ERROR cold item loading, retry"
+  // waiting for cold write-back to make room. Replies with replies.h's cold-loading error
   // (binary status 0x0086); Result::retry_after_ms holds a hint.
   kColdLoading,
 };
