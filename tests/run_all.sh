@@ -65,7 +65,7 @@ fi
 
 stage "build (TSan, clang) and cross-thread tests"
 if CC=clang CXX=clang++ setup build-tsan --buildtype=debug -Db_sanitize=thread -Db_lundef=false && \
-   ninja -C build-tsan -j"$JOBS" tests/unit/shard/shard_test; then
+   ninja -C build-tsan -j"$JOBS" tests/unit/shard/shard_test tests/unit/cold/cold_io_threads_test; then
   TSAN_OPTIONS="suppressions=$ROOT/tests/tsan.supp halt_on_error=1" \
     run_meson_tests build-tsan tsan --suite threads
 else

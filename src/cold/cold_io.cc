@@ -1,5 +1,7 @@
 #include "cold/cold_io.h"
 
+#include <cstdio>
+#include <cstdlib>
 #include <utility>
 
 namespace corecached::cold {
@@ -21,8 +23,9 @@ ColdIo::ColdIo(ColdIoOptions options, std::unique_ptr<ColdStore> store)
 }
 
 ColdIo::~ColdIo() {
-  for (auto& client : clients_) {
-    DetachClient(static_cast<ClientId>(&client - clients_.data()));
+  const std::size_t clients = client_count_.load(std::memory_order_acquire);
+  for (std::size_t c = 0; c < clients; ++c) {
+    DetachClient(static_cast<ClientId>(c));
   }
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -37,9 +40,15 @@ ColdIo::~ColdIo() {
 }
 
 ColdIo::ClientId ColdIo::AddClient(std::function<void()> wake) {
-  clients_.push_back(std::make_unique<Client>());
-  clients_.back()->wake = std::move(wake);
-  return static_cast<ClientId>(clients_.size() - 1);
+  const std::size_t id = client_count_.load(std::memory_order_relaxed);
+  if (id >= kMaxClients) {
+    std::fputs("corecached: cold tier: too many clients\n", stderr);
+    std::abort();
+  }
+  clients_[id] = std::make_unique<Client>();
+  clients_[id]->wake = std::move(wake);
+  client_count_.store(id + 1, std::memory_order_release);
+  return static_cast<ClientId>(id);
 }
 
 void ColdIo::DetachClient(ClientId client) {
@@ -209,7 +218,8 @@ void ColdIo::RunLoads(std::vector<Job>& jobs, std::size_t begin, std::size_t end
 }
 
 void ColdIo::Deliver(std::vector<Job>& jobs, std::vector<ColdCompletion>& done) {
-  std::vector<bool> touched(clients_.size(), false);
+  const std::size_t clients = client_count_.load(std::memory_order_acquire);
+  std::vector<bool> touched(clients, false);
   for (std::size_t i = 0; i < jobs.size(); ++i) {
     Client& c = *clients_[jobs[i].client];
     std::lock_guard<std::mutex> lock(c.mu);
@@ -218,7 +228,7 @@ void ColdIo::Deliver(std::vector<Job>& jobs, std::vector<ColdCompletion>& done) 
     touched[jobs[i].client] = true;
   }
   // The wake runs under the client's lock, so DetachClient never returns while it runs.
-  for (std::size_t c = 0; c < clients_.size(); ++c) {
+  for (std::size_t c = 0; c < clients; ++c) {
     if (touched[c]) {
       std::lock_guard<std::mutex> lock(clients_[c]->mu);
       if (clients_[c]->wake) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <cstddef>
@@ -75,8 +76,13 @@ class ColdIo {
   ColdIo(const ColdIo&) = delete;
   ColdIo& operator=(const ColdIo&) = delete;
 
+  // At most this many clients over the ColdIo's life (a client is never removed, only detached).
+  static constexpr std::size_t kMaxClients = 1024;
+
   // `wake` runs on the cold I/O thread after completions were queued for the client; it must be
-  // cheap and must not block (a shard writes its eventfd).
+  // cheap and must not block (a shard writes its eventfd). May run while the I/O thread delivers
+  // to clients added earlier (a shard's start-up erases): the table never moves. Aborts past
+  // kMaxClients.
   ClientId AddClient(std::function<void()> wake);
   // Stops calling the client's wake function (its owner is going away). Waits for a call in
   // progress. Thread: the client's owner.
@@ -115,7 +121,10 @@ class ColdIo {
 
   const ColdIoOptions options_;
   std::unique_ptr<ColdStore> store_;
-  std::vector<std::unique_ptr<Client>> clients_;
+  // Fixed slots, published by client_count_ (release): the I/O thread reads the table while a
+  // later shard's AddClient runs, so it must never reallocate.
+  std::array<std::unique_ptr<Client>, kMaxClients> clients_;
+  std::atomic<std::size_t> client_count_{0};
   std::mutex mu_;  // guards queue_ and stopping_; never held across LMDB calls
   std::condition_variable cv_;
   std::deque<Job> queue_;
