@@ -57,7 +57,7 @@ if setup build-asan --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=
   stage "unit (ASan + UBSan)"
   run_meson_tests build-asan asan --suite unit
   stage "integration (ASan + UBSan)"
-  run_pytest integration-asan "$ROOT/build-asan/src/corecached"
+  run_pytest integration-asan "$ROOT/build-asan/src/corecached" CORECACHED_SANITIZED=1
   unset ASAN_OPTIONS UBSAN_OPTIONS
 else
   fail_stage "build-asan"
