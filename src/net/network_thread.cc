@@ -65,7 +65,8 @@ void NetworkThread::Run() {
   }
   runtime::EventBasePtr base = runtime::NewEventBase();
   runtime::Waker scheduler_waker;
-  boost::fibers::use_scheduling_algorithm<runtime::LoopScheduler>(base.get(), &scheduler_waker);
+  boost::fibers::use_scheduling_algorithm<runtime::LoopScheduler>(
+      base.get(), &scheduler_waker, std::chrono::microseconds(options_.spin_us));
   AcceptLoop(base.get());
 }
 

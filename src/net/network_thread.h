@@ -19,6 +19,8 @@
 namespace corecached::net {
 
 struct NetworkThreadOptions {
+  // How long an idle network thread polls before it sleeps (runtime::LoopScheduler's spin).
+  int64_t spin_us = 50;
   // Fiber stack per connection. Stacks are mmap'ed with a guard page, so only touched pages count
   // in RSS; the deepest path (parse + encode + Boost.Fiber's own frames) uses well under 64 KiB,
   // and ASan builds need more headroom.

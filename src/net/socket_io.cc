@@ -3,7 +3,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <memory>
 
 namespace corecached::net {
 
@@ -47,36 +49,45 @@ SocketIo::Status SocketIo::Wait(bool* ready, std::chrono::steady_clock::time_poi
   return Status::kOk;
 }
 
+namespace {
+// Reads land in one scratch buffer per network thread and only the bytes received are appended to
+// the connection's buffer. Growing the connection's string by a whole read chunk first would
+// zero-fill (touch) the chunk on every read: 64 KiB of RSS per idle connection and a 64 KiB memset
+// per read. Fibers of one thread can share it: nothing suspends between read(2) and the append.
+constexpr std::size_t kScratchBytes = 64 * 1024;
+
+char* Scratch() {
+  thread_local std::unique_ptr<char[]> scratch = std::make_unique_for_overwrite<char[]>(kScratchBytes);
+  return scratch.get();
+}
+}  // namespace
+
 SocketIo::Status SocketIo::Read(std::string* buf, std::size_t max,
                                 std::chrono::steady_clock::time_point deadline) {
-  const std::size_t old_size = buf->size();
-  buf->resize(old_size + max);
+  char* scratch = Scratch();
+  const std::size_t want = std::min(max, kScratchBytes);
   for (;;) {
     if (kicked_) {
-      buf->resize(old_size);
       return Status::kKicked;
     }
-    ssize_t n = ::read(fd_, buf->data() + old_size, max);
+    ssize_t n = ::read(fd_, scratch, want);
     if (n > 0) {
-      buf->resize(old_size + static_cast<std::size_t>(n));
+      buf->append(scratch, static_cast<std::size_t>(n));
       return Status::kOk;
     }
     if (n == 0) {
-      buf->resize(old_size);
       return Status::kEof;
     }
     if (errno == EINTR) {
       continue;
     }
     if (errno != EAGAIN && errno != EWOULDBLOCK) {
-      buf->resize(old_size);
       return Status::kError;
     }
     // No callback can run between the failed read and this line (same thread, no suspension), so
     // clearing the flag here cannot lose an edge.
     readable_ = false;
     if (Status s = Wait(&readable_, deadline); s != Status::kOk) {
-      buf->resize(old_size);
       return s;
     }
   }

@@ -2,11 +2,14 @@
 
 #include <sys/time.h>
 
+#include <algorithm>
 #include <boost/fiber/context.hpp>
+#include <thread>
 
 namespace corecached::runtime {
 
-LoopScheduler::LoopScheduler(event_base* base, Waker* waker) : base_(base), waker_(waker) {
+LoopScheduler::LoopScheduler(event_base* base, Waker* waker, std::chrono::microseconds spin)
+    : base_(base), waker_(waker), spin_(spin) {
   wake_event_.reset(event_new(base_, waker_->fd(), EV_READ | EV_PERSIST, &OnWake, this));
   timer_event_.reset(evtimer_new(base_, &OnTimer, this));
   event_add(wake_event_.get(), nullptr);
@@ -29,7 +32,27 @@ boost::fibers::context* LoopScheduler::pick_next() noexcept {
 
 bool LoopScheduler::has_ready_fibers() const noexcept { return !ready_queue_.empty(); }
 
+bool LoopScheduler::SpinBeforeSleep(std::chrono::steady_clock::time_point tp) noexcept {
+  const auto until = std::min(tp, std::chrono::steady_clock::now() + spin_);
+  while (std::chrono::steady_clock::now() < until) {
+    if (notified_.exchange(false)) {
+      return true;
+    }
+    event_base_loop(base_, EVLOOP_NONBLOCK);
+    if (!ready_queue_.empty()) {
+      return true;
+    }
+    // Give the core away while spinning: on a box with more threads than cores the thread we wait
+    // for (a shard, or the client) may need this one.
+    std::this_thread::yield();
+  }
+  return false;
+}
+
 void LoopScheduler::suspend_until(const std::chrono::steady_clock::time_point& tp) noexcept {
+  if (spin_.count() > 0 && SpinBeforeSleep(tp)) {
+    return;
+  }
   sleeping_.store(true);
   if (notified_.exchange(false)) {
     sleeping_.store(false);

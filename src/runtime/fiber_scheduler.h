@@ -33,7 +33,12 @@ namespace corecached::runtime {
 class LoopScheduler final : public boost::fibers::algo::algorithm {
  public:
   // `waker` must be watched by nothing else; the scheduler registers it on `base`.
-  LoopScheduler(event_base* base, Waker* waker);
+  // `spin`: before blocking in the loop, poll it (non-blocking) and watch for remote wake-ups this
+  // long, yielding the core between polls. A network thread waiting for a shard's reply usually gets
+  // it within microseconds; sleeping in epoll_wait instead costs an eventfd write and a thread wake
+  // per request (measured: ~1 per request under memcaslap). 0 = block at once.
+  LoopScheduler(event_base* base, Waker* waker,
+                std::chrono::microseconds spin = std::chrono::microseconds(0));
   ~LoopScheduler() override;
   LoopScheduler(const LoopScheduler&) = delete;
   LoopScheduler& operator=(const LoopScheduler&) = delete;
@@ -45,11 +50,13 @@ class LoopScheduler final : public boost::fibers::algo::algorithm {
   void notify() noexcept override;
 
  private:
+  bool SpinBeforeSleep(std::chrono::steady_clock::time_point tp) noexcept;
   static void OnWake(evutil_socket_t fd, short what, void* arg);
   static void OnTimer(evutil_socket_t fd, short what, void* arg);
 
   event_base* base_;
   Waker* waker_;
+  const std::chrono::microseconds spin_;
   EventPtr wake_event_;
   EventPtr timer_event_;
   boost::fibers::scheduler::ready_queue_type ready_queue_;

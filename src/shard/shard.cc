@@ -3,6 +3,7 @@
 #include <atomic>
 #include <boost/fiber/all.hpp>
 #include <chrono>
+#include <thread>
 
 namespace corecached::shard {
 
@@ -219,6 +220,7 @@ void Shard::DispatchLoop() {
     }
     if (Clock::now() - idle_since < spin) {
       boost::this_fiber::yield();
+      std::this_thread::yield();  // spin without starving the threads that feed us
       continue;
     }
     sleeping_.store(true, std::memory_order_relaxed);
