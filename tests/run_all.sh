@@ -74,8 +74,10 @@ fi
 
 if [ -d tests/fuzz ] && [ -f tests/fuzz/meson.build ]; then
   stage "fuzz (clang libFuzzer, ${FUZZ_SECONDS}s per parser)"
-  if CC=clang CXX=clang++ setup build-fuzz --buildtype=debugoptimized -Dfuzz=true -Db_lundef=false && \
-     ninja -C build-fuzz -j"$JOBS"; then
+  if CC=clang CXX=clang++ setup build-fuzz --buildtype=debugoptimized -Dfuzz=true \
+       -Db_sanitize=address,undefined -Db_lundef=false && \
+     ninja -C build-fuzz -j"$JOBS" tests/fuzz/fuzz_text_parser tests/fuzz/fuzz_meta_parser \
+       tests/fuzz/fuzz_binary_parser; then
     FUZZ_SECONDS=$FUZZ_SECONDS run_meson_tests build-fuzz fuzz --suite fuzz
   else
     fail_stage "build-fuzz"

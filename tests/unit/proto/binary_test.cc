@@ -459,8 +459,9 @@ TEST_CASE("BinaryParser: value over the limit is refused and swallowed") {
   Parsed append = ParseAllWays(RawHeader(0x80, 0x0e, 3, 0, 3 + 101, 1) + "big", options);
   CHECK(append.request.kind == RequestKind::kError);
   CHECK_FALSE(append.request.close_after);
-  CHECK(append.result.consumed == 27);
-  CHECK(append.request.swallow == 101);
+  // Only the header is taken at once; key and value are skipped as they arrive (same total).
+  CHECK(append.result.consumed == 24);
+  CHECK(append.request.swallow == 104);
   std::string append_expected = too_large;
   append_expected[1] = 0x0e;
   CHECK(append.request.reply == append_expected);
@@ -667,4 +668,28 @@ TEST_CASE("BinaryParser: pipelined requests parse one at a time") {
   CHECK(opaques == std::vector<uint32_t>{1, 2, 3});
 }
 
+}  // namespace corecached::proto
+
+namespace corecached::proto {
+namespace {
+
+// Found by tests/fuzz/fuzz_binary_parser: a too-large Replace whose extras and key had not arrived
+// yet made the parser claim header + extras + key bytes, more than the input held.
+TEST_CASE("issue #3: too-large non-Set never consumes bytes that have not arrived") {
+  ParserOptions options;
+  options.max_item_size = 4096;
+  // Replace (0x03), key 47 bytes, extras 8, body 65535: value far over the limit.
+  std::string header = RawHeader(0x80, 0x03, 47, 8, 65535, 0x37);
+  for (std::size_t extra : {std::size_t{0}, std::size_t{5}, std::size_t{13}, std::size_t{60}}) {
+    std::string in = header + std::string(extra, 'k');
+    Parsed p = ParseOnce(in, options);
+    REQUIRE(p.result.status == ParseStatus::kOk);
+    CHECK(p.result.consumed <= in.size());
+    // What is not consumed now is swallowed later: the whole packet, exactly once.
+    CHECK(p.result.consumed + p.request.swallow == 24 + 65535);
+    CHECK(Ctx(p.request).opaque == 0x37);
+  }
+}
+
+}  // namespace
 }  // namespace corecached::proto
