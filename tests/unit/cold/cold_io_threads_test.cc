@@ -28,6 +28,7 @@
 
 #include "cold/cold_io.h"
 #include "shard/store.h"
+#include "../test_commands.h"
 
 namespace corecached::shard {
 namespace {
@@ -53,14 +54,7 @@ struct TempDir {
   std::string path;
 };
 
-Command Cmd(Op op, const std::string& key, const std::string& value = "") {
-  Command cmd;
-  cmd.op = op;
-  cmd.key = key;
-  cmd.hash = core::KeyHash::Of(key);
-  cmd.value = value;
-  return cmd;
-}
+using test::Cmd;
 
 // Keys that belong to shard `shard` of kShards, as the router (and RebuildFromCold) assign them.
 std::vector<std::string> KeysOf(uint32_t shard) {

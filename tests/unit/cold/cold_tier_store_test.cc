@@ -9,6 +9,7 @@
 
 #include "cold/cold_io.h"
 #include "shard/store.h"
+#include "../test_commands.h"
 
 namespace corecached::shard {
 namespace {
@@ -20,14 +21,7 @@ using core::Result;
 
 constexpr int64_t kStart = 1'700'000'000;
 
-Command Cmd(Op op, const std::string& key, const std::string& value = "") {
-  Command cmd;
-  cmd.op = op;
-  cmd.key = key;
-  cmd.hash = core::KeyHash::Of(key);
-  cmd.value = value;
-  return cmd;
-}
+using test::Cmd;
 
 std::string ValueFor(int i) { return std::string(20000, static_cast<char>('a' + i % 26)); }
 

@@ -12,18 +12,11 @@
 #include "runtime/event_base.h"
 #include "runtime/fiber_scheduler.h"
 #include "shard/shard.h"
+#include "../test_commands.h"
 
 namespace corecached::shard {
 namespace {
 
-core::Command Make(core::Op op, const std::string& key, const std::string& value = "") {
-  core::Command cmd;
-  cmd.op = op;
-  cmd.key = key;
-  cmd.hash = core::KeyHash::Of(key);
-  cmd.value = value;
-  return cmd;
-}
 
 ShardOptions SmallShard() {
   ShardOptions options;
@@ -47,15 +40,15 @@ void ProducerThread(std::vector<Shard*> shards, std::size_t producer, int fibers
       for (int r = 0; r < rounds; ++r) {
         std::string key = "p" + std::to_string(producer) + "f" + std::to_string(f) + "r" +
                           std::to_string(r);
-        Router::Slot set = router.Add(Make(core::Op::kSet, key, "v" + key));
+        Router::Slot set = router.Add(test::Cmd(core::Op::kSet, key, "v" + key));
         router.ExecuteRound();
         if (router.ResultAt(set).outcome != core::Outcome::kStored) {
           errors->fetch_add(1);
         }
         router.Reset();
         // A multi-key get across shards comes back in key order.
-        Router::Slot miss = router.Add(Make(core::Op::kGet, key + "-missing"));
-        Router::Slot hit = router.Add(Make(core::Op::kGet, key));
+        Router::Slot miss = router.Add(test::Cmd(core::Op::kGet, key + "-missing"));
+        Router::Slot hit = router.Add(test::Cmd(core::Op::kGet, key));
         router.ExecuteRound();
         if (router.ResultAt(miss).outcome != core::Outcome::kMiss ||
             router.ResultAt(hit).outcome != core::Outcome::kHit ||
@@ -110,19 +103,19 @@ TEST_CASE("Router: flush_all broadcasts to every shard") {
     boost::fibers::fiber([&] {
       Router router(shards, 0);
       for (int i = 0; i < 50; ++i) {
-        router.Add(Make(core::Op::kSet, "k" + std::to_string(i), "v"));
+        router.Add(test::Cmd(core::Op::kSet, "k" + std::to_string(i), "v"));
       }
       router.ExecuteRound();
       router.Reset();
       std::vector<Router::Slot> slots;
-      router.Broadcast(Make(core::Op::kFlushAll, ""), &slots);
+      router.Broadcast(test::Cmd(core::Op::kFlushAll, ""), &slots);
       CHECK(slots.size() == 2);
       router.ExecuteRound();
       for (Router::Slot slot : slots) {
         CHECK(router.ResultAt(slot).outcome == core::Outcome::kOk);
       }
       router.Reset();
-      Router::Slot get = router.Add(Make(core::Op::kGet, "k7"));
+      Router::Slot get = router.Add(test::Cmd(core::Op::kGet, "k7"));
       router.ExecuteRound();
       CHECK(router.ResultAt(get).outcome == core::Outcome::kMiss);
     }).join();

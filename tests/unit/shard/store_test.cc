@@ -1,4 +1,5 @@
 #include "shard/store.h"
+#include "../test_commands.h"
 
 #include <doctest/doctest.h>
 
@@ -21,14 +22,7 @@ using core::Result;
 
 constexpr int64_t kStart = 1'700'000'000;
 
-Command Cmd(Op op, const std::string& key, const std::string& value = "") {
-  Command cmd;
-  cmd.op = op;
-  cmd.key = key;
-  cmd.hash = core::KeyHash::Of(key);
-  cmd.value = value;
-  return cmd;
-}
+using test::Cmd;
 
 StoreOptions Opts(std::size_t memory_limit_bytes, std::size_t max_item_size, uint64_t cas_start,
                   uint64_t cas_step) {
