@@ -23,6 +23,10 @@ ShardOptions SmallShard() {
   options.store.memory_limit_bytes = 16 << 20;
   options.store.max_item_size = 1 << 20;
   options.channel_capacity = 64;
+  // These tests check delivery, not shedding (backpressure_test.cc does that): under TSan's
+  // slowdown the default 100 ms delay bound would shed some batches with kBusy.
+  options.backpressure.max_queue_depth = 0;
+  options.backpressure.max_queue_delay_us = 0;
   return options;
 }
 
