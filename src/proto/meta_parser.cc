@@ -153,6 +153,11 @@ bool ApplyTokenFlag(char flag, std::string_view arg, MetaFlags* f, std::string_v
       return int32_arg(&f->vivify_exptime);
     case 'T':
       f->has_ttl = int32_arg(&f->exptime);
+      // memcached 1.6.18: an item N creates gets the TTL of whichever of N and T comes last
+      // ("ma k N10 T20" creates it with 20, "ma k T20 N10" with 10).
+      if (f->has_ttl && f->vivify) {
+        f->vivify_exptime = f->exptime;
+      }
       return f->has_ttl;
     case 'R':
       f->recache = true;

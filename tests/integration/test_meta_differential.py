@@ -7,6 +7,7 @@ last-access times (`l<digits>`). `me` lines are compared by shape (test_me_shape
 slab classes (cls=1 always) and rebuilds memcached's item size, as its man page says.
 """
 
+import base64
 import re
 
 import pytest
@@ -45,6 +46,8 @@ SESSIONS = [
 ]
 
 B64_NUM = b"bnVt"  # base64("num")
+B64_180 = base64.b64encode(b"z" * 180)  # 240 characters
+B64_250 = base64.b64encode(b"z" * 250)  # 336 characters: too long before decoding
 OPAQUE_32 = b"O" + b"x" * 31
 OPAQUE_33 = b"O" + b"x" * 32
 
@@ -117,6 +120,28 @@ SESSIONS += [
     ("mg-too-many-flags", b"ms mk 1\r\nx\r\nmg mk " + b" ".join([b"v"] * 30) + b"\r\n"),
     ("mg-key-with-control-byte", b"mg a\x01b v\r\n"),
     ("mg-flag-glued", b"ms mk 1\r\nx\r\nmg mk vk\r\n"),
+    ("base64-key-180", b"ms " + B64_180 + b" 1 b\r\nx\r\nmg " + B64_180 + b" b k v\r\n"),
+    ("base64-key-250-too-long-encoded", b"mg " + B64_250 + b" b v\r\n"),
+    ("mg-quiet-hit-with-opaque", b"ms a 1\r\nx\r\nmg a O1 q\r\nmg a O2 q v\r\nmn\r\n"),
+    ("ms-S-flag", b"ms a S1 T0\r\nx\r\n"),
+    ("ms-I-without-cas", b"ms a 1 I\r\nx\r\nmg a v\r\n"),
+    ("ma-on-stale", b"ms n 1\r\n1\r\nmd n I\r\nma n v\r\nmg n v\r\n"),
+    ("mg-vivify-then-ms-cas", b"mg v N30 c\r\nms v 1 C1\r\nx\r\nmg v v\r\n"),
+    ("md-quiet-hit-opaque-key", b"ms a 1\r\nx\r\nmd a q O5 k\r\nmn\r\n"),
+    ("ms-cas-zero", b"ms a 1\r\nx\r\nms a 1 C0\r\ny\r\nmg a v\r\n"),
+    ("ma-J-without-N", b"ma nn J5 v\r\n"),
+    # the created item's TTL is the last of N and T (ma; "mg k T20 N10" is not compared yet)
+    ("ma-vivify-N-T", b"ma nn N10 T20 t v\r\nmg nn t\r\n"),
+    ("ma-vivify-T-N", b"ma nn T20 N10 t v\r\nmg nn t\r\n"),
+    ("ma-vivify-N-T0", b"ma nn N10 T0 t v\r\nma nn T30 N5 t v\r\n"),
+    ("mg-vivify-and-recache", b"mg x N10 R20 v t\r\nmg x R20 v t\r\n"),
+    ("ms-flags-32-bit", b"ms a 1 F4294967296\r\nx\r\nms a 1 F4294967295\r\nx\r\nmg a f\r\n"),
+    ("ms-negative-ttl", b"ms a 1 T-1\r\nx\r\nmg a v\r\n"),
+    ("mg-touch-negative-ttl", b"ms a 1\r\nx\r\nmg a T-1 v\r\nmg a v\r\n"),
+    ("mn-q", b"mn q\r\n"),
+    ("ms-noreply-token", b"ms a 1 noreply\r\nx\r\n"),
+    ("mg-spaces", b"ms a 1\r\nx\r\nmg a v \r\nmg  a  v\r\n"),
+    ("meta-bare-lf", b"ms a 1\nx\r\nmg a v\n"),
 ]
 
 META_CAS_RE = re.compile(rb"(?<= )c\d+")

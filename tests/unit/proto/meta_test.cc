@@ -146,7 +146,7 @@ TEST_CASE("MetaParser: mg maps every flag onto the Command") {
   CHECK(cmd.hash == core::KeyHash::Of("foo"));
   CHECK(cmd.no_lru_bump);
   CHECK(cmd.vivify);
-  CHECK(cmd.vivify_exptime == 30);
+  CHECK(cmd.vivify_exptime == 50);  // T comes after N: see "N and T: the last one ..."
   CHECK(cmd.recache);
   CHECK(cmd.recache_threshold == 40);
   CHECK(cmd.touch);
@@ -298,6 +298,21 @@ TEST_CASE("MetaParser: mg malformed lines") {
   CheckError("mg k Tx O123456789012345678901234567890123\r\n", kBadToken);
   CheckError("mg k b Tx\r\n", kBadToken);
   CheckError("mg k Tx b\r\n", kDecodeKey);
+}
+
+TEST_CASE("MetaParser: N and T: the last one on the line is the TTL of an item N creates") {
+  // memcached 1.6.18: "ma k N10 T20 t" on a miss answers t20, "ma k T20 N10 t" answers t10; on a
+  // hit T is the new TTL whatever the order (update_ttl/exptime).
+  const Request nt = Parse("ma k N10 T20 t v\r\n");
+  CHECK(Cmd(nt).vivify_exptime == 20);
+  CHECK(Cmd(nt).exptime == 20);
+  CHECK(Cmd(nt).update_ttl);
+  const Request tn = Parse("ma k T20 N10 t v\r\n");
+  CHECK(Cmd(tn).vivify_exptime == 10);
+  CHECK(Cmd(tn).exptime == 20);
+  CHECK(Cmd(Parse("ma k N10 T0\r\n")).vivify_exptime == 0);
+  CHECK(Cmd(Parse("mg k N10 T20 v\r\n")).vivify_exptime == 20);
+  CHECK(Cmd(Parse("mg k N10 v\r\n")).vivify_exptime == 10);
 }
 
 TEST_CASE("MetaParser: numbers follow memcached's safe_strto* rules") {
@@ -503,7 +518,7 @@ TEST_CASE("MetaParser: ma flags and modes") {
   CHECK(cmd.op == core::Op::kDecr);
   CHECK(cmd.delta == 5);
   CHECK(cmd.vivify);
-  CHECK(cmd.vivify_exptime == 100);
+  CHECK(cmd.vivify_exptime == 20);  // T comes after N: see "N and T: the last one ..."
   CHECK(cmd.initial == UINT64_MAX);
   CHECK(cmd.update_ttl);
   CHECK(cmd.exptime == 20);
