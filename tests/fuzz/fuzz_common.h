@@ -51,10 +51,18 @@ inline void EncodeSomething(proto::Codec& codec, const proto::Request& req, uint
   std::vector<core::Result> results(req.commands.empty() ? 1 : req.commands.size());
   for (std::size_t i = 0; i < results.size(); ++i) {
     core::Result& r = results[i];
-    r.outcome = static_cast<core::Outcome>((salt + i) % (static_cast<int>(core::Outcome::kOk) + 1));
-    r.value = "v";
+    // every Outcome (kColdLoading is the last one), and every meta reply flag's branch
+    const unsigned v = salt + static_cast<unsigned>(i);
+    r.outcome = static_cast<core::Outcome>(v % (static_cast<unsigned>(core::Outcome::kColdLoading) + 1));
+    r.value = (v & 1U) != 0 ? "v" : "";
     r.flags = salt;
-    r.cas = 7;
+    r.cas = (v & 2U) != 0 ? 7 : 0;
+    r.ttl_seconds = (v & 4U) != 0 ? -1 : static_cast<int64_t>(v);
+    r.last_access_seconds = v;
+    r.hit_before = (v & 8U) != 0;
+    r.stale = (v & 16U) != 0;
+    r.win = (v & 32U) != 0;
+    r.already_won = (v & 64U) != 0;
     r.number = 42;
     r.retry_after_ms = 3;
   }
