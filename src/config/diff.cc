@@ -39,6 +39,7 @@ const std::vector<std::pair<const char*, Render>>& Keys() {
       {"idle_timeout_s", [](const Config& c) { return Str(c.idle_timeout_s); }},
       {"max_connection_output",
        [](const Config& c) { return Str(c.max_connection_output_bytes); }},
+      {"slow_client_timeout_s", [](const Config& c) { return Str(c.slow_client_timeout_s); }},
       {"log_level", [](const Config& c) { return Str(c.log_level); }},
       {"metrics.enabled", [](const Config& c) { return Str(c.metrics.enabled); }},
       {"metrics.listen", [](const Config& c) { return Str(c.metrics.listen); }},
@@ -53,6 +54,7 @@ const std::vector<std::pair<const char*, Render>>& Keys() {
        [](const Config& c) { return Str(c.backpressure.max_queue_depth); }},
       {"backpressure.max_queue_delay_ms",
        [](const Config& c) { return Str(c.backpressure.max_queue_delay_ms); }},
+      {"auth.file", [](const Config& c) { return Str(c.auth.file); }},
   };
   return keys;
 }

@@ -144,7 +144,19 @@ void Server::Reload() {
   Apply(parsed.config);
 }
 
+void Server::ReloadAuth() {
+  // auth.file is re-read on every SIGHUP (a changed path needs a restart: see Apply).
+  for (auto& thread : threads_) {
+    std::string error;
+    if (!thread->ReloadAuth(&error)) {
+      core::Log::Error("SIGHUP: auth.file not reloaded, the old users stay: " + error);
+      return;
+    }
+  }
+}
+
 void Server::Apply(const config::Config& next) {
+  ReloadAuth();
   std::size_t applied = 0;
   for (const config::KeyChange& change : config::ChangedKeys(applied_, next)) {
     const std::string what = change.key + " " + change.before + " -> " + change.after;

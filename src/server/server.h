@@ -63,6 +63,7 @@ class Server {
   void WritePortFile() const;
   void StartExporter();
   void Apply(const config::Config& next);
+  void ReloadAuth();
   [[nodiscard]] StatsSources Sources() const;
 
   const config::Config config_;

@@ -139,6 +139,7 @@ void AddCorecachedSettings(const StatsSources& s, core::StatList* out) {
   const config::Config& c = *s.config;
   out->emplace_back("log_level", config::ToString(s.log_level));
   out->emplace_back("max_connection_output", std::to_string(c.max_connection_output_bytes));
+  out->emplace_back("slow_client_timeout", std::to_string(c.slow_client_timeout_s));
   out->emplace_back("metrics_enabled", c.metrics.enabled ? "yes" : "no");
   out->emplace_back("metrics_listen", c.metrics.listen);
   out->emplace_back("cold_tier_enabled", c.cold_tier.enabled ? "yes" : "no");
@@ -151,6 +152,7 @@ void AddCorecachedSettings(const StatsSources& s, core::StatList* out) {
                     std::to_string(c.backpressure.max_queue_depth));
   out->emplace_back("backpressure_max_queue_delay_ms",
                     std::to_string(c.backpressure.max_queue_delay_ms));
+  out->emplace_back("auth_enabled_ascii", c.auth.file.empty() ? "no" : "yes");
 }
 
 core::StatList Settings(const StatsSources& s) {
