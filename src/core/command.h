@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 
@@ -59,6 +60,10 @@ struct Command {
   bool recache = false;
   int64_t recache_threshold = 0;
   bool update_ttl = false;  // ma T / md T with I: set exptime on success
+  // mg only: 'T', 'N' and 't' in request order (0 past the end). memcached applies T and, on an
+  // item it creates, N while it writes the return flags, so t shows the TTL as of its own
+  // position and the last of T and N wins ("mg k N10 t T20" answers t10 and keeps 20).
+  std::array<char, 3> ttl_steps{};
 
   // Deletion / invalidation (meta):
   bool invalidate = false;         // md I: mark stale and bump CAS instead of removing;

@@ -127,6 +127,7 @@ struct MetaFlags {
   bool has_cas = false;
   int32_t exptime = 0;
   int32_t vivify_exptime = 0;
+  int32_t vivify_token = 0;  // N's own value (vivify_exptime may take a later T's)
   int32_t recache_threshold = 0;
   uint32_t client_flags = 0;
   uint64_t compare_cas = 0;
@@ -150,7 +151,11 @@ bool ApplyTokenFlag(char flag, std::string_view arg, MetaFlags* f, std::string_v
   switch (flag) {
     case 'N':
       f->vivify = true;
-      return int32_arg(&f->vivify_exptime);
+      if (!int32_arg(&f->vivify_exptime)) {
+        return false;
+      }
+      f->vivify_token = f->vivify_exptime;
+      return true;
     case 'T':
       f->has_ttl = int32_arg(&f->exptime);
       // memcached 1.6.18: an item N creates gets the TTL of whichever of N and T comes last
@@ -315,7 +320,13 @@ void ParseGet(const Line& line, Request* out) {
   cmd.exptime = f.exptime;
   cmd.no_lru_bump = f.no_lru_bump;
   cmd.vivify = f.vivify;
-  cmd.vivify_exptime = f.vivify_exptime;
+  cmd.vivify_exptime = f.vivify_token;
+  std::size_t steps = 0;
+  for (const char flag : f.order) {
+    if ((flag == 'T' && f.has_ttl) || (flag == 'N' && f.vivify) || flag == 't') {
+      cmd.ttl_steps[steps++] = flag;  // each flag appears once: Preparse refuses duplicates
+    }
+  }
   cmd.recache = f.recache;
   cmd.recache_threshold = f.recache_threshold;
   SetKeyed(std::move(cmd), ContextOf('g', line, f), out);

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <limits>
 #include <new>
+#include <optional>
 #include <string_view>
 #include <utility>
 
@@ -163,13 +164,20 @@ Result Store::Get(const Command& cmd) {
       return failed;
     }
   }
-  if (cmd.touch) {
+  const bool meta_steps = cmd.ttl_steps[0] != 0;
+  const uint32_t shown_exptime = meta_steps ? ApplyTtlSteps(cmd, *item, created) : 0;
+  if (cmd.touch && !meta_steps) {
     item->exptime = RelativeExptime(cmd.exptime);
+  }
+  if (cmd.touch) {
     UpdateDiskExptime(*item);
   }
   Result r;
   r.outcome = Outcome::kHit;
   FillHit(*item, r);
+  if (meta_steps) {
+    r.ttl_seconds = TtlSeconds(shown_exptime);
+  }
   DecideWin(cmd, *item, created, r);
   (cmd.touch ? stats_.touch_hits : stats_.get_hits).Add();
   if (!cmd.no_lru_bump) {
@@ -708,11 +716,32 @@ uint32_t Store::RelativeExptime(int64_t protocol_exptime) const {
       std::clamp<int64_t>(at - epoch_, 1, std::numeric_limits<uint32_t>::max()));
 }
 
-int64_t Store::TtlSeconds(const Item& item) const {
-  if (item.exptime == 0) {
+int64_t Store::TtlSeconds(const Item& item) const { return TtlSeconds(item.exptime); }
+
+int64_t Store::TtlSeconds(uint32_t exptime) const {
+  if (exptime == 0) {
     return -1;
   }
-  return static_cast<int64_t>(item.exptime) - static_cast<int64_t>(now_relative_);
+  return static_cast<int64_t>(exptime) - static_cast<int64_t>(now_relative_);
+}
+
+// mg T/N/t in request order (Command::ttl_steps): an item mg creates starts with no expiry, T
+// sets its TTL, N sets it only on the item it created; returns the exptime t reports.
+uint32_t Store::ApplyTtlSteps(const Command& cmd, Item& item, bool created) {
+  if (created) {
+    item.exptime = 0;
+  }
+  std::optional<uint32_t> shown;
+  for (const char step : cmd.ttl_steps) {
+    if (step == 'T') {
+      item.exptime = RelativeExptime(cmd.exptime);
+    } else if (step == 'N' && created) {
+      item.exptime = RelativeExptime(cmd.vivify_exptime);
+    } else if (step == 't') {
+      shown = item.exptime;
+    }
+  }
+  return shown.value_or(item.exptime);
 }
 
 uint64_t Store::NextCas() {

@@ -192,6 +192,8 @@ class Store {
   // Time and CAS.
   [[nodiscard]] uint32_t RelativeExptime(int64_t protocol_exptime) const;
   [[nodiscard]] int64_t TtlSeconds(const Item& item) const;
+  [[nodiscard]] int64_t TtlSeconds(uint32_t exptime) const;
+  uint32_t ApplyTtlSteps(const core::Command& cmd, Item& item, bool created);
   uint64_t NextCas();
   uint64_t CasFor(const core::Command& cmd);
 

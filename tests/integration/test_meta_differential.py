@@ -130,9 +130,12 @@ SESSIONS += [
     ("md-quiet-hit-opaque-key", b"ms a 1\r\nx\r\nmd a q O5 k\r\nmn\r\n"),
     ("ms-cas-zero", b"ms a 1\r\nx\r\nms a 1 C0\r\ny\r\nmg a v\r\n"),
     ("ma-J-without-N", b"ma nn J5 v\r\n"),
-    # the created item's TTL is the last of N and T (ma; "mg k T20 N10" is not compared yet)
+    # the created item's TTL is the last of N and T; mg applies T/N in flag order and t shows
+    # the TTL at its own place
     ("ma-vivify-N-T", b"ma nn N10 T20 t v\r\nmg nn t\r\n"),
     ("ma-vivify-T-N", b"ma nn T20 N10 t v\r\nmg nn t\r\n"),
+    ("mg-vivify-T-N-order", b"mg a T20 N10 t v\r\nmg b N10 T20 t v\r\nmg c N10 t v T20\r\n"
+     b"mg c t\r\nmg b t T40\r\nmg b t\r\nmg e t N10\r\nmg e t\r\nmg b N5 T7 t\r\n"),
     ("ma-vivify-N-T0", b"ma nn N10 T0 t v\r\nma nn T30 N5 t v\r\n"),
     ("mg-vivify-and-recache", b"mg x N10 R20 v t\r\nmg x R20 v t\r\n"),
     ("ms-flags-32-bit", b"ms a 1 F4294967296\r\nx\r\nms a 1 F4294967295\r\nx\r\nmg a f\r\n"),

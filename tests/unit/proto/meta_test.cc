@@ -146,7 +146,8 @@ TEST_CASE("MetaParser: mg maps every flag onto the Command") {
   CHECK(cmd.hash == core::KeyHash::Of("foo"));
   CHECK(cmd.no_lru_bump);
   CHECK(cmd.vivify);
-  CHECK(cmd.vivify_exptime == 50);  // T comes after N: see "N and T: the last one ..."
+  CHECK(cmd.vivify_exptime == 30);  // mg keeps N's own TTL; ttl_steps give the order
+  CHECK(cmd.ttl_steps == std::array<char, 3>{'t', 'N', 'T'});
   CHECK(cmd.recache);
   CHECK(cmd.recache_threshold == 40);
   CHECK(cmd.touch);
@@ -311,8 +312,18 @@ TEST_CASE("MetaParser: N and T: the last one on the line is the TTL of an item N
   CHECK(Cmd(tn).vivify_exptime == 10);
   CHECK(Cmd(tn).exptime == 20);
   CHECK(Cmd(Parse("ma k N10 T0\r\n")).vivify_exptime == 0);
-  CHECK(Cmd(Parse("mg k N10 T20 v\r\n")).vivify_exptime == 20);
   CHECK(Cmd(Parse("mg k N10 v\r\n")).vivify_exptime == 10);
+}
+
+TEST_CASE("MetaParser: mg records T, N and t in request order (the store applies them so)") {
+  const Request nt = Parse("mg k N10 t v T20\r\n");
+  CHECK(Cmd(nt).vivify_exptime == 10);
+  CHECK(Cmd(nt).exptime == 20);
+  CHECK(Cmd(nt).touch);
+  CHECK(Cmd(nt).ttl_steps == std::array<char, 3>{'N', 't', 'T'});
+  CHECK(Cmd(Parse("mg k T20 N10 v\r\n")).ttl_steps == std::array<char, 3>{'T', 'N', 0});
+  CHECK(Cmd(Parse("mg k v\r\n")).ttl_steps == std::array<char, 3>{});
+  CHECK(Cmd(Parse("mg k s t v\r\n")).ttl_steps == std::array<char, 3>{'t', 0, 0});
 }
 
 TEST_CASE("MetaParser: numbers follow memcached's safe_strto* rules") {

@@ -3,6 +3,8 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <array>
 #include <cstdint>
 #include <limits>
 #include <map>
@@ -417,6 +419,41 @@ TEST_CASE("Store: mg N vivify gives W to the first asker and Z to the rest (orac
   CHECK(after.value == "filled");
   CHECK_FALSE(after.win);
   CHECK_FALSE(after.already_won);
+}
+
+TEST_CASE("Store: mg applies T and N in request order; t shows the TTL at its place (oracle)") {
+  // memcached 1.6.18 on misses: "mg a T20 N10 t" t10, "mg b N10 T20 t" t20, "mg c N10 t T20" t10
+  // then keeps 20, "mg e t N10" t-1 then keeps 10; on a hit "mg b t T40" t30 then keeps 40.
+  Fixture f;
+  auto mg = [&](const char* key, std::array<char, 3> steps) {
+    Command c = Cmd(Op::kGet, key);
+    c.vivify = true;
+    c.vivify_exptime = 10;
+    c.touch = std::find(steps.begin(), steps.end(), 'T') != steps.end();
+    c.exptime = c.touch ? 20 : 0;
+    c.ttl_steps = steps;
+    return f.Run(c);
+  };
+  auto ttl = [&](const char* key) {
+    Command c = Cmd(Op::kGet, key);
+    c.ttl_steps = {'t', 0, 0};
+    return f.Run(c).ttl_seconds;
+  };
+  CHECK(mg("a", {'T', 'N', 't'}).ttl_seconds == 10);
+  CHECK(ttl("a") == 10);
+  CHECK(mg("b", {'N', 'T', 't'}).ttl_seconds == 20);
+  CHECK(mg("c", {'N', 't', 'T'}).ttl_seconds == 10);
+  CHECK(ttl("c") == 20);
+  CHECK(mg("e", {'t', 'N', 0}).ttl_seconds == -1);
+  CHECK(ttl("e") == 10);
+  Command hit = Cmd(Op::kGet, "b");
+  hit.vivify = true;
+  hit.vivify_exptime = 10;  // N does nothing on a hit
+  hit.touch = true;
+  hit.exptime = 40;
+  hit.ttl_steps = {'t', 'N', 'T'};
+  CHECK(f.Run(hit).ttl_seconds == 20);
+  CHECK(ttl("b") == 40);
 }
 
 TEST_CASE("Store: mg R recache threshold (oracle)") {
