@@ -49,6 +49,7 @@ struct Command {
   uint64_t initial = 0;  // value to create on a miss when vivify is set (binary incr, meta ma N/J)
 
   // Retrieval options (kGet), all from meta mg or binary/text gat:
+  bool key_binary = false;   // meta b: a store marks the item so mg k / me print it base64
   bool touch = false;        // gat/gats, binary GAT, mg T: apply exptime on a hit
   bool no_lru_bump = false;  // mg u
   // vivify: on a miss, create the item (empty value for kGet/kAppend, `initial` for kIncr/kDecr)

@@ -44,6 +44,7 @@ struct Result {
   bool stale = false;               // item was invalidated (meta X)
   bool win = false;                 // this client should recache (meta W)
   bool already_won = false;         // another client already won (meta Z)
+  bool key_binary = false;          // the item was stored with a base64 key (meta mg k, me)
 
   uint64_t number = 0;          // kArithOk
   uint32_t retry_after_ms = 0;  // kBusy, kColdLoading

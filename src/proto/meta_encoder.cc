@@ -16,9 +16,11 @@ namespace {
 // item's total size, which we rebuild from the key, value and flags (ITEM_ntotal).
 constexpr std::size_t kItemHeaderBytes = 48 + 8;
 
-void AppendKey(const Request& req, const MetaContext& ctx, std::string* out) {
+// memcached prints a key base64 when the request's b says so, except mg on a hit and me, which
+// follow the item's own flag (set by the ms ... b that stored it).
+void AppendKey(const Request& req, bool base64, std::string* out) {
   const std::string_view key = req.commands.empty() ? std::string_view() : req.commands[0].key;
-  if (ctx.base64_key) {
+  if (base64) {
     meta_base64::Encode(key, out);
   } else {
     out->append(key);
@@ -26,20 +28,25 @@ void AppendKey(const Request& req, const MetaContext& ctx, std::string* out) {
 }
 
 // " k<key>" (" b" after a base64 key) and " O<opaque>": what every verb returns.
-bool AppendCommonFlag(char flag, const Request& req, const MetaContext& ctx, std::string* out) {
+bool AppendCommonFlag(char flag, const Request& req, const MetaContext& ctx, std::string* out,
+                      bool base64_key) {
   if (flag == 'O') {
     out->append(" O").append(ctx.opaque);
     return true;
   }
   if (flag == 'k') {
     out->append(" k");
-    AppendKey(req, ctx, out);
-    if (ctx.base64_key) {
+    AppendKey(req, base64_key, out);
+    if (base64_key) {
       out->append(" b");
     }
     return true;
   }
   return false;
+}
+
+bool AppendCommonFlag(char flag, const Request& req, const MetaContext& ctx, std::string* out) {
+  return AppendCommonFlag(flag, req, ctx, out, ctx.base64_key);
 }
 
 void AppendCommonFlags(const Request& req, const MetaContext& ctx, std::string* out) {
@@ -100,7 +107,7 @@ void EncodeGetHit(const Request& req, const MetaContext& ctx, const core::Result
       case 'f': out->append(" f").append(std::to_string(r.flags)); break;
       case 'l': out->append(" l").append(std::to_string(r.last_access_seconds)); break;
       case 'h': out->append(r.hit_before ? " h1" : " h0"); break;
-      default: AppendCommonFlag(flag, req, ctx, out); break;
+      default: AppendCommonFlag(flag, req, ctx, out, r.key_binary); break;
     }
   }
   if (r.already_won) {
@@ -214,8 +221,7 @@ void EncodeArith(const Request& req, const MetaContext& ctx, const core::Result&
 // "ME <key> exp=.. la=.. cas=.. fetch=yes|no cls=.. size=..": exp is minus the remaining TTL
 // (memcached prints current_time - exptime), -1 when the item never expires. cls is always 1
 // (we have no slab classes); size rebuilds memcached's ITEM_ntotal.
-void EncodeDebug(const Request& req, const MetaContext& ctx, const core::Result& r,
-                 std::string* out) {
+void EncodeDebug(const Request& req, const core::Result& r, std::string* out) {
   if (r.outcome != core::Outcome::kHit) {
     out->append(replies::kMetaMiss).append(replies::kMetaEol);
     return;
@@ -224,7 +230,7 @@ void EncodeDebug(const Request& req, const MetaContext& ctx, const core::Result&
   const std::size_t size =
       kItemHeaderBytes + key_size + 1 + r.value.size() + 2 + (r.flags != 0 ? 4 : 0);
   out->append(replies::kMetaDebug);
-  AppendKey(req, ctx, out);
+  AppendKey(req, r.key_binary, out);
   out->append(" exp=").append(std::to_string(r.ttl_seconds < 0 ? -1 : -r.ttl_seconds));
   out->append(" la=").append(std::to_string(r.last_access_seconds));
   out->append(" cas=").append(std::to_string(r.cas));
@@ -249,7 +255,7 @@ void EncodeMetaResults(const Request& req, std::span<const core::Result> results
     case 's': return EncodeSet(req, *ctx, r, out);
     case 'd': return EncodeDelete(req, *ctx, r, out);
     case 'a': return EncodeArith(req, *ctx, r, out);
-    case 'e': return EncodeDebug(req, *ctx, r, out);
+    case 'e': return EncodeDebug(req, r, out);
     default: return;
   }
 }

@@ -281,6 +281,7 @@ core::Command CommandOf(core::Op op, const MetaFlags& f) {
   cmd.op = op;
   cmd.key = f.key;
   cmd.hash = core::KeyHash::Of(cmd.key);
+  cmd.key_binary = f.base64;
   return cmd;
 }
 

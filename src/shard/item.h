@@ -40,6 +40,7 @@ class Item {
   static constexpr uint8_t kTokenSent = 4;  // a client was told to recache (meta W sent, Z next)
   static constexpr uint8_t kWriting = 8;    // its value is being written to the cold tier
   static constexpr uint8_t kMaybeOnDisk = 16;  // the cold tier may hold a record for its key
+  static constexpr uint8_t kKeyBinary = 32;    // stored by ms with b: meta prints the key base64
 
   // Allocates key_size + value_size bytes after the header. Value bytes are uninitialised.
   // Returns nullptr when malloc fails. REQUIRES: key.size() <= 255, value_size < 2^32.

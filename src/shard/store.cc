@@ -227,6 +227,7 @@ void Store::FillHit(const Item& item, Result& r) const {
   r.last_access_seconds = static_cast<int64_t>(now_relative_) - static_cast<int64_t>(item.time);
   r.hit_before = item.Has(Item::kFetched);
   r.stale = item.Has(Item::kStale);
+  r.key_binary = item.Has(Item::kKeyBinary);
 }
 
 void Store::Bump(Item& item) {
@@ -303,6 +304,9 @@ Result Store::StoreNew(const Command& cmd, Item* old, bool as_stale) {
     }
   }
   fresh.cas = CasFor(cmd);
+  if (cmd.key_binary) {
+    fresh.Set(Item::kKeyBinary);
+  }
   if (IsCasMode(cmd)) {
     stats_.cas_hits.Add();
   }
@@ -353,7 +357,7 @@ Result Store::Concat(const Command& cmd) {
   std::memcpy(out + first.size(), second.data(), second.size());
   a.item->flags = old->flags;
   a.item->exptime = old->exptime;
-  a.item->cas = CasFor(cmd);
+  a.item->cas = CasFor(cmd);  // memcached's append item never keeps a base64-key mark
   Result r = Of(Outcome::kStored);
   r.cas = a.item->cas;
   Link(std::move(a.item), old);

@@ -120,6 +120,12 @@ SESSIONS += [
     ("mg-too-many-flags", b"ms mk 1\r\nx\r\nmg mk " + b" ".join([b"v"] * 30) + b"\r\n"),
     ("mg-key-with-control-byte", b"mg a\x01b v\r\n"),
     ("mg-flag-glued", b"ms mk 1\r\nx\r\nmg mk vk\r\n"),
+    # a hit prints the key as the item was stored (with or without b), whatever the mg says;
+    # ms, md, ma and misses follow the request's b
+    ("base64-item-flag", b"ms Zm9v 2 b\r\nhi\r\nmg foo k v\r\nmg Zm9v b k v\r\nms bar 2\r\nhi\r\n"
+     b"mg YmFy b k\r\nms foo 2 MA k\r\nyo\r\nmg foo k\r\nms Zm9v 1 MA b k\r\n!\r\nmg foo k s\r\n"
+     b"mg YWJj b N30 k\r\nmg abc k\r\nma ZGVm b N0 J5 k\r\nma def k\r\nmd ZGVm b k\r\n"
+     b"mg bm9uZQ== b k\r\nms Zm9v 1 b I k\r\nz\r\nmg foo k\r\n"),
     ("base64-key-180", b"ms " + B64_180 + b" 1 b\r\nx\r\nmg " + B64_180 + b" b k v\r\n"),
     ("base64-key-250-too-long-encoded", b"mg " + B64_250 + b" b v\r\n"),
     ("mg-quiet-hit-with-opaque", b"ms a 1\r\nx\r\nmg a O1 q\r\nmg a O2 q v\r\nmn\r\n"),
@@ -185,9 +191,8 @@ ME_RE = re.compile(rb"^ME (\S+) exp=(-?\d+) la=(\d+) cas=(\d+) fetch=(yes|no) cl
 def test_me_shape(server, reference):
     """me: same fields in the same order; exp and fetch agree; cls/size are memcached internals.
 
-    Known difference: memcached prints the key of `me` base64-encoded when the item was *stored*
-    with a base64 key (ITEM_KEY_BINARY), whatever the `me` request says; corecached keeps no such
-    bit per item and follows the request's `b`. Both agree when store and `me` use `b` alike.
+    The key is printed base64 when the item was *stored* with a base64 key (memcached's
+    ITEM_KEY_BINARY), whatever the `me` request says: both servers keep that bit per item.
     """
     got = []
     for srv in (reference, server):
@@ -195,13 +200,16 @@ def test_me_shape(server, reference):
             s.sendall(b"flush_all\r\n")
             assert s.recv(64) == b"OK\r\n"
             lines = []
-            for cmd in (b"ms mek 5 T100\r\nhello\r\nme mek\r\n", b"mg mek v\r\nme mek\r\n",
-                        b"ms bWVrMg== 1 b\r\nx\r\nme bWVrMg== b\r\n"):
+            for cmd, replies in ((b"ms mek 5 T100\r\nhello\r\nme mek\r\n", 2),
+                                 (b"mg mek v\r\nme mek\r\n", 3),
+                                 (b"ms bWVrMg== 1 b\r\nx\r\nme bWVrMg== b\r\n", 2),
+                                 (b"me mek2\r\n", 1),
+                                 (b"ms mek3 1\r\ny\r\nme bWVrMw== b\r\n", 2)):
                 s.sendall(cmd)
                 buf = b""
                 for _ in range(100):
                     buf += s.recv(4096)
-                    if buf.count(b"\r\n") >= (3 if cmd.startswith(b"mg") else 2):
+                    if buf.count(b"\r\n") >= replies:
                         break
                 lines.append(buf.split(b"\r\n")[-2] + b"\r\n")
         got.append(lines)

@@ -228,7 +228,12 @@ TEST_CASE("MetaParser: mg base64 keys decode, and replies re-encode them") {
   CHECK(Cmd(req).key == "a2");
   CHECK(Cmd(req).hash == core::KeyHash::Of("a2"));
   CHECK(Ctx(req).base64_key);
-  CHECK(Encode(req, Hit("xyz", 7, 3, 100)) == "VA 3 kYTI= b f7 t100 c3\r\nxyz\r\n");
+  // A hit prints the key as the item was stored (oracle: ms with b, then mg with or without b).
+  core::Result binary_item = Hit("xyz", 7, 3, 100);
+  binary_item.key_binary = true;
+  CHECK(Encode(req, binary_item) == "VA 3 kYTI= b f7 t100 c3\r\nxyz\r\n");
+  CHECK(Encode(req, Hit("xyz", 7, 3, 100)) == "VA 3 ka2 f7 t100 c3\r\nxyz\r\n");
+  CHECK(ParseAndEncode("mg a2 k\r\n", binary_item) == "HD kYTI= b\r\n");
   const core::Result miss = Outcome(core::Outcome::kMiss);
   CHECK(ParseAndEncode("mg YQ== b k v\r\n", miss) == "EN kYQ== b\r\n");
   CHECK(ParseAndEncode("mg YWI= b k v\r\n", miss) == "EN kYWI= b\r\n");
@@ -602,7 +607,10 @@ TEST_CASE("MetaParser: me, and the debug line it answers with") {
   r.hit_before = true;
   const Request b64 = Parse("me YTI= b\r\n");
   CHECK(Cmd(b64).key == "a2");
+  CHECK(Encode(b64, r) == "ME a2 exp=-100 la=0 cas=3 fetch=yes cls=1 size=68\r\n");
+  r.key_binary = true;  // me follows the item's flag, not the request's b (oracle)
   CHECK(Encode(b64, r) == "ME YTI= exp=-100 la=0 cas=3 fetch=yes cls=1 size=68\r\n");
+  CHECK(ParseAndEncode("me a2\r\n", r) == "ME YTI= exp=-100 la=0 cas=3 fetch=yes cls=1 size=68\r\n");
   CHECK(ParseAndEncode("me a2\r\n", Outcome(core::Outcome::kMiss)) == "EN\r\n");
   CHECK(Cmd(Parse("me k k\r\n")).key == "k");          // only an exact "b" decodes
   CHECK(Cmd(Parse("me YQ== bx\r\n")).key == "YQ==");

@@ -456,6 +456,28 @@ TEST_CASE("Store: mg applies T and N in request order; t shows the TTL at its pl
   CHECK(ttl("b") == 40);
 }
 
+TEST_CASE("Store: an item remembers whether ms stored it with a base64 key (oracle: mg k, me)") {
+  Fixture f;
+  Command ms = Cmd(Op::kSet, "foo", "hi");
+  ms.key_binary = true;
+  f.Run(ms);
+  CHECK(f.Get("foo").key_binary);
+  f.Set("foo", "yo", 0, 0, Op::kAppend);  // an appended item is plain, with or without b
+  CHECK_FALSE(f.Get("foo").key_binary);
+  f.Run(ms);
+  Command append = Cmd(Op::kAppend, "foo", "!");
+  append.key_binary = true;
+  f.Run(append);
+  CHECK_FALSE(f.Get("foo").key_binary);
+  f.Run(ms);
+  f.Set("foo", "plain");
+  CHECK_FALSE(f.Get("foo").key_binary);
+  Command mg = Cmd(Op::kGet, "viv");  // mg N b creates a plain item
+  mg.vivify = true;
+  mg.key_binary = true;
+  CHECK_FALSE(f.Run(mg).key_binary);
+}
+
 TEST_CASE("Store: mg R recache threshold (oracle)") {
   Fixture f;
   f.Set("forever", "v");
