@@ -306,6 +306,59 @@ static int preload(void) {
   return s.ok == (uint64_t)opt.keys ? 0 : 1;
 }
 
+// --sink PORT: a trivial single-threaded server that answers "get" with "END" and "set" with
+// "STORED" (skipping the data block), for measuring the generator's own ceiling. Runs until killed.
+static int sink(void) {
+  int ls = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+  setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)opt.port)};
+  inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+  if (bind(ls, (struct sockaddr*)&a, sizeof a) != 0 || listen(ls, 1024) != 0) { perror("sink"); return 2; }
+  int ep = epoll_create1(0);
+  struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
+  epoll_ctl(ep, EPOLL_CTL_ADD, ls, &ev);
+  struct epoll_event evs[256];
+  for (;;) {
+    int n = epoll_wait(ep, evs, 256, -1);
+    for (int i = 0; i < n; i++) {
+      if (!evs[i].data.ptr) {
+        int fd = accept(ls, NULL, NULL);
+        if (fd < 0) continue;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        Conn* c = calloc(1, sizeof(Conn));
+        c->fd = fd;
+        struct epoll_event e2 = {.events = EPOLLIN, .data.ptr = c};
+        epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e2);
+        continue;
+      }
+      Conn* c = evs[i].data.ptr;
+      buf_reserve(&c->in, 65536);
+      ssize_t r = recv(c->fd, c->in.p + c->in.len, c->in.cap - c->in.len, 0);
+      if (r <= 0) { epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL); close(c->fd); free(c->in.p); free(c->out.p); free(c); continue; }
+      c->in.len += (size_t)r;
+      for (;;) {
+        char* p = c->in.p + c->in.head;
+        size_t avail = c->in.len - c->in.head;
+        char* nl = memmem(p, avail, "\r\n", 2);
+        if (!nl) break;
+        size_t ll = (size_t)(nl - p), need = ll + 2;
+        int is_set = starts(p, ll, "set ");
+        if (is_set) need += (size_t)opt.vsize + 2;
+        if (avail < need) break;
+        c->in.head += need;
+        buf_reserve(&c->out, 16);
+        memcpy(c->out.p + c->out.len, is_set ? "STORED\r\n" : "END\r\n", is_set ? 8 : 5);
+        c->out.len += is_set ? 8 : 5;
+      }
+      while (c->out.len > c->out.head) {
+        ssize_t w = send(c->fd, c->out.p + c->out.head, c->out.len - c->out.head, MSG_NOSIGNAL);
+        if (w <= 0) break;
+        c->out.head += (size_t)w;
+      }
+    }
+  }
+}
+
 static int cmp_u32(const void* a, const void* b) {
   uint32_t x = *(const uint32_t*)a, y = *(const uint32_t*)b;
   return x < y ? -1 : x > y;
@@ -325,7 +378,9 @@ static void merge_lats(Lats* into, Lats* from) {
 static void usage(void) {
   fprintf(stderr,
           "usage: overload_gen --port P --rate R [--duration S] [--grace S] [--conns N] [--threads T]\n"
-          "                    [--keys K] [--vsize V] [--set-ratio F] [--window W] | --port P --preload --keys K\n");
+          "                    [--keys K] [--vsize V] [--set-ratio F] [--window W]\n"
+          "       overload_gen --port P --preload --keys K [--vsize V]   (store every key once)\n"
+          "       overload_gen --port P --sink [--vsize V]   (trivial server, for the generator's ceiling)\n");
   exit(2);
 }
 
@@ -334,6 +389,7 @@ int main(int argc, char** argv) {
     const char* a = argv[i];
     const char* v = i + 1 < argc ? argv[i + 1] : NULL;
     if (!strcmp(a, "--preload")) { opt.preload = 1; continue; }
+    if (!strcmp(a, "--sink")) { opt.preload = 2; continue; }
     if (!v) usage();
     i++;
     if (!strcmp(a, "--port")) opt.port = atoi(v);
@@ -349,11 +405,12 @@ int main(int argc, char** argv) {
     else usage();
   }
   if (opt.port <= 0 || opt.keys <= 0 || opt.vsize < 0 || opt.conns <= 0 || opt.threads <= 0 ||
-      opt.window <= 0 || (!opt.preload && (opt.rate <= 0 || opt.duration <= 0)))
+      opt.window <= 0 || (opt.preload == 0 && (opt.rate <= 0 || opt.duration <= 0)))
     usage();
   if (opt.threads > opt.conns) opt.threads = opt.conns;
   value_bytes = malloc((size_t)opt.vsize + 1);
   memset(value_bytes, 'x', (size_t)opt.vsize);
+  if (opt.preload == 2) return sink();
   if (opt.preload) return preload();
 
   Conn* conns = calloc((size_t)opt.conns, sizeof(Conn));
