@@ -137,7 +137,8 @@ FIRST_RATE=${RATES%% *}
 for ((r = 1; r <= REPEATS; r++)); do
   for srv in $SERVERS; do
     start_server "$srv" "r$r" || continue
-    "$GEN" --port "$SERVER_PORT" --preload --keys "$KEYS" --vsize "$VSIZE" >"$OUT/raw/r$r.$srv.preload.json"
+    "$GEN" --port "$SERVER_PORT" --preload --keys "$KEYS" --vsize "$VSIZE" >"$OUT/raw/r$r.$srv.preload.json" ||
+      echo "overload.sh: $srv: preload incomplete (gets will miss): $(cat "$OUT/raw/r$r.$srv.preload.json")" >&2
     for rate in $RATES; do step "$srv" "$r" "$rate" sweep; sleep 0.3; done
     # After the heaviest step: does it serve normally again?
     sleep 1

@@ -59,7 +59,7 @@ def main():
         print()
         print("| offered/s | goodput/s | shed/s | other err/s | unsent/s (window full) | unanswered "
               "| p50 ms | p99 ms | p99.9 ms | shed reply p99 ms | retry hint p50 (max) ms "
-              "| server shed stat | RSS MB | gen CPU % | load avg |")
+              "| sheds counted: generator / server stat | RSS MB | gen CPU % | load avg |")
         print("| --- |" + " ---: |" * 14)
         for phase, off in keys:
             rows = group.get((sv, phase, off), [])
@@ -81,7 +81,7 @@ def main():
                   f"| {fmt(med(rows, 'p99_ms'), 'ms')} | {fmt(med(rows, 'p999_ms'), 'ms')} "
                   f"| {fmt(med(rows, 'shed_p99_ms'), 'ms')} "
                   f"| {fmt(hint)}{'' if hmax < 0 else f' ({hmax:,.0f})'} "
-                  f"| {fmt(shed_stat)} | {fmt(med(rows, 'rss_mb'))} "
+                  f"| {fmt(med(rows, 'shed'))} / {fmt(shed_stat)} | {fmt(med(rows, 'rss_mb'))} "
                   f"| {fmt(med(rows, 'gen_cpu_pct'))} | {med(rows, 'loadavg1')} |")
     errs = sorted({s.get("first_error") for s in steps if s.get("first_error")})
     if errs:
