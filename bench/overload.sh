@@ -81,6 +81,8 @@ server_cmd() {  # server_cmd NAME PORT -> the command line
     corecached) echo "$CORECACHED_BINARY -p $2 -l 127.0.0.1 -m $MEM -t $THREADS -c 4096 --shards $SHARDS" ;;
     corecached-tight) echo "$CORECACHED_BINARY --config $OUT/tight.yaml -p $2 -l 127.0.0.1 -m $MEM -t $THREADS -c 4096 --shards $SHARDS" ;;
     memcached) echo "$MEMCACHED_BINARY $ROOT_FLAGS -U 0 -p $2 -l 127.0.0.1 -m $MEM -t $THREADS -c 4096" ;;
+    # memcached serves at most -R (default 20) requests of one connection per event, then yields.
+    memcached-R1000) echo "$MEMCACHED_BINARY $ROOT_FLAGS -U 0 -p $2 -l 127.0.0.1 -m $MEM -t $THREADS -c 4096 -R 1000" ;;
     *) echo "overload.sh: unknown server $1" >&2; return 1 ;;
   esac
 }
