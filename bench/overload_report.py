@@ -82,7 +82,7 @@ def main():
                   f"| {fmt(med(rows, 'shed_p99_ms'), 'ms')} "
                   f"| {fmt(hint)}{'' if hmax < 0 else f' ({hmax:,.0f})'} "
                   f"| {fmt(med(rows, 'shed'))} / {fmt(shed_stat)} | {fmt(med(rows, 'rss_mb'))} "
-                  f"| {fmt(med(rows, 'gen_cpu_pct'))} | {med(rows, 'loadavg1')} |")
+                  f"| {fmt(med(rows, 'gen_cpu_pct'))} | {med(rows, 'loadavg1'):.2f} |")
     errs = sorted({s.get("first_error") for s in steps if s.get("first_error")})
     if errs:
         print()
