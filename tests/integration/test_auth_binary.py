@@ -132,6 +132,8 @@ def authfile(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def authed(server, authfile):
+    if server.is_memcached:
+        pytest.skip("memcached serves binary SASL only with -S and Cyrus SASL, not with -Y")
     with server.spawn("-Y", authfile) as s:
         yield s
 
@@ -273,4 +275,4 @@ def test_text_auth_counts_match_memcached(server, authfile):
 
 def test_no_auth_counters_without_auth(server):
     with server.connect() as s:
-        assert _auth_counts(s) == (0, 0) or server.is_memcached
+        assert _auth_counts(s) == (0, 0)

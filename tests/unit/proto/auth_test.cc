@@ -151,7 +151,8 @@ TEST_CASE("ParseBinaryAuth: SASL requests whole and in fragments") {
     CHECK(partial.status == BinaryAuthStatus::kNeedMore);
     CHECK(partial.consumed == 0);
   }
-  BinaryAuthParse r = ParseBinaryAuth(auth + Packet(0x0a, "", ""), false);
+  const std::string pipelined = auth + Packet(0x0a, "", "");  // the views point into it
+  BinaryAuthParse r = ParseBinaryAuth(pipelined, false);
   REQUIRE(r.status == BinaryAuthStatus::kSasl);
   CHECK(r.consumed == auth.size());
   CHECK(r.request.opcode == kAuth);
