@@ -2,20 +2,33 @@
 
 #include <cerrno>
 #include <cstring>
+#include <exception>
+#include <filesystem>
 #include <fstream>
-#include <sstream>
+#include <iterator>
 
 namespace corecached::net {
 
 bool Authenticator::Reload(std::string* error) {
+  // A directory opens like a file and then reads as empty: it must not empty the table.
+  std::error_code ec;
+  if (std::filesystem::is_directory(path_, ec)) {
+    *error = "cannot read auth file " + path_ + ": " + std::strerror(EISDIR);
+    return false;
+  }
   std::ifstream in(path_, std::ios::binary);
   if (!in) {
     *error = "cannot read auth file " + path_ + ": " + std::strerror(errno);
     return false;
   }
-  std::ostringstream text;
-  text << in.rdbuf();
-  auto table = std::make_shared<const proto::AuthTable>(text.str());
+  std::string text;
+  try {
+    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  } catch (const std::exception& e) {  // libstdc++'s filebuf throws on a read error
+    *error = "cannot read auth file " + path_ + ": " + e.what();
+    return false;
+  }
+  auto table = std::make_shared<const proto::AuthTable>(text);
   std::lock_guard<std::mutex> lock(mu_);
   table_ = std::move(table);
   return true;

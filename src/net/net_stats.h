@@ -71,6 +71,10 @@ struct NetStats {
   core::RelaxedCounter idle_kicks;
   core::RelaxedCounter conn_yields;
   core::RelaxedCounter shed_requests;  // results answered kBusy because a channel was full
+  // memcached's auth_cmds / auth_errors: credentials checked (text `set` while unauthenticated,
+  // binary SASL Auth/Step that completed or failed), and those refused.
+  core::RelaxedCounter auth_cmds;
+  core::RelaxedCounter auth_errors;
   // Time of each round in Router::ExecuteRound, under the family of its first keyed command.
   std::array<LatencyHistogram, kCommandFamilies> latency;
 };

@@ -95,6 +95,7 @@ bool Session::ParseAuthRound() {
       break;
     case proto::AuthParseStatus::kCredentials:
       authenticated_ = env_.auth->Check(r.user, r.password);
+      CountAuth(authenticated_);
       req.reply = std::string(authenticated_ ? proto::replies::kTextStored
                                              : proto::replies::kTextAuthFailure);
       break;
@@ -104,19 +105,71 @@ bool Session::ParseAuthRound() {
   return true;
 }
 
+void Session::CountAuth(bool accepted) {
+  env_.net_stats->auth_cmds.Add();
+  if (!accepted) {
+    env_.net_stats->auth_errors.Add();
+  }
+}
+
+Session::Gate Session::GateBinary(std::string_view view) {
+  proto::BinaryAuthParse r = proto::ParseBinaryAuth(view, authenticated_);
+  proto::Request req;
+  req.kind = proto::RequestKind::kError;
+  switch (r.status) {
+    case proto::BinaryAuthStatus::kPass:
+      return Gate::kPass;
+    case proto::BinaryAuthStatus::kNeedMore:
+      return Gate::kNeedMore;
+    case proto::BinaryAuthStatus::kReply:
+      req.reply = std::move(r.reply);
+      req.close_after = r.close_after;
+      break;
+    case proto::BinaryAuthStatus::kSasl: {
+      const proto::SaslOutcome outcome = sasl_.Handle(
+          r.request,
+          [this](std::string_view user, std::string_view password) {
+            return env_.auth->Check(user, password);
+          },
+          &req.reply);
+      // memcached counts completed and failed exchanges, not List or an Auth waiting for a Step.
+      if (outcome == proto::SaslOutcome::kAuthenticated || outcome == proto::SaslOutcome::kFailed) {
+        CountAuth(outcome == proto::SaslOutcome::kAuthenticated);
+      }
+      authenticated_ = sasl_.authenticated();
+      break;
+    }
+  }
+  in_pos_ += r.consumed;
+  swallow_ = r.swallow;
+  Plan(std::move(req));
+  return Gate::kPlanned;
+}
+
 bool Session::ParseRound() {
   const std::size_t limit = RoundLimit();
   while (round_.size() < limit && !close_) {
     if (!DiscardSwallowed()) {
       break;
     }
-    if (!authenticated_) {
+    std::string_view view(in_.data() + in_pos_, in_.size() - in_pos_);
+    if (env_.auth != nullptr && codec_.Detect(view) == proto::Codec::Protocol::kBinary) {
+      const Gate gate = GateBinary(view);
+      if (gate == Gate::kNeedMore) {
+        break;
+      }
+      if (gate == Gate::kPlanned) {
+        if (round_.back().request.close_after) {
+          break;
+        }
+        continue;
+      }
+    } else if (!authenticated_) {
       if (!ParseAuthRound() || round_.back().request.close_after) {
         break;
       }
       continue;
     }
-    std::string_view view(in_.data() + in_pos_, in_.size() - in_pos_);
     if (view.empty()) {
       break;
     }

@@ -14,6 +14,7 @@
 #include "net/authenticator.h"
 #include "net/net_stats.h"
 #include "net/socket_io.h"
+#include "proto/binary_sasl.h"
 #include "proto/codec.h"
 #include "proto/request.h"
 #include "shard/router.h"
@@ -36,8 +37,9 @@ struct SessionEnv {
   std::size_t max_output_bytes = 4 * 1024 * 1024;
   // A client whose socket accepts no byte of our replies for this long is dropped.
   std::chrono::milliseconds slow_client_timeout{30'000};
-  // -Y / auth.file: connections must authenticate first (text protocol, memcached 1.6 style).
-  // nullptr = no authentication. Outlives the sessions.
+  // -Y / auth.file: connections must authenticate first: text connections with memcached 1.6's
+  // `set <user> <password>`, binary ones with SASL PLAIN (memcached -S). nullptr = no
+  // authentication. Outlives the sessions.
   const Authenticator* auth = nullptr;
   // `stats <group>`: nullopt for a group the server does not have. Called on this thread.
   std::function<std::optional<core::StatList>(std::string_view group)> stats;
@@ -78,8 +80,14 @@ class Session {
 
   // Parses and plans up to kMaxRequestsPerRound requests; returns false when nothing is complete.
   bool ParseRound();
-  // An unauthenticated connection's round: refusals, or the credentials `set`.
+  // An unauthenticated text connection's request: refusals, or the credentials `set`.
   bool ParseAuthRound();
+  // What GateBinary did with the packet at the front of the input.
+  enum class Gate : uint8_t { kPass, kNeedMore, kPlanned };
+  // A binary connection of a server with authentication: SASL requests, and the refusal of every
+  // other request until the connection has authenticated.
+  Gate GateBinary(std::string_view view);
+  void CountAuth(bool accepted);
   [[nodiscard]] std::size_t RoundLimit() const;
   void Plan(proto::Request request);
   bool DiscardSwallowed();
@@ -103,6 +111,7 @@ class Session {
   std::vector<core::Result> gathered_;
   bool close_ = false;
   bool authenticated_ = false;
+  proto::SaslServer sasl_;
   uint32_t consecutive_errors_ = 0;
   std::size_t avg_reply_bytes_ = 64;  // EWMA of the bytes a request's reply takes
 };

@@ -77,6 +77,42 @@ AuthParse ParseAuthRequest(std::string_view in) {
   return r;
 }
 
+std::optional<PlainCredentials> ParsePlain(std::string_view message) {
+  const std::size_t first = message.find('\0');
+  if (first == std::string_view::npos) {
+    return std::nullopt;
+  }
+  const std::size_t second = message.find('\0', first + 1);
+  if (second == std::string_view::npos ||
+      message.find('\0', second + 1) != std::string_view::npos) {
+    return std::nullopt;
+  }
+  PlainCredentials creds;
+  creds.authzid = message.substr(0, first);
+  creds.authcid = message.substr(first + 1, second - first - 1);
+  creds.password = message.substr(second + 1);
+  if (creds.authcid.empty() || creds.authzid.size() > kMaxPlainPartBytes ||
+      creds.authcid.size() > kMaxPlainPartBytes || creds.password.size() > kMaxPlainPartBytes) {
+    return std::nullopt;
+  }
+  return creds;
+}
+
+bool IsPlainMechanism(std::string_view mechanism) {
+  constexpr std::string_view kPlain = "PLAIN";
+  if (mechanism.size() != kPlain.size()) {
+    return false;
+  }
+  for (std::size_t i = 0; i < kPlain.size(); ++i) {
+    const char c = mechanism[i];
+    const char upper = c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c;
+    if (upper != kPlain[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
 bool ConstantTimeEquals(std::string_view a, std::string_view b) {
   // Walk the longer length whatever the contents; any difference (length included) sticks.
   const std::size_t n = std::max(a.size(), b.size());

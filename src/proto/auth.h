@@ -1,6 +1,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -33,6 +35,27 @@ struct AuthParse {
 // memcached waits this long for a newline on an unauthenticated connection, then closes it
 // (measured on 1.6.18: 1500 bytes wait, 2100 close).
 inline constexpr std::size_t kMaxAuthLineBytes = 2048;
+
+// SASL PLAIN (RFC 4616 section 2): message = [authzid] NUL authcid NUL passwd. Each part is at most
+// 255 bytes (RFC 4616: "up to 255 octets"), so a message is at most kMaxPlainMessageBytes.
+inline constexpr std::size_t kMaxPlainPartBytes = 255;
+inline constexpr std::size_t kMaxPlainMessageBytes = 3 * kMaxPlainPartBytes + 2;
+
+// The parts of one PLAIN message: views into it, valid while it is unchanged.
+struct PlainCredentials {
+  std::string_view authzid;  // may be empty: act as authcid
+  std::string_view authcid;  // the user to check; never empty
+  std::string_view password;
+};
+
+// Splits a PLAIN message as Cyrus SASL's plain plugin does: exactly two NULs, a non-empty authcid,
+// the password running to the end (no NUL in it). nullopt for anything else, and for a part over
+// kMaxPlainPartBytes.
+[[nodiscard]] std::optional<PlainCredentials> ParsePlain(std::string_view message);
+
+// True when `mechanism` names PLAIN (SASL mechanism names compare case-insensitively, as
+// Cyrus SASL's sasl_server_start does).
+[[nodiscard]] bool IsPlainMechanism(std::string_view mechanism);
 
 // Compares in time that depends on the lengths only, never on where the bytes differ.
 [[nodiscard]] bool ConstantTimeEquals(std::string_view a, std::string_view b);

@@ -19,8 +19,10 @@ inline constexpr std::size_t kHeaderSize = 24;
 inline constexpr uint8_t kRequestMagic = 0x80;
 inline constexpr uint8_t kResponseMagic = 0x81;
 
-// "Command Opcodes": the ones memcached 1.6.18 serves. Verbosity (0x1b) and the SASL opcodes are
-// listed in the spec but Debian's memcached answers them "Unknown command", so we do too.
+// "Command Opcodes": the ones memcached 1.6.18 serves. Verbosity (0x1b) is listed in the spec but
+// Debian's memcached answers it "Unknown command", so we do too. The SASL opcodes (0x20-0x22) are
+// served by binary_sasl.cc when authentication is configured, and answered "Unknown command" here
+// otherwise (memcached without -S).
 enum class Opcode : uint8_t {
   kGet = 0x00,
   kSet = 0x01,
@@ -53,6 +55,9 @@ enum class Opcode : uint8_t {
   kTouch = 0x1c,
   kGat = 0x1d,
   kGatQ = 0x1e,
+  kSaslListMechs = 0x20,
+  kSaslAuth = 0x21,
+  kSaslStep = 0x22,
   kGatK = 0x23,
   kGatKQ = 0x24,
 };
@@ -66,6 +71,8 @@ enum class Status : uint16_t {
   kInvalidArguments = 0x0004,
   kItemNotStored = 0x0005,
   kNonNumeric = 0x0006,
+  kAuthError = 0x0020,
+  kAuthContinue = 0x0021,
   kUnknownCommand = 0x0081,
   kOutOfMemory = 0x0082,
   kTemporaryFailure = 0x0086,
@@ -188,6 +195,10 @@ inline std::string_view StatusText(Status status) {
       return replies::kBinaryNotStored;
     case Status::kNonNumeric:
       return replies::kBinaryNonNumeric;
+    case Status::kAuthError:
+      return replies::kBinaryAuthFailure;
+    case Status::kAuthContinue:
+      return {};
     case Status::kUnknownCommand:
       return replies::kBinaryUnknownCommand;
     case Status::kOutOfMemory:

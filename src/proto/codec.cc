@@ -27,13 +27,17 @@ void Dispatch(const Request& req, TextFn text, BinaryFn binary, MetaFn meta) {
 }
 }  // namespace
 
-ParseResult Codec::Parse(std::string_view in, Request* out) {
-  if (protocol_ == Protocol::kUnknown) {
-    if (in.empty()) {
-      return {};
-    }
+Codec::Protocol Codec::Detect(std::string_view in) {
+  if (protocol_ == Protocol::kUnknown && !in.empty()) {
     protocol_ = static_cast<unsigned char>(in.front()) == kBinaryRequestMagic ? Protocol::kBinary
                                                                              : Protocol::kText;
+  }
+  return protocol_;
+}
+
+ParseResult Codec::Parse(std::string_view in, Request* out) {
+  if (Detect(in) == Protocol::kUnknown) {
+    return {};
   }
   if (protocol_ == Protocol::kBinary) {
     return ParseBinary(in, options_, out);

@@ -47,6 +47,9 @@ class Codec {
                          std::string* out);
 
   [[nodiscard]] Protocol protocol() const { return protocol_; }
+  // Fixes the protocol from the first byte of `in` if it is not known yet (as Parse does) and
+  // returns it; kUnknown while nothing has arrived.
+  Protocol Detect(std::string_view in);
 
  private:
   ParserOptions options_;

@@ -116,11 +116,15 @@ inline constexpr std::string_view kBinaryInvalidArguments = "Invalid arguments";
 inline constexpr std::string_view kBinaryNotStored = "Not stored.";                 // 0x0005
 inline constexpr std::string_view kBinaryNonNumeric =
     "Non-numeric server-side value for incr or decr";                               // 0x0006
+inline constexpr std::string_view kBinaryAuthFailure = "Auth failure.";            // 0x0020
 inline constexpr std::string_view kBinaryUnknownCommand = "Unknown command";        // 0x0081
 inline constexpr std::string_view kBinaryOutOfMemory = "Out of memory";             // 0x0082
 // Our addition (backpressure), status 0x0086: "busy, retry in <N> ms".
 inline constexpr std::string_view kBinaryBusyPrefix = "busy, retry in ";
 inline constexpr std::string_view kBinaryBusySuffix = " ms";
+// SASL (memcached -S): List mechanisms answers the names, a successful Auth or Step this text.
+inline constexpr std::string_view kBinarySaslMechanisms = "PLAIN";
+inline constexpr std::string_view kBinaryAuthenticated = "Authenticated";
 // Cold tier: status 0x0086 (temporary failure) with this body.
 inline constexpr std::string_view kBinaryColdLoading = "cold item loading, retry";
 

@@ -97,6 +97,9 @@ void AddBackpressure(const StatsSources& s, core::StatList* out) {
 
 void AddTraffic(const StatsSources& s, core::StatList* out) {
   using N = net::NetStats;
+  // memcached: -Y text auth and binary SASL both count here.
+  out->emplace_back("auth_cmds", std::to_string(SumThreads(s, &N::auth_cmds)));
+  out->emplace_back("auth_errors", std::to_string(SumThreads(s, &N::auth_errors)));
   out->emplace_back("bytes_read", std::to_string(SumThreads(s, &N::bytes_read)));
   out->emplace_back("bytes_written", std::to_string(SumThreads(s, &N::bytes_written)));
   out->emplace_back("limit_maxbytes",
@@ -152,6 +155,8 @@ void AddCorecachedSettings(const StatsSources& s, core::StatList* out) {
                     std::to_string(c.backpressure.max_queue_depth));
   out->emplace_back("backpressure_max_queue_delay_ms",
                     std::to_string(c.backpressure.max_queue_delay_ms));
+  // auth.file serves both: memcached's -Y (text) and -S (binary SASL PLAIN).
+  out->emplace_back("auth_enabled_sasl", c.auth.file.empty() ? "no" : "yes");
   out->emplace_back("auth_enabled_ascii", c.auth.file.empty() ? "no" : "yes");
 }
 
