@@ -3,18 +3,49 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <sstream>
 #include <string_view>
+
+#include "core/log.h"
 
 namespace corecached::net {
 
 namespace {
 // memcached.c: the reply to a client over the connection limit (then the server closes).
 constexpr std::string_view kTooManyConnections = "ERROR Too many open connections\r\n";
+
+// Descriptors the server holds besides its clients: stdio, listeners, each thread's eventfds and
+// epoll, LMDB's files, the metrics exposer's sockets, and the one a refused client briefly takes.
+constexpr rlim_t kReservedFds = 256;
+
+// memcached's main(): "If needed, increase rlimits to allow as many connections as needed."
+// Never lowers a limit; raising the hard one needs root (CAP_SYS_RESOURCE).
+void RaiseFileLimit(int64_t max_connections) {
+  const rlim_t need = static_cast<rlim_t>(std::max<int64_t>(max_connections, 0)) + kReservedFds;
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+    throw BindError("failed to getrlimit number of files");
+  }
+  if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur >= need) {
+    return;
+  }
+  rl.rlim_cur = need;
+  if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need) {
+    rl.rlim_max = need;
+  }
+  if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+    throw BindError(
+        "failed to set rlimit for open files. Try starting as root or requesting smaller "
+        "maxconns value.");
+  }
+}
 
 std::vector<std::string> SplitCommas(const std::string& s) {
   std::vector<std::string> parts;
@@ -32,6 +63,8 @@ std::vector<std::string> SplitCommas(const std::string& s) {
 Listener::Listener(event_base* base, const ListenerOptions& options,
                    std::vector<NetworkThread*> threads, ConnectionGate* gate)
     : threads_(std::move(threads)), gate_(gate) {
+  RaiseFileLimit(gate_->max_open.load());
+  resume_.reset(event_new(base, -1, 0, &OnResume, this));
   int port = options.port < 0 ? 0 : options.port;
   for (const std::string& host : SplitCommas(options.address)) {
     // Every address shares the port: the first bind picks it when it was ephemeral.
@@ -44,7 +77,10 @@ Listener::Listener(event_base* base, const ListenerOptions& options,
 
 Listener::~Listener() { Close(); }
 
-void Listener::Close() { listeners_.clear(); }
+void Listener::Close() {
+  resume_.reset();
+  listeners_.clear();
+}
 
 void Listener::Bind(event_base* base, const std::string& host, int port) {
   addrinfo hints{};
@@ -64,6 +100,7 @@ void Listener::Bind(event_base* base, const std::string& host, int port) {
     throw BindError("failed to listen on TCP port " + service + " at " + host + ": " +
                     std::strerror(errno));
   }
+  evconnlistener_set_error_cb(l, &OnAcceptError);
   listeners_.emplace_back(l);
   sockaddr_storage bound{};
   socklen_t len = sizeof(bound);
@@ -76,6 +113,29 @@ void Listener::Bind(event_base* base, const std::string& host, int port) {
 void Listener::OnAccept(evconnlistener* /*l*/, evutil_socket_t fd, sockaddr* /*addr*/, int /*len*/,
                         void* arg) {
   static_cast<Listener*>(arg)->Accept(fd);
+}
+
+void Listener::OnAcceptError(evconnlistener* /*l*/, void* arg) {
+  const int err = errno;
+  auto* self = static_cast<Listener*>(arg);
+  if (err != EMFILE && err != ENFILE && err != ENOBUFS && err != ENOMEM) {
+    return;  // other errors concern one connection only; libevent keeps accepting
+  }
+  // Out of descriptors: the listening socket stays readable, so pause instead of spinning.
+  static core::RateLimitedLog limiter;
+  limiter.Write(core::LogSeverity::kWarn,
+                std::string("accept: ") + std::strerror(err) + "; pausing new connections");
+  for (auto& listener : self->listeners_) {
+    evconnlistener_disable(listener.get());
+  }
+  timeval pause{0, kAcceptPauseMs * 1000};
+  event_add(self->resume_.get(), &pause);
+}
+
+void Listener::OnResume(evutil_socket_t /*fd*/, short /*what*/, void* arg) {
+  for (auto& listener : static_cast<Listener*>(arg)->listeners_) {
+    evconnlistener_enable(listener.get());
+  }
 }
 
 void Listener::Accept(int fd) {
