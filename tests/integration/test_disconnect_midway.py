@@ -1,0 +1,120 @@
+"""A client that disconnects mid-value or mid-pipeline leaves nothing half-stored (issue #6).
+
+test_slow_client.py and test_malicious_commands.py cover one half-sent text `set` (FIN and RST).
+Here every protocol and every kind of write is cut: the complete requests before the cut take
+effect, the cut one has no effect at all (no item, no truncated value, no partial append, no
+counter change), and an existing item survives a cut overwrite. Each scenario runs against the
+server under test and Debian's memcached (the oracle) and the resulting items must be identical.
+Run time ~2 s.
+"""
+
+import socket
+import struct
+import time
+
+import pytest
+
+from helpers import call, stats, store
+
+
+def binary(op, key=b"", extras=b"", value=b"", opaque=0):
+    body = extras + key + value
+    return struct.pack(">BBHBBHIIQ", 0x80, op, len(key), len(extras), 0, 0, len(body), opaque,
+                       0) + body
+
+
+def bset(key, value, quiet=True):
+    return binary(0x11 if quiet else 0x01, key, struct.pack(">II", 0, 0), value)
+
+
+# (name, keys stored beforehand {key: value}, bytes sent before the cut, keys to read afterwards)
+SCENARIOS = [
+    ("text-set-mid-value", {}, b"set {p}a 0 0 1\r\n1\r\nset {p}b 0 0 1\r\n2\r\n"
+                               b"set {p}c 0 0 10\r\nhalf", ["a", "b", "c"]),
+    ("text-set-mid-line", {}, b"set {p}a 0 0 1\r\n1\r\nset {p}c 0 0", ["a", "c"]),
+    ("text-set-value-without-crlf", {}, b"set {p}c 0 0 4\r\nfull", ["c"]),
+    ("text-overwrite-cut", {"a": b"orig"}, b"set {p}a 0 0 10\r\nnew", ["a"]),
+    ("text-append-cut", {"a": b"orig"}, b"append {p}a 0 0 10\r\nabc", ["a"]),
+    ("text-prepend-cut", {"a": b"orig"}, b"prepend {p}a 0 0 10\r\nabc", ["a"]),
+    ("text-cas-cut", {"a": b"orig"}, b"gets {p}a\r\ncas {p}a 0 0 8 1\r\nnewv", ["a"]),
+    ("text-incr-line-cut", {"n": b"5"}, b"incr {p}n 7", ["n"]),
+    ("text-pipeline-get-then-cut", {"a": b"orig"},
+     b"get {p}a\r\nget {p}a\r\nset {p}b 0 0 1\r\nb\r\ndelete {p}a\r\nset {p}c 0 0 9\r\nxx",
+     ["a", "b", "c"]),
+    ("meta-ms-mid-value", {}, b"ms {p}a 1\r\n1\r\nms {p}c 10 T0\r\nhalf", ["a", "c"]),
+    ("meta-ms-append-cut", {"a": b"orig"}, b"ms {p}a 10 MA\r\nabc", ["a"]),
+    ("meta-ma-line-cut", {"n": b"5"}, b"ma {p}n D3", ["n"]),
+    ("binary-set-mid-value", {}, "BIN", ["a", "b", "c"]),
+    ("binary-header-cut", {"a": b"orig"}, "BINHDR", ["a"]),
+]
+
+
+RACY = {"text-pipeline-get-then-cut"}
+
+
+def payload(name, raw, prefix):
+    p = prefix.encode()
+    if raw == "BIN":
+        cut = bset(p + b"c", b"x" * 100)[:-50]
+        return bset(p + b"a", b"1") + bset(p + b"b", b"2") + cut
+    if raw == "BINHDR":
+        return bset(p + b"a", b"new")[:10]
+    return raw.replace(b"{p}", p)
+
+
+def run(srv, name, before, raw, keys, prefix, reset):
+    with srv.connect() as s:
+        for k, v in before.items():
+            store(s, prefix + k, v)
+    with srv.connect() as s:
+        open_before = int(stats(s)["curr_connections"])
+    s = srv.connect()
+    s.sendall(payload(name, raw, prefix))
+    if reset:
+        time.sleep(0.05)  # let the complete requests arrive before the RST discards the rest
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()
+    with srv.connect() as s:
+        # The server has executed what was complete once it has closed the cut connection.
+        deadline = time.monotonic() + 5
+        while int(stats(s)["curr_connections"]) > open_before:
+            assert time.monotonic() < deadline, f"{name}: cut connection still open after 5 s"
+            time.sleep(0.01)
+        got = {}
+        for k in keys:
+            reply = call(s, f"get {prefix}{k}\r\n".encode())
+            got[k] = reply
+        # The cut connection must not have left a half-stored item readable by binary or meta.
+        for k in keys:
+            meta = call(s, f"mg {prefix}{k} v\r\n".encode(),
+                        until=lambda b: b.endswith(b"EN\r\n") or b.count(b"\r\n") == 2)
+            got[k + "/meta"] = meta
+    return got
+
+
+@pytest.mark.parametrize("reset", [False, True], ids=["fin", "rst"])
+@pytest.mark.parametrize("name,before,raw,keys", SCENARIOS, ids=[s[0] for s in SCENARIOS])
+def test_cut_leaves_nothing_half_stored(server, reference, name, before, raw, keys, reset):
+    prefix = f"cut-{name}-{'rst' if reset else 'fin'}-"
+    ours = run(server, name, before, raw, keys, prefix, reset)
+    theirs = run(reference, name, before, raw, keys, prefix, reset)
+    if name in RACY:
+        # Replies were due before the cut: the client's close answers them with an RST, and
+        # memcached drops the rest of the pipeline when its next write fails, a race corecached
+        # (one round for the whole read) does not have. Each complete request applies whole or
+        # not at all; compared below for the cut key only.
+        p = prefix.encode()
+        assert ours["a"] in (b"END\r\n", b"VALUE %sa 0 4\r\norig\r\nEND\r\n" % p), ours
+        assert ours["b"] in (b"END\r\n", b"VALUE %sb 0 1\r\nb\r\nEND\r\n" % p), ours
+        assert ours["c"] == theirs["c"] == b"END\r\n"
+        return
+    assert ours == theirs
+    # Independently of the oracle: the cut request left no trace.
+    cut_key = keys[-1]
+    if cut_key in ("c",):
+        assert ours["c"] == b"END\r\n", ours
+    for k, v in before.items():
+        if name in ("text-pipeline-get-then-cut",):
+            continue  # the pipeline deleted it before the cut
+        assert ours[k] == b"VALUE %s 0 %d\r\n%s\r\nEND\r\n" % ((prefix + k).encode(), len(v), v), \
+            (k, ours[k])
