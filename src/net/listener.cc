@@ -8,12 +8,9 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstring>
 #include <sstream>
 #include <string_view>
-
-#include "core/log.h"
 
 namespace corecached::net {
 
@@ -64,7 +61,6 @@ Listener::Listener(event_base* base, const ListenerOptions& options,
                    std::vector<NetworkThread*> threads, ConnectionGate* gate)
     : threads_(std::move(threads)), gate_(gate) {
   RaiseFileLimit(gate_->max_open.load());
-  resume_.reset(event_new(base, -1, 0, &OnResume, this));
   int port = options.port < 0 ? 0 : options.port;
   for (const std::string& host : SplitCommas(options.address)) {
     // Every address shares the port: the first bind picks it when it was ephemeral.
@@ -77,10 +73,7 @@ Listener::Listener(event_base* base, const ListenerOptions& options,
 
 Listener::~Listener() { Close(); }
 
-void Listener::Close() {
-  resume_.reset();
-  listeners_.clear();
-}
+void Listener::Close() { listeners_.clear(); }
 
 void Listener::Bind(event_base* base, const std::string& host, int port) {
   addrinfo hints{};
@@ -100,7 +93,6 @@ void Listener::Bind(event_base* base, const std::string& host, int port) {
     throw BindError("failed to listen on TCP port " + service + " at " + host + ": " +
                     std::strerror(errno));
   }
-  evconnlistener_set_error_cb(l, &OnAcceptError);
   listeners_.emplace_back(l);
   sockaddr_storage bound{};
   socklen_t len = sizeof(bound);
@@ -113,29 +105,6 @@ void Listener::Bind(event_base* base, const std::string& host, int port) {
 void Listener::OnAccept(evconnlistener* /*l*/, evutil_socket_t fd, sockaddr* /*addr*/, int /*len*/,
                         void* arg) {
   static_cast<Listener*>(arg)->Accept(fd);
-}
-
-void Listener::OnAcceptError(evconnlistener* /*l*/, void* arg) {
-  const int err = errno;
-  auto* self = static_cast<Listener*>(arg);
-  if (err != EMFILE && err != ENFILE && err != ENOBUFS && err != ENOMEM) {
-    return;  // other errors concern one connection only; libevent keeps accepting
-  }
-  // Out of descriptors: the listening socket stays readable, so pause instead of spinning.
-  static core::RateLimitedLog limiter;
-  limiter.Write(core::LogSeverity::kWarn,
-                std::string("accept: ") + std::strerror(err) + "; pausing new connections");
-  for (auto& listener : self->listeners_) {
-    evconnlistener_disable(listener.get());
-  }
-  timeval pause{0, kAcceptPauseMs * 1000};
-  event_add(self->resume_.get(), &pause);
-}
-
-void Listener::OnResume(evutil_socket_t /*fd*/, short /*what*/, void* arg) {
-  for (auto& listener : static_cast<Listener*>(arg)->listeners_) {
-    evconnlistener_enable(listener.get());
-  }
 }
 
 void Listener::Accept(int fd) {

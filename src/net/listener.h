@@ -10,7 +10,6 @@
 
 #include "net/net_stats.h"
 #include "net/network_thread.h"
-#include "runtime/event_base.h"
 
 namespace corecached::net {
 
@@ -31,10 +30,7 @@ struct ListenerOptions {
 //
 // At construction it raises RLIMIT_NOFILE so that max_connections sockets fit next to the
 // server's own descriptors (memcached's main() does the same for -c); BindError with memcached's
-// message when the limit cannot be raised. Should accept(2) still run out of descriptors
-// (EMFILE/ENFILE, e.g. max_connections raised by SIGHUP past the limit), accepting pauses for
-// kAcceptPauseMs instead of spinning on a listening socket that stays readable (memcached's
-// accept_new_conns(false) and its maxconns timer).
+// message when the limit cannot be raised.
 //
 // Owner: Server. Thread: main (start-up, the main loop, shutdown). The network threads and the gate
 // must outlive it.
@@ -56,15 +52,10 @@ class Listener {
     void operator()(evconnlistener* l) const { evconnlistener_free(l); }
   };
   static void OnAccept(evconnlistener* l, evutil_socket_t fd, sockaddr* addr, int len, void* arg);
-  static void OnAcceptError(evconnlistener* l, void* arg);
-  static void OnResume(evutil_socket_t fd, short what, void* arg);
   void Bind(event_base* base, const std::string& host, int port);
   void Accept(int fd);
 
-  static constexpr int kAcceptPauseMs = 50;
-
   std::vector<std::unique_ptr<evconnlistener, ListenerDeleter>> listeners_;
-  runtime::EventPtr resume_;  // re-enables accepting after an EMFILE pause
   std::vector<NetworkThread*> threads_;
   ConnectionGate* gate_;
   std::size_t next_ = 0;

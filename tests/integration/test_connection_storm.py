@@ -169,3 +169,4 @@ def test_limit_of_one(server, limit):
                 assert call(second, b"version\r\n") == TOO_MANY
                 assert is_closed(second)
             assert call(first, b"version\r\n").startswith(b"VERSION ")
+

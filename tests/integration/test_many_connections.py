@@ -18,6 +18,7 @@ more per connection (+80 MiB here), so the bound below separates "released" from
 margin of 1.5x over the measured figure. Run time ~6 s.
 """
 
+import resource
 import time
 
 import pytest
@@ -114,3 +115,34 @@ def test_ten_thousand_connections_used_then_released(big_server):
             buf += chunk
         assert buf == (b"VALUE many-0 0 7\r\nvalue-0\r\n"
                        b"VALUE many-9999 0 10\r\nvalue-9999\r\nEND\r\n")
+
+
+def test_server_raises_its_file_limit_for_max_connections(server):
+    """memcached raises RLIMIT_NOFILE for -c; so does corecached (max_connections + 256 for its
+    own descriptors). Started with a soft limit of 256 and -c 2000, it must hold 2,000 clients."""
+    if server.binary and server.is_memcached:
+        pytest.skip("memcached sets the limit to -c exactly, leaving its reserved fds out")
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 2300:
+        pytest.skip(f"hard RLIMIT_NOFILE {hard} is below what the test needs")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard))  # inherited by the server
+    try:
+        spawned = server.spawn("-c", "2000")
+        srv = spawned.__enter__()
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    try:
+        with open(f"/proc/{srv.pid}/limits") as f:
+            line = next(ln for ln in f if ln.startswith("Max open files"))
+        assert int(line.split()[3]) >= 2000 + 256, line
+        socks = open_many(srv.address, 2000)
+        try:
+            replies, _, _ = exchange_many(socks, [b"version\r\n"] * len(socks),
+                                          lambda b: b.endswith(b"\r\n"))
+            assert all(r.startswith(b"VERSION ") for r in replies), \
+                [r for r in replies if not r.startswith(b"VERSION ")][:3]
+        finally:
+            for s in socks:
+                s.close()
+    finally:
+        spawned.__exit__(None, None, None)
