@@ -18,6 +18,7 @@ more per connection (+80 MiB here), so the bound below separates "released" from
 margin of 1.5x over the measured figure. Run time ~6 s.
 """
 
+import os
 import resource
 import time
 
@@ -26,7 +27,8 @@ import pytest
 from helpers import (SANITIZED, assert_rss_bound, exchange_many, open_many, raise_nofile,
                      rss_kib, stats)
 
-CONNECTIONS = 10_000
+# The TSan stage of tests/run_all.sh lowers this (TSan runs the server ~10x slower).
+CONNECTIONS = int(os.environ.get("CORECACHED_MANY_CONNECTIONS", "10000"))
 # Every connection's fiber stack and buffers are released: what stays is the stored items and
 # allocator slack (measured +21 MiB). 32 MiB is 3.3 KiB per connection, a third of what one open
 # connection costs; leaked stacks or buffers would exceed it.
@@ -76,20 +78,39 @@ def test_ten_thousand_connections_used_then_released(big_server):
     socks = open_many(srv.address, CONNECTIONS, timeout=EXCHANGE_TIMEOUT)
     try:
         opened = time.monotonic() - started
-        payloads, expected = [], []
-        for i in range(len(socks)):
-            key, value = b"many-%d" % i, b"value-%d" % i
-            payloads.append(b"set %s 0 0 %d\r\n%s\r\nget %s\r\n" % (key, len(value), value, key))
-            expected.append(b"STORED\r\nVALUE %s 0 %d\r\n%s\r\nEND\r\n" % (key, len(value), value))
-        replies, closed, latency = exchange_many(
-            socks, payloads, lambda b: b.endswith(b"END\r\n"), timeout=EXCHANGE_TIMEOUT)
-        wrong = [i for i in range(len(socks)) if replies[i] != expected[i]]
-        assert not wrong, (f"{len(wrong)} of {len(socks)} connections got a wrong reply; "
-                           f"#{wrong[0]}: {replies[wrong[0]][:200]!r} (closed={closed[wrong[0]]})")
+        # A set, then a get, on every connection. Under a sanitizer the server may shed some
+        # (SERVER_ERROR busy, retry in N ms: issue #6's backpressure); those retry.
+        sheds = 0
+        for phase in ("set", "get"):
+            todo = list(range(len(socks)))
+            for attempt in range(20):
+                payloads = []
+                for i in todo:
+                    key, value = b"many-%d" % i, b"value-%d" % i
+                    payloads.append(b"set %s 0 0 %d\r\n%s\r\n" % (key, len(value), value)
+                                    if phase == "set" else b"get %s\r\n" % key)
+                replies, closed, latency = exchange_many(
+                    [socks[i] for i in todo], payloads,
+                    lambda b: b.endswith(b"\r\n") if phase == "set" else
+                    b.endswith(b"END\r\n") or b.startswith(b"SERVER_ERROR"),
+                    timeout=EXCHANGE_TIMEOUT)
+                busy = [i for i, r in zip(todo, replies) if r.startswith(b"SERVER_ERROR busy")]
+                for i, r, c in zip(todo, replies, closed):
+                    key, value = b"many-%d" % i, b"value-%d" % i
+                    want = b"STORED\r\n" if phase == "set" else \
+                        b"VALUE %s 0 %d\r\n%s\r\nEND\r\n" % (key, len(value), value)
+                    assert r == want or i in busy, \
+                        f"{phase} on connection #{i}: {r[:200]!r} (closed={c})"
+                sheds += len(busy)
+                todo = busy
+                if not todo:
+                    break
+                time.sleep(0.05)
+            assert not todo, f"{len(todo)} connections still shed after 20 tries"
         open_now = current_connections(srv)
         assert open_now == CONNECTIONS + 1, f"curr_connections {open_now}, {CONNECTIONS} clients"
         peak = rss_kib(srv.pid)
-        print(f"\nopened {CONNECTIONS} in {opened:.1f} s; round trips max {max(latency):.2f} s; "
+        print(f"\nopened {CONNECTIONS} in {opened:.1f} s; {sheds} shed and retried; "
               f"RSS base {base} KiB, peak {peak} KiB")
     finally:
         for s in socks:
@@ -107,14 +128,16 @@ def test_ten_thousand_connections_used_then_released(big_server):
                      f"(peak {peak} KiB); bound {RSS_RETURN_BOUND_KIB} KiB")
     # Still serving, and what the connections stored is there.
     with srv.connect() as s:
-        s.sendall(b"get many-0 many-9999\r\n")
+        s.sendall(b"get many-0 many-%d\r\n" % (CONNECTIONS - 1))
         buf = b""
         while not buf.endswith(b"END\r\n"):
             chunk = s.recv(4096)
             assert chunk, buf
             buf += chunk
+        last = CONNECTIONS - 1
         assert buf == (b"VALUE many-0 0 7\r\nvalue-0\r\n"
-                       b"VALUE many-9999 0 10\r\nvalue-9999\r\nEND\r\n")
+                       b"VALUE many-%d 0 %d\r\nvalue-%d\r\nEND\r\n"
+                       % (last, len(b"value-%d" % last), last))
 
 
 def test_server_raises_its_file_limit_for_max_connections(server):
