@@ -67,7 +67,8 @@ def run(srv, name, before, raw, keys, prefix, reset):
         for k, v in before.items():
             store(s, prefix + k, v)
     with srv.connect() as s:
-        open_before = int(stats(s)["curr_connections"])
+        st = stats(s)
+        open_before, total_before = int(st["curr_connections"]), int(st["total_connections"])
     s = srv.connect()
     s.sendall(payload(name, raw, prefix))
     if reset:
@@ -75,9 +76,14 @@ def run(srv, name, before, raw, keys, prefix, reset):
         s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     s.close()
     with srv.connect() as s:
-        # The server has executed what was complete once it has closed the cut connection.
+        # The server has executed what was complete once it has accepted (total_connections
+        # counts it and this one) and closed the cut connection.
         deadline = time.monotonic() + 5
-        while int(stats(s)["curr_connections"]) > open_before:
+        while True:
+            st = stats(s)
+            if int(st["total_connections"]) >= total_before + 2 and \
+                    int(st["curr_connections"]) <= open_before:
+                break
             assert time.monotonic() < deadline, f"{name}: cut connection still open after 5 s"
             time.sleep(0.01)
         got = {}
