@@ -113,6 +113,13 @@ void Listener::Accept(int fd) {
     // Best effort, non-blocking: the socket buffer of a fresh connection always has room.
     [[maybe_unused]] ssize_t n =
         send(fd, kTooManyConnections.data(), kTooManyConnections.size(), MSG_NOSIGNAL);
+    // close() with unread input sends an RST, which can destroy the reply before the client
+    // reads it (a client that sent its request before we accepted, e.g. under a slow accept):
+    // FIN after the reply, and drop what already arrived (bounded), then close.
+    shutdown(fd, SHUT_WR);
+    char sink[4096];
+    for (int i = 0; i < 16 && recv(fd, sink, sizeof(sink), MSG_DONTWAIT) > 0; ++i) {
+    }
     close(fd);
     return;
   }

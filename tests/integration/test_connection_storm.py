@@ -163,8 +163,18 @@ def test_limit_of_one(server, limit):
     if server.binary and server.is_memcached:
         pytest.skip("memcached's reserved descriptors make -c 1 refuse everyone")
     with server.spawn("-c", str(limit)) as srv:
-        with srv.connect() as first:
-            assert call(first, b"version\r\n").startswith(b"VERSION ")
+        # A client that just left (conftest's warm-up, CORECACHED_WARMUP) frees its slot when the
+        # server notices the close: retry the first client briefly.
+        deadline = time.monotonic() + 5
+        while True:
+            first = srv.connect()
+            got = call(first, b"version\r\n")
+            if got.startswith(b"VERSION ") or time.monotonic() > deadline:
+                break
+            first.close()
+            time.sleep(0.05)
+        with first:
+            assert got.startswith(b"VERSION "), got
             with srv.connect() as second:
                 assert call(second, b"version\r\n") == TOO_MANY
                 assert is_closed(second)
