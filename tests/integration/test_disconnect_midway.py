@@ -49,7 +49,10 @@ SCENARIOS = [
 ]
 
 
-RACY = {"text-pipeline-get-then-cut"}
+# Scenarios where memcached's result depends on timing: the pipeline's replies (see the test), and
+# quiet binary sets before a cut packet, of which memcached 1.6.18 under load was seen to keep the
+# second and drop the first (once in four loaded runs). Checked key by key instead.
+RACY = {"text-pipeline-get-then-cut", "binary-set-mid-value"}
 
 
 def payload(name, raw, prefix):
