@@ -83,13 +83,13 @@ def test_ten_thousand_connections_used_then_released(big_server):
         sheds = 0
         for phase in ("set", "get"):
             todo = list(range(len(socks)))
-            for attempt in range(20):
+            for _ in range(20):
                 payloads = []
                 for i in todo:
                     key, value = b"many-%d" % i, b"value-%d" % i
                     payloads.append(b"set %s 0 0 %d\r\n%s\r\n" % (key, len(value), value)
                                     if phase == "set" else b"get %s\r\n" % key)
-                replies, closed, latency = exchange_many(
+                replies, closed, _ = exchange_many(
                     [socks[i] for i in todo], payloads,
                     lambda b: b.endswith(b"\r\n") if phase == "set" else
                     b.endswith(b"END\r\n") or b.startswith(b"SERVER_ERROR"),
