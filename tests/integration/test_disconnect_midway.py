@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from helpers import call, stats, store
+from helpers import SANITIZED, call, stats, store
 
 
 def binary(op, key=b"", extras=b"", value=b"", opaque=0):
@@ -112,12 +112,13 @@ def test_cut_leaves_nothing_half_stored(server, reference, name, before, raw, ke
     def item(k, v):
         return b"VALUE %s%s 0 %d\r\n%s\r\nEND\r\n" % (p, k.encode(), len(v), v)
 
-    if name in RACY or reset:
+    if name in RACY or reset or SANITIZED:
         # Replies due before the cut (RACY) make the client's close answer with an RST, and
         # memcached drops the rest of the pipeline when its next write fails; an RST (reset)
         # discards whatever the server had not read yet. Either way each complete request applies
         # whole or not at all, and the cut one not at all: checked key by key, not against the
-        # oracle's timing.
+        # oracle's timing. Under a sanitizer (SANITIZED) corecached is slow enough that a loaded
+        # shard may shed a complete request (SERVER_ERROR busy, unseen by the departed client).
         for k in keys:
             allowed = {b"END\r\n"}
             if k in before:
