@@ -73,11 +73,12 @@ if CC=clang CXX=clang++ setup build-tsan --buildtype=debug -Db_sanitize=thread -
   # Issue #6: the overload and hostile-client tests against the whole server under TSan, bounded
   # (~40 s on 2 cores; the full build-tsan adds ~3 min of compiling). 2,000 instead of 10,000
   # connections: TSan runs the server ~10x slower. RSS bounds are skipped (CORECACHED_SANITIZED);
-  # CORECACHED_WARMUP absorbs TSan's ~0.3 s first request. A TSan report makes the server exit
+  # CORECACHED_WARMUP absorbs TSan's ~0.3 s first request and CORECACHED_SOCKET_TIMEOUT=20 its
+  # slower replies under load (test_backpressure's hammers). A TSan report makes the server exit
   # non-zero (halt_on_error), which conftest turns into a failed test.
   stage "integration (TSan): overload and hostile clients"
   TSAN_OPTIONS="suppressions=$ROOT/tests/tsan.supp halt_on_error=1" CORECACHED_SANITIZED=1 \
-    CORECACHED_WARMUP=1 CORECACHED_MANY_CONNECTIONS=2000 \
+    CORECACHED_WARMUP=1 CORECACHED_SOCKET_TIMEOUT=20 CORECACHED_MANY_CONNECTIONS=2000 \
     env CORECACHED_BINARY="$ROOT/build-tsan/src/corecached" /usr/bin/python3 -m pytest -q \
       -p no:cacheprovider --junitxml="$OUT/integration-tsan.junit.xml" \
       tests/integration/test_backpressure.py tests/integration/test_slow_client.py \
