@@ -12,6 +12,8 @@
 #include <sstream>
 #include <string_view>
 
+#include "core/log.h"
+
 namespace corecached::net {
 
 namespace {
@@ -23,25 +25,39 @@ constexpr std::string_view kTooManyConnections = "ERROR Too many open connection
 constexpr rlim_t kReservedFds = 256;
 
 // memcached's main(): "If needed, increase rlimits to allow as many connections as needed."
-// Never lowers a limit; raising the hard one needs root (CAP_SYS_RESOURCE).
+// Never lowers a limit; raising the hard one needs root (CAP_SYS_RESOURCE). Without root, a hard
+// limit that holds max_connections but not the reserve is used as it is (memcached, which asks
+// for exactly -c, would start there too); below max_connections it fails as memcached does.
 void RaiseFileLimit(int64_t max_connections) {
-  const rlim_t need = static_cast<rlim_t>(std::max<int64_t>(max_connections, 0)) + kReservedFds;
+  const auto clients = static_cast<rlim_t>(std::max<int64_t>(max_connections, 0));
+  const rlim_t need = clients + kReservedFds;
   rlimit rl{};
   if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
     throw BindError("failed to getrlimit number of files");
   }
-  if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur >= need) {
+  if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need) {
     return;
   }
-  rl.rlim_cur = need;
-  if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need) {
-    rl.rlim_max = need;
+  rlimit want = rl;
+  want.rlim_cur = need;
+  if (want.rlim_max != RLIM_INFINITY && want.rlim_max < need) {
+    want.rlim_max = need;
   }
-  if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
-    throw BindError(
-        "failed to set rlimit for open files. Try starting as root or requesting smaller "
-        "maxconns value.");
+  if (setrlimit(RLIMIT_NOFILE, &want) == 0) {
+    return;
   }
+  if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max >= clients) {
+    want = rl;
+    want.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &want) == 0) {
+      core::Log::Warn("open file limit " + std::to_string(rl.rlim_max) +
+                      " leaves little room beside max_connections " + std::to_string(clients));
+      return;
+    }
+  }
+  throw BindError(
+      "failed to set rlimit for open files. Try starting as root or requesting smaller "
+      "maxconns value.");
 }
 
 std::vector<std::string> SplitCommas(const std::string& s) {

@@ -20,6 +20,7 @@ margin of 1.5x over the measured figure. Run time ~6 s.
 
 import os
 import resource
+import subprocess
 import time
 
 import pytest
@@ -169,3 +170,42 @@ def test_server_raises_its_file_limit_for_max_connections(server):
                 s.close()
     finally:
         spawned.__exit__(None, None, None)
+
+
+def test_file_limit_without_root(server):
+    """Without root the hard limit cannot be raised: a hard limit of 1100 still runs -c 1024 (with
+    a warning: little room for the server's own descriptors), and -c 2000 exits 71 with
+    memcached's message, as memcached does below -c."""
+    if server.binary is None or server.is_memcached or os.geteuid() != 0:
+        pytest.skip("needs root to start the server as nobody, and corecached")
+
+    def as_nobody():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (1024, 1100))
+        os.setgid(65534)
+        os.setuid(65534)
+
+    def start(conn_limit):
+        return subprocess.Popen([server.binary, "-l", "127.0.0.1", "-p", "-1", "-c", conn_limit],
+                                preexec_fn=as_nobody, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd="/")
+
+    refused = start("2000")
+    try:
+        _, err = refused.communicate(timeout=10)
+    finally:
+        refused.kill()
+    assert refused.returncode == 71, err
+    assert b"failed to set rlimit for open files. Try starting as root or requesting smaller " \
+           b"maxconns value." in err, err
+    ok = start("1024")
+    try:
+        time.sleep(1.0)
+        assert ok.poll() is None, ok.stderr.read()
+        with open(f"/proc/{ok.pid}/limits") as f:
+            line = next(ln for ln in f if ln.startswith("Max open files"))
+        assert line.split()[3:5] == ["1100", "1100"], line
+    finally:
+        ok.terminate()
+        _, err = ok.communicate(timeout=10)
+    assert ok.returncode == 0, err
+    assert b"leaves little room beside max_connections 1024" in err, err
