@@ -3,18 +3,62 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <sstream>
 #include <string_view>
+
+#include "core/log.h"
 
 namespace corecached::net {
 
 namespace {
 // memcached.c: the reply to a client over the connection limit (then the server closes).
 constexpr std::string_view kTooManyConnections = "ERROR Too many open connections\r\n";
+
+// Descriptors the server holds besides its clients: stdio, listeners, each thread's eventfds and
+// epoll, LMDB's files, the metrics exposer's sockets, and the one a refused client briefly takes.
+constexpr rlim_t kReservedFds = 256;
+
+// memcached's main(): "If needed, increase rlimits to allow as many connections as needed."
+// Never lowers a limit; raising the hard one needs root (CAP_SYS_RESOURCE). Without root, a hard
+// limit that holds max_connections but not the reserve is used as it is (memcached, which asks
+// for exactly -c, would start there too); below max_connections it fails as memcached does.
+void RaiseFileLimit(int64_t max_connections) {
+  const auto clients = static_cast<rlim_t>(std::max<int64_t>(max_connections, 0));
+  const rlim_t need = clients + kReservedFds;
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+    throw BindError("failed to getrlimit number of files");
+  }
+  if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need) {
+    return;
+  }
+  rlimit want = rl;
+  want.rlim_cur = need;
+  if (want.rlim_max != RLIM_INFINITY && want.rlim_max < need) {
+    want.rlim_max = need;
+  }
+  if (setrlimit(RLIMIT_NOFILE, &want) == 0) {
+    return;
+  }
+  if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max >= clients) {
+    want = rl;
+    want.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &want) == 0) {
+      core::Log::Warn("open file limit " + std::to_string(rl.rlim_max) +
+                      " leaves little room beside max_connections " + std::to_string(clients));
+      return;
+    }
+  }
+  throw BindError(
+      "failed to set rlimit for open files. Try starting as root or requesting smaller "
+      "maxconns value.");
+}
 
 std::vector<std::string> SplitCommas(const std::string& s) {
   std::vector<std::string> parts;
@@ -32,6 +76,7 @@ std::vector<std::string> SplitCommas(const std::string& s) {
 Listener::Listener(event_base* base, const ListenerOptions& options,
                    std::vector<NetworkThread*> threads, ConnectionGate* gate)
     : threads_(std::move(threads)), gate_(gate) {
+  RaiseFileLimit(gate_->max_open.load());
   int port = options.port < 0 ? 0 : options.port;
   for (const std::string& host : SplitCommas(options.address)) {
     // Every address shares the port: the first bind picks it when it was ephemeral.
@@ -84,6 +129,13 @@ void Listener::Accept(int fd) {
     // Best effort, non-blocking: the socket buffer of a fresh connection always has room.
     [[maybe_unused]] ssize_t n =
         send(fd, kTooManyConnections.data(), kTooManyConnections.size(), MSG_NOSIGNAL);
+    // close() with unread input sends an RST, which can destroy the reply before the client
+    // reads it (a client that sent its request before we accepted, e.g. under a slow accept):
+    // FIN after the reply, and drop what already arrived (bounded), then close.
+    shutdown(fd, SHUT_WR);
+    char sink[4096];
+    for (int i = 0; i < 16 && recv(fd, sink, sizeof(sink), MSG_DONTWAIT) > 0; ++i) {
+    }
     close(fd);
     return;
   }

@@ -28,6 +28,10 @@ struct ListenerOptions {
 // network thread, round-robin, so accepting stays fair across threads. Past max_connections it
 // answers "ERROR Too many open connections" and closes, as memcached does.
 //
+// At construction it raises RLIMIT_NOFILE so that max_connections sockets fit next to the
+// server's own descriptors (memcached's main() does the same for -c); BindError with memcached's
+// message when the limit cannot be raised.
+//
 // Owner: Server. Thread: main (start-up, the main loop, shutdown). The network threads and the gate
 // must outlive it.
 class Listener {

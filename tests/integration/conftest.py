@@ -11,6 +11,11 @@ Environment:
                                     CORECACHED_BINARY=/usr/bin/memcached proves the tests right.
   CORECACHED_REFERENCE=path         reference server for differential tests
                                     (default /usr/bin/memcached).
+  CORECACHED_WARMUP=1               after starting a corecached, send one multi-key get (misses
+                                    on every shard) before the test runs. The TSan stage of
+                                    tests/run_all.sh sets it: under TSan a fresh server's first
+                                    request takes ~0.3 s (runtime set-up), longer than the idle
+                                    windows some tests read with.
 """
 
 import contextlib
@@ -168,9 +173,23 @@ def check_clean_exit(server, rc, err):
         assert marker not in err, f"{server.args}: sanitizer report in stderr:\n{err}"
 
 
+def _warm_up(server):
+    keys = " ".join(f"warmup-{i}" for i in range(16))  # 16 keys reach every shard
+    with server.connect(timeout=30) as s:
+        s.sendall(f"get {keys}\r\n".encode())
+        buf = b""
+        while not buf.endswith(b"END\r\n"):
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            buf += chunk
+
+
 @contextlib.contextmanager
 def running_server(binary, *extra, check=True):
     server = _start(binary, extra)
+    if os.environ.get("CORECACHED_WARMUP") == "1" and not _is_memcached(binary):
+        _warm_up(server)
     try:
         yield server
     finally:

@@ -4,7 +4,8 @@ import os
 import socket
 import time
 
-SOCKET_TIMEOUT = 5.0
+# CORECACHED_SOCKET_TIMEOUT raises it for slow servers (the TSan stage of tests/run_all.sh).
+SOCKET_TIMEOUT = float(os.environ.get("CORECACHED_SOCKET_TIMEOUT", "5.0"))
 
 _RETRIEVAL = (b"get", b"gets", b"gat", b"gats", b"stats")
 
@@ -168,3 +169,116 @@ def assert_rss_bound(value, bound, message):
     """Asserts value < bound unless the server runs under a sanitizer (see SANITIZED)."""
     if not SANITIZED:
         assert value < bound, message
+
+
+def rss_kib(pid):
+    """The process's resident set (VmRSS) in KiB."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError(f"no VmRSS for pid {pid}")
+
+
+def raise_nofile(need):
+    """Raises this process's RLIMIT_NOFILE soft limit to at least `need` (and the hard one when
+    it is lower and we may); returns False when the limit cannot be raised."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or soft >= need:
+        return True
+    new_hard = hard if hard == resource.RLIM_INFINITY or hard >= need else need
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (need, new_hard))
+    except (ValueError, OSError):
+        return False
+    return True
+
+
+def open_many(address, n, timeout=30.0, batch=512):
+    """Opens n TCP connections with non-blocking connects, `batch` handshakes in flight at a
+    time (the listen backlog is 1024); returns the connected non-blocking sockets."""
+    import selectors
+    socks = []
+    deadline = time.monotonic() + timeout
+    sel = selectors.DefaultSelector()
+    try:
+        while len(socks) < n:
+            pending = []
+            for _ in range(min(batch, n - len(socks))):
+                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                s.setblocking(False)
+                s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                rc = s.connect_ex(address)
+                if rc not in (0, 115):  # EINPROGRESS
+                    s.close()
+                    raise AssertionError(f"connect #{len(socks) + len(pending)}: errno {rc}")
+                pending.append(s)
+                sel.register(s, selectors.EVENT_WRITE)
+            left = len(pending)
+            while left:
+                wait = deadline - time.monotonic()
+                if wait <= 0:
+                    raise AssertionError(f"{left} connects of {n} still pending after {timeout} s")
+                for k, _ in sel.select(min(wait, 1.0)):
+                    err = k.fileobj.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+                    assert err == 0, f"connect failed: errno {err}"
+                    sel.unregister(k.fileobj)
+                    left -= 1
+            socks.extend(pending)
+    except BaseException:
+        for s in socks:
+            s.close()
+        raise
+    finally:
+        sel.close()
+    return socks
+
+
+def exchange_many(socks, payloads, done, timeout=30.0):
+    """Sends payloads[i] on socks[i] (non-blocking sockets, small payloads) and reads each
+    socket until done(bytes) is true or the peer closes. Returns (replies, closed, latency):
+    lists indexed like socks; latency[i] is seconds from the send to the last byte read.
+    Fails the test when a socket neither finishes nor closes within `timeout`."""
+    import selectors
+    sel = selectors.DefaultSelector()
+    replies = [b""] * len(socks)
+    closed = [False] * len(socks)
+    sent_at = [0.0] * len(socks)
+    latency = [0.0] * len(socks)
+    deadline = time.monotonic() + timeout
+    try:
+        for i, (s, p) in enumerate(zip(socks, payloads)):
+            sent_at[i] = time.monotonic()
+            try:
+                if p:
+                    s.send(p)  # a fresh socket's send buffer takes a small payload whole
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # refused and closed already: the reply is still readable
+            sel.register(s, selectors.EVENT_READ, i)
+        left = len(socks)
+        while left:
+            wait = deadline - time.monotonic()
+            if wait <= 0:
+                stuck = [i for i in range(len(socks)) if not closed[i] and not done(replies[i])]
+                raise AssertionError(f"{left} of {len(socks)} sockets unanswered after {timeout} "
+                                     f"s; e.g. #{stuck[0]} got {replies[stuck[0]][:200]!r}")
+            for k, _ in sel.select(min(wait, 1.0)):
+                i = k.data
+                try:
+                    chunk = k.fileobj.recv(1 << 16)
+                except BlockingIOError:
+                    continue
+                except ConnectionResetError:
+                    chunk = b""
+                if chunk:
+                    replies[i] += chunk
+                else:
+                    closed[i] = True
+                latency[i] = time.monotonic() - sent_at[i]
+                if closed[i] or done(replies[i]):
+                    sel.unregister(k.fileobj)
+                    left -= 1
+    finally:
+        sel.close()
+    return replies, closed, latency
