@@ -64,6 +64,7 @@ class Server {
   void StartExporter();
   void Apply(const config::Config& next);
   void ReloadAuth();
+  void ReturnFreedMemory();
   [[nodiscard]] StatsSources Sources() const;
 
   const config::Config config_;
@@ -80,6 +81,7 @@ class Server {
   // Read-only views for the stats and metrics collectors (fixed after construction).
   std::vector<const shard::Shard*> shard_view_;
   std::vector<const net::NetworkThread*> thread_view_;
+  uint64_t closed_at_last_trim_ = 0;  // main thread only
   runtime::EventBasePtr base_;
   runtime::Waker stop_waker_;
   std::unique_ptr<net::Listener> listener_;

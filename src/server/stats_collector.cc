@@ -254,6 +254,9 @@ void AddNetMetrics(const StatsSources& s, Snapshot* out) {
       {"corecached_written_bytes_total", "Bytes written to clients.", &N::bytes_written},
       {"corecached_idle_kicks_total", "Connections closed by idle_timeout_s.", &N::idle_kicks},
       {"corecached_conn_yields_total", "Times a connection yielded to others.", &N::conn_yields},
+      {"corecached_auth_commands_total", "Credentials checked (text login, binary SASL).",
+       &N::auth_cmds},
+      {"corecached_auth_errors_total", "Credentials refused.", &N::auth_errors},
   };
   for (const auto& [name, help, field] : counters) {
     out->AddFamily(name, help, MetricKind::kCounter).Add(AsDouble(SumThreads(s, field)));

@@ -225,3 +225,32 @@ def test_unknown_path_is_not_metrics(metered):
     _, url = metered
     with pytest.raises(urllib.error.HTTPError):
         urllib.request.urlopen(url.replace("/metrics", "/nope"), timeout=5)
+
+
+def test_auth_counters(server, tmp_path):
+    """corecached_auth_{commands,errors}_total follow stats auth_cmds / auth_errors (issue #6)."""
+    if server.is_memcached:
+        pytest.skip("corecached only: Prometheus metrics")
+    port = free_port()
+    users = tmp_path / "users"
+    users.write_text("alice:secret\n")
+    conf = tmp_path / "corecached.yaml"
+    conf.write_text(f"metrics:\n  enabled: true\n  listen: 127.0.0.1:{port}\n"
+                    f"auth:\n  file: {users}\n")
+    with server.spawn("--config", conf) as srv:
+        url = f"http://127.0.0.1:{port}/metrics"
+        before = scrape(url)
+        assert total(before, "corecached_auth_commands_total") == 0
+        assert total(before, "corecached_auth_errors_total") == 0
+        for login in (b"alice wrong", b"alice secret"):
+            with srv.connect() as s:
+                s.sendall(b"set u 0 0 %d\r\n%s\r\n" % (len(login), login))
+                s.recv(100)
+        after = scrape(url)
+        assert total(after, "corecached_auth_commands_total") == 2
+        assert total(after, "corecached_auth_errors_total") == 1
+        with srv.connect() as s:
+            s.sendall(b"set u 0 0 12\r\nalice secret\r\n")
+            assert s.recv(100) == b"STORED\r\n"
+            st = stats(s)
+        assert int(st["auth_errors"]) == 1
