@@ -170,6 +170,10 @@ class Store {
     uint64_t write_id = 0;
     Item* item = nullptr;
   };
+  struct Loading {
+    uint64_t write_id = 0;
+    std::chrono::steady_clock::time_point started;
+  };
   [[nodiscard]] bool ColdUsable() const;
   core::Result NeedValue(Item& item);
   void MaybeDemote();
@@ -230,7 +234,7 @@ class Store {
   std::size_t writing_bytes_ = 0;     // record copies queued for the I/O thread
   std::size_t writing_item_bytes_ = 0;  // allocations of the items being written
   std::unordered_map<std::string, Writing> inflight_writes_;
-  std::unordered_map<std::string, std::chrono::steady_clock::time_point> inflight_loads_;
+  std::unordered_map<std::string, Loading> inflight_loads_;  // for the load wait figure
   std::vector<std::string> pending_erases_;  // erases the full queue refused; retried
 
   ShardStats stats_;

@@ -4,10 +4,23 @@
 //
 // Identity: every write of a value gets a new write id (per Store, unique per key). A completion
 // applies only to the item it was issued for: a write to the item still in inflight_writes_ with
-// that id, a load to the cold item whose trailer holds that id. Everything else is superseded and
-// ignored, so a load racing a set/delete never brings back an old value.
-// Disk hygiene: the I/O thread runs one client's requests in order, so an item that may have a
-// record (kMaybeOnDisk) erases its key when it leaves the table: no later write can be overtaken.
+// that id, a load to the kLoading item whose trailer holds that id. Everything else is superseded
+// and ignored, so a load racing a set/delete never brings back an old value.
+// Ordering: the writer thread runs one client's writes in order, so an item that may have a record
+// (kMaybeOnDisk) erases its key when it leaves the table: no later write can be overtaken (erases
+// the full queue refused are submitted before any later put, see MaybeDemote). Loads run on the
+// reader threads, beside the writes, and may complete in any order relative to them; they need no
+// order because:
+//  - a load is only submitted for a kOnDisk item, whose record was committed before (OnWritten or
+//    the start-up scan), and a reader renews its snapshot after taking the load, so it sees it;
+//  - while that item stays in the table no other write of its key is submitted (only hot items are
+//    written back; touch rewrites the exptime of the same write id), so the record it reads is
+//    the item's own, and ColdStore::Get returns nothing for any other write id;
+//  - once the item leaves the table or changes (set, delete, flush, promotion), its write id is no
+//    longer that of any kLoading item of the key, so a late completion is ignored, whatever bytes
+//    it carries. A load that finds no record for the current item is a miss (the item is dropped).
+// Every load submitted completes (the threads run all queued loads, even at shutdown), so no item
+// stays kLoading: OnLoaded always moves a matching item on (promoted, kOnDisk again, or dropped).
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
@@ -67,7 +80,8 @@ Result Store::NeedValue(Item& item) {
     if (Submit(request)) {
       item.residency = Residency::kLoading;
       stats_.cold_reads.Add();
-      inflight_loads_[std::string(item.key())] = std::chrono::steady_clock::now();
+      inflight_loads_[std::string(item.key())] =
+          Loading{item.write_id(), std::chrono::steady_clock::now()};
     }
   }
   blocked_ = Blocked::kLoad;
@@ -78,8 +92,8 @@ Result Store::NeedValue(Item& item) {
 
 void Store::OnLoaded(cold::ColdCompletion& c) {
   auto started = inflight_loads_.find(c.key);
-  if (started != inflight_loads_.end()) {
-    const auto waited = std::chrono::steady_clock::now() - started->second;
+  if (started != inflight_loads_.end() && started->second.write_id == c.write_id) {
+    const auto waited = std::chrono::steady_clock::now() - started->second.started;
     stats_.cold_load_wait_us.Add(static_cast<uint64_t>(
         std::chrono::duration_cast<std::chrono::microseconds>(waited).count()));
     inflight_loads_.erase(started);
@@ -133,6 +147,12 @@ void Store::Promote(Item& item, const std::string& value) {
 // shard to the low watermark (or, when flushing for shutdown, until nothing hot is left).
 void Store::MaybeDemote() {
   if (!ColdUsable()) {
+    return;
+  }
+  // An erase refused earlier must reach the writer before any later put of its key, or it would
+  // erase the newer record. Both share the write queue: while erases wait, no put would fit.
+  RetryPendingErases();
+  if (!pending_erases_.empty()) {
     return;
   }
   const auto limit = static_cast<double>(options_.memory_limit_bytes);
