@@ -106,6 +106,9 @@ class Store {
   static constexpr int kDemoteStepsPerCall = 64;
   static constexpr int64_t kColdRestSeconds = 10;
   static constexpr std::size_t kMaxPendingErases = 100000;
+  // Loaded values held back while write-back makes room for them (see store_cold.cc Promote):
+  // RAM outside memory_limit_bytes, like the record copies, so bounded the same way.
+  static constexpr std::size_t kMaxDeferredBytes = 4 * 1024 * 1024;
 
   // memcached's per-item size overhead for the max_item_size check (see above).
   static constexpr std::size_t kMemcachedItemOverheadBytes = 59;
@@ -174,6 +177,11 @@ class Store {
     uint64_t write_id = 0;
     std::chrono::steady_clock::time_point started;
   };
+  struct Deferred {
+    std::string key;
+    uint64_t write_id = 0;
+    std::string value;
+  };
   [[nodiscard]] bool ColdUsable() const;
   core::Result NeedValue(Item& item);
   void MaybeDemote();
@@ -186,7 +194,9 @@ class Store {
   void OnWritten(cold::ColdCompletion& c);
   void OnLoaded(cold::ColdCompletion& c);
   void ShrinkToCold(Item& item, uint64_t write_id);
-  void Promote(Item& item, const std::string& value);
+  void Promote(Item& item, std::string& value, uint64_t write_id);
+  bool PromoteInPlace(Item& item, ItemPtr fresh, const std::string& value);
+  void PromoteDeferred();
   void DiskError(const std::error_code& ec, const char* what, bool rest);
   bool SweepCold();
   void RebuildFromCold();
@@ -236,6 +246,8 @@ class Store {
   std::unordered_map<std::string, Writing> inflight_writes_;
   std::unordered_map<std::string, Loading> inflight_loads_;  // for the load wait figure
   std::vector<std::string> pending_erases_;  // erases the full queue refused; retried
+  std::vector<Deferred> deferred_;           // loaded values waiting for room (kLoading items)
+  std::size_t deferred_bytes_ = 0;
 
   ShardStats stats_;
 };

@@ -108,20 +108,55 @@ void Store::OnLoaded(cold::ColdCompletion& c) {
     Unlink(item);  // its value is gone: a miss, never wrong data
     return;
   }
-  Promote(*item, c.loaded.value);
+  Promote(*item, c.loaded.value, c.write_id);
 }
 
-// The loaded value replaces the cold item (same metadata). Promotion may not wait for
-// write-back (this runs outside any command), so it makes room by eviction if it must.
-void Store::Promote(Item& item, const std::string& value) {
+// The loaded value replaces the cold item (same metadata) when it fits in the memory limit.
+// When it does not and write-back is running, the value waits (the item stays kLoading, so its
+// readers keep waiting and share this load) until completed writes free room: loads finish
+// ahead of the writes queued before them, and evicting hot data to make room would drop it.
+// With no write in flight, or too much already waiting, room is made by eviction (this runs
+// outside any command, so it may not wait).
+void Store::Promote(Item& item, std::string& value, uint64_t write_id) {
+  ItemPtr fresh(Item::Create(item.key(), value.size(), item.hash_low));
+  if (fresh != nullptr && items_bytes_ - item.AllocatedBytes() + fresh->AllocatedBytes() +
+                                  table_.BucketBytes() <=
+                              options_.memory_limit_bytes) {
+    (void)PromoteInPlace(item, std::move(fresh), value);
+    return;
+  }
+  if (!inflight_writes_.empty() && deferred_bytes_ + value.size() <= kMaxDeferredBytes) {
+    deferred_bytes_ += value.size();
+    deferred_.push_back(Deferred{std::string(item.key()), write_id, std::move(value)});
+    return;
+  }
   may_wait_ = false;
   Allocation a = AllocateKey(item.key(), item.hash_low, value.size(), &item);
   may_wait_ = true;
-  if (a.item == nullptr) {
+  if (!PromoteInPlace(item, std::move(a.item), value)) {
     item.residency = Residency::kOnDisk;  // the next reader loads again
-    return;
   }
-  Item& fresh = *a.item;
+}
+
+// Retried after every round of completions; a value whose item changed meanwhile is dropped.
+void Store::PromoteDeferred() {
+  std::vector<Deferred> waiting;
+  waiting.swap(deferred_);
+  deferred_bytes_ = 0;
+  for (Deferred& d : waiting) {
+    Item* item = table_.Find(core::KeyHash::Of(d.key).TableBits(), d.key);
+    if (item != nullptr && item->residency == Residency::kLoading &&
+        item->write_id() == d.write_id) {
+      Promote(*item, d.value, d.write_id);
+    }
+  }
+}
+
+bool Store::PromoteInPlace(Item& item, ItemPtr fresh_item, const std::string& value) {
+  if (fresh_item == nullptr) {
+    return false;
+  }
+  Item& fresh = *fresh_item;
   std::memcpy(fresh.mutable_value(), value.data(), value.size());
   fresh.flags = item.flags;
   fresh.exptime = item.exptime;
@@ -133,12 +168,13 @@ void Store::Promote(Item& item, const std::string& value) {
   stats_.cold_items.Sub();
   stats_.cold_bytes.Sub(item.value_size);
   Item::Destroy(&item);
-  Item* hot = a.item.release();
+  Item* hot = fresh_item.release();
   hot->time = now_relative_;
   table_.Insert(hot);
   lru_.PushFront(*hot);
   items_bytes_ += hot->AllocatedBytes();
   stats_.cold_promotions.Add();
+  return true;
 }
 
 // ---- Write-back -------------------------------------------------------------------------------
@@ -338,6 +374,7 @@ std::size_t Store::PollCold() {
       DiskError(c.error, "erase", false);
     }
   }
+  PromoteDeferred();
   stats_.cold_writes_pending.Set(inflight_writes_.size());
   MaybeDemote();
   PublishGauges();

@@ -222,6 +222,9 @@ TEST_CASE("ColdIo pool: a load racing newer writes of its key never returns anot
       std::this_thread::yield();
     }
     for (uint64_t want : {w, w - 1, w + 1}) {
+      if (want == 0) {
+        continue;  // 0 asks for any write (start-up tools); the store always names one
+      }
       ColdRequest load = Load("hot", want);
       if (io->Submit(c.id, load)) {
         ++loads;

@@ -305,6 +305,34 @@ TEST_CASE("cold tier: a load after a delete, or after the record vanished, is a 
   CHECK(f.Value("p") == "again");
 }
 
+// Loads finish ahead of the writes queued before them: a value loaded while memory is full of
+// items being written waits for that write-back instead of evicting hot data.
+TEST_CASE("cold tier: a load that lands before the write-back making room waits, evicts nothing") {
+  TempDir dir;
+  ColdFixture f(OpenIo(dir.path));
+  f.Fill(150);
+  int sets = 0;
+  for (int i = 0; i < 100; ++i, ++sets) {  // new items until the store waits for write-back
+    if (f.store.MustWait(f.store.Execute(Cmd(Op::kSet, "n" + std::to_string(i), ValueFor(i))))) {
+      break;
+    }
+  }
+  REQUIRE(sets < 100);
+  REQUIRE(f.store.Execute(Cmd(Op::kGet, "k0")).outcome == Outcome::kColdLoading);
+  CHECK(f.io->RunQueuedLoads() == 1);
+  f.store.PollCold();
+  CHECK(f.store.Execute(Cmd(Op::kGet, "k0")).outcome == Outcome::kColdLoading);  // held back
+  CHECK(f.store.stats().cold_promotions.Get() == 0);
+  CHECK(f.store.memory_used_bytes() <= f.store.memory_limit_bytes());
+  RunWritesOnly(f);  // write-back completes: room for the loaded value
+  const Result hit = f.store.Execute(Cmd(Op::kGet, "k0"));
+  REQUIRE(hit.outcome == Outcome::kHit);
+  CHECK(hit.value == ValueFor(0));
+  CHECK(f.store.stats().cold_promotions.Get() == 1);
+  CHECK(f.store.stats().cold_reads.Get() == 1);  // one disk load for all three reads
+  CHECK(f.store.stats().evictions.Get() == 0);
+}
+
 // An erase the full write queue refused must reach the writer before a later put of its key, or
 // it erases the newer record (lost at the next restart).
 TEST_CASE("cold tier: an erase refused by a full queue is not overtaken by a later put") {
