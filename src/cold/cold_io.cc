@@ -116,8 +116,8 @@ std::size_t ColdIo::RunQueued() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     while (jobs.size() < options_.max_batch && !(writes_.empty() && loads_.empty())) {
-      const bool write = loads_.empty() ||
-                         (!writes_.empty() && writes_.front().seq < loads_.front().seq);
+      const bool write =
+          loads_.empty() || (!writes_.empty() && writes_.front().seq < loads_.front().seq);
       std::deque<Job>& from = write ? writes_ : loads_;
       jobs.push_back(std::move(from.front()));
       from.pop_front();

@@ -99,8 +99,7 @@ void Store::OnLoaded(cold::ColdCompletion& c) {
     inflight_loads_.erase(started);
   }
   Item* item = table_.Find(core::KeyHash::Of(c.key).TableBits(), c.key);
-  if (item == nullptr || item->residency != Residency::kLoading ||
-      item->write_id() != c.write_id) {
+  if (item == nullptr || item->residency != Residency::kLoading || item->write_id() != c.write_id) {
     return;  // superseded while loading
   }
   if (c.error) {
@@ -119,9 +118,9 @@ void Store::OnLoaded(cold::ColdCompletion& c) {
 // outside any command, so it may not wait).
 void Store::Promote(Item& item, std::string& value, uint64_t write_id) {
   ItemPtr fresh(Item::Create(item.key(), value.size(), item.hash_low));
-  if (fresh != nullptr && items_bytes_ - item.AllocatedBytes() + fresh->AllocatedBytes() +
-                                  table_.BucketBytes() <=
-                              options_.memory_limit_bytes) {
+  if (fresh != nullptr &&
+      items_bytes_ - item.AllocatedBytes() + fresh->AllocatedBytes() + table_.BucketBytes() <=
+          options_.memory_limit_bytes) {
     (void)PromoteInPlace(item, std::move(fresh), value);
     return;
   }
@@ -195,8 +194,8 @@ void Store::MaybeDemote() {
   if (!flushing_ && static_cast<double>(memory_used_bytes()) <= limit * options_.high_watermark) {
     return;
   }
-  const auto target = flushing_ ? std::size_t{0}
-                                : static_cast<std::size_t>(limit * options_.low_watermark);
+  const auto target =
+      flushing_ ? std::size_t{0} : static_cast<std::size_t>(limit * options_.low_watermark);
   for (int step = 0; step < kDemoteStepsPerCall; ++step) {
     const std::size_t used = memory_used_bytes();
     if (used - std::min(used, writing_item_bytes_) <= target) {
@@ -464,10 +463,10 @@ void Store::RebuildFromCold() {
     }
     item->flags = meta.flags;
     item->cas = meta.cas;
-    item->exptime = meta.exptime == 0 ? 0
-                                      : static_cast<uint32_t>(std::clamp<int64_t>(
-                                            meta.exptime - epoch_, 1,
-                                            std::numeric_limits<uint32_t>::max()));
+    item->exptime = meta.exptime == 0
+                        ? 0
+                        : static_cast<uint32_t>(std::clamp<int64_t>(
+                              meta.exptime - epoch_, 1, std::numeric_limits<uint32_t>::max()));
     item->time = now_relative_;
     item->Set(Item::kMaybeOnDisk);
     table_.Insert(item);

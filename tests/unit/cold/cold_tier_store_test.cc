@@ -7,9 +7,9 @@
 #include <memory>
 #include <string>
 
+#include "../test_commands.h"
 #include "cold/cold_io.h"
 #include "shard/store.h"
-#include "../test_commands.h"
 
 namespace corecached::shard {
 namespace {
