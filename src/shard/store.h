@@ -73,8 +73,9 @@ class Store {
 
   // ---- Cold tier (store_cold.cc) ----
   // Registers with options.cold (if any) and rebuilds the index from its records: every unexpired
-  // record of this shard becomes a cold item. `wake` runs on the cold I/O thread when completions
-  // wait for PollCold. Thread: main, start-up only.
+  // record of this shard becomes a cold item. `wake` runs on a cold I/O thread (the writer or a
+  // reader, possibly several at once) when completions wait for PollCold; it must be thread-safe.
+  // Thread: main, start-up only.
   void AttachCold(std::function<void()> wake);
   // True when `r` (just returned by Execute) means "not done: run the command again after
   // PollCold applied progress": a cold read in wait mode, or a store waiting for write-back room.
