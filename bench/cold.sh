@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
-# Cold tier benchmark (issue #4): a Zipf-skewed 90/10 get/set workload over a data set 4x the
-# memory limit, against (a) corecached -m MEM with the cold tier on a temp dir and (b) corecached
-# with -m RAM_MEM, large enough to hold everything in RAM. Reports the throughput ratio (a)/(b),
-# cold-read p50/p99 (single gets of Zipf-tail keys, client-side) and RAM per cold item from
-# `stats` and the process's RssAnon. Loopback only; every process started here is stopped by PID.
-# Results and raw JSON go to $OUT (default /tmp/corecached-cold-STAMP). About 3-4 minutes.
+# Cold tier benchmark (issue #4), against (a) corecached -m MEM with the cold tier on a temp dir
+# and (b) corecached with -m RAM_MEM, large enough to hold everything in RAM, both loaded with a
+# data set FACTOR (4) x MEM:
+#  - the hot path: gets only, uniform over HOT_KEYS keys (HOT_FRACTION of MEM in values) that are
+#    resident in RAM (a warm-up loads them; cold_reads during the run shows they stayed), while
+#    the tier holds the other 3/4+ of the data set on disk; ratio (a)/(b);
+#  - the mixed workload: Zipf-skewed 90/10 get/set over the whole data set; ratio (a)/(b);
+#  - cold-read p50/p99 (single gets of Zipf-tail keys, client-side);
+#  - RAM per cold item from `stats` and the process's RssAnon.
+# Loopback only; every process started here is stopped by PID.
+# Results and raw JSON go to $OUT (default /tmp/corecached-cold-STAMP). About 4-5 minutes.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -20,84 +25,128 @@ PROCS=${PROCS:-4}            # client processes
 DEPTH=${DEPTH:-8}            # commands per round trip per client
 SAMPLES=${SAMPLES:-3000}     # cold-read latency samples
 SHARDS=${SHARDS:-2}
+READERS=${READERS:-2}        # cold_tier.reader_threads of (a)
+HOT_FRACTION=${HOT_FRACTION:-0.5}  # the hot set's values as a fraction of MEM (under the watermarks)
 THREADS=${THREADS:-2}
 CORECACHED_BINARY=${CORECACHED_BINARY:-$ROOT/build/src/corecached}
 NKEYS=${NKEYS:-$(( FACTOR * MEM * 1024 * 1024 / 2560 ))}
 HALF=$(( NKEYS / 2 ))
+HOT_KEYS=${HOT_KEYS:-$($PY -c "print(int($HOT_FRACTION * $MEM * 1024 * 1024 / 2560))")}
 
 STAMP=$(date +%Y%m%d-%H%M%S)
 OUT=${OUT:-/tmp/corecached-cold-$STAMP}
 mkdir -p "$OUT"
 COLD_DIR=$(mktemp -d /tmp/corecached-cold-lmdb.XXXXXX)
-PID=""
+declare -A PIDS=() PORTS=()
 
-stop_server() {  # SIGTERM, then SIGKILL after 90 s (the cold tier flushes hot values on SIGTERM)
-  [[ -n "$PID" ]] || return 0
-  kill -TERM "$PID" 2>/dev/null || true
-  for _ in $(seq 1 900); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$PID" 2>/dev/null || true
-  wait "$PID" 2>/dev/null || true
-  PID=""
+stop_server() {  # stop_server NAME: SIGTERM, then SIGKILL after 90 s (the cold tier flushes on SIGTERM)
+  local pid=${PIDS[$1]:-}
+  [[ -n "$pid" ]] || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 900); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  PIDS[$1]=""
 }
-cleanup() { stop_server; rm -rf "$COLD_DIR"; }
+cleanup() { for n in "${!PIDS[@]}"; do stop_server "$n"; done; rm -rf "$COLD_DIR"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 [[ -x "$CORECACHED_BINARY" ]] || { echo "cold.sh: $CORECACHED_BINARY is not executable" >&2; exit 2; }
 echo "cold.sh: $(uptime)"
-echo "cold.sh: $NKEYS keys, values 1024..4096 B, FACTOR=$FACTOR x MEM=$MEM MiB; out: $OUT"
+echo "cold.sh: $NKEYS keys, values 1024..4096 B, FACTOR=$FACTOR x MEM=$MEM MiB, hot set $HOT_KEYS keys; out: $OUT"
 
-bench() {  # bench NAME -m [extra flags...]
+start() {  # start NAME -m [extra flags...]
   local name=$1 mem=$2; shift 2
   local port; port=$($PY "$LOAD" freeport)
   "$CORECACHED_BINARY" -l 127.0.0.1 -p "$port" -m "$mem" -t "$THREADS" --shards "$SHARDS" "$@" \
     2>"$OUT/$name.stderr" &
-  PID=$!
-  $PY "$LOAD" wait "$port" "$PID" 20
+  PIDS[$name]=$!
+  PORTS[$name]=$port
+  $PY "$LOAD" wait "$port" "${PIDS[$name]}" 120
+}
+
+fill() {  # fill NAME: the whole data set in two halves, then the hot set loaded into RAM
+  local name=$1 port=${PORTS[$1]} pid=${PIDS[$1]}
   sleep 1
-  $PY "$LOAD" rssanon "$PID" >"$OUT/$name.rss-empty.json"
+  $PY "$LOAD" rssanon "$pid" >"$OUT/$name.rss-empty.json"
   $PY "$LOAD" load "$port" 0 "$HALF" "$PROCS" >"$OUT/$name.load1.json"
   $PY "$LOAD" settle "$port" 30
-  $PY "$LOAD" rssanon "$PID" >"$OUT/$name.rss-half.json"
+  $PY "$LOAD" rssanon "$pid" >"$OUT/$name.rss-half.json"
   $PY "$LOAD" stats "$port" >"$OUT/$name.stats-half.json"
   $PY "$LOAD" load "$port" "$HALF" "$NKEYS" "$PROCS" >"$OUT/$name.load2.json"
   $PY "$LOAD" settle "$port" 30
-  $PY "$LOAD" rssanon "$PID" >"$OUT/$name.rss-full.json"
+  $PY "$LOAD" rssanon "$pid" >"$OUT/$name.rss-full.json"
   $PY "$LOAD" stats "$port" >"$OUT/$name.stats-full.json"
-  $PY "$LOAD" run "$port" "$NKEYS" "$DURATION" "$PROCS" "$DEPTH" >"$OUT/$name.run.json"
+  $PY "$LOAD" warm "$port" 0 "$HOT_KEYS" 3 >"$OUT/$name.warm.json"
   $PY "$LOAD" settle "$port" 30
-  $PY "$LOAD" coldlat "$port" "$NKEYS" "$SAMPLES" >"$OUT/$name.coldlat.json"
-  $PY "$LOAD" stats "$port" >"$OUT/$name.stats-end.json"
-  stop_server
-  echo "cold.sh: $name done: $(cat "$OUT/$name.run.json")"
 }
 
-bench cold "$MEM" --cold-tier-path "$COLD_DIR"
+# Both servers run at once; each measurement alternates between them in ROUNDS short rounds, so
+# a burst of load from the other tenants of this machine hits both sides alike.
+ROUNDS=${ROUNDS:-5}
+SLICE=$($PY -c "print(max(1.0, $DURATION / $ROUNDS))")
+alternate() {  # alternate KIND: ROUNDS x (cold, ram) of hotrun or run; one JSON line per round
+  local kind=$1 r n
+  for r in $(seq 1 "$ROUNDS"); do
+    for n in cold ram; do
+      if [[ $kind == hot ]]; then
+        $PY "$LOAD" hotrun "${PORTS[$n]}" 0 "$HOT_KEYS" "$SLICE" "$PROCS" "$DEPTH" >>"$OUT/$n.hot.jsonl"
+      else
+        $PY "$LOAD" run "${PORTS[$n]}" "$NKEYS" "$SLICE" "$PROCS" "$DEPTH" >>"$OUT/$n.run.jsonl"
+      fi
+    done
+  done
+}
+
+# The reader pool size is a YAML key only (no flag).
+printf 'cold_tier:\n  reader_threads: %d\n' "$READERS" >"$OUT/cold.yaml"
+start cold "$MEM" --config "$OUT/cold.yaml" --cold-tier-path "$COLD_DIR"
+fill cold
+start ram "$RAM_MEM"
+fill ram
+alternate hot
+alternate mixed
+for n in cold ram; do
+  $PY "$LOAD" settle "${PORTS[$n]}" 30
+  $PY "$LOAD" coldlat "${PORTS[$n]}" "$NKEYS" "$SAMPLES" >"$OUT/$n.coldlat.json"
+  $PY "$LOAD" stats "${PORTS[$n]}" >"$OUT/$n.stats-end.json"
+done
+stop_server ram
+stop_server cold
+echo "cold.sh: measured; restarting (a) with every item cold"
+
 # RAM per cold item, all items cold: SIGTERM (above) wrote the hot values to LMDB; a restart
 # rebuilds the index with every item cold and nothing hot, so RssAnon over the empty server's
 # is the cold items' cost alone (item headers + keys, hash buckets, malloc overhead).
-restart_rss() {
-  local port; port=$($PY "$LOAD" freeport)
-  "$CORECACHED_BINARY" -l 127.0.0.1 -p "$port" -m "$MEM" -t "$THREADS" --shards "$SHARDS" \
-    --cold-tier-path "$COLD_DIR" 2>"$OUT/restart.stderr" &
-  PID=$!
-  $PY "$LOAD" wait "$port" "$PID" 120
-  $PY "$LOAD" settle "$port" 30
-  $PY "$LOAD" rssanon "$PID" >"$OUT/restart.rss.json"
-  $PY "$LOAD" stats "$port" >"$OUT/restart.stats.json"
-  stop_server
-}
-restart_rss
-bench ram "$RAM_MEM"
+start restart "$MEM" --cold-tier-path "$COLD_DIR"
+$PY "$LOAD" settle "${PORTS[restart]}" 30
+$PY "$LOAD" rssanon "${PIDS[restart]}" >"$OUT/restart.rss.json"
+$PY "$LOAD" stats "${PORTS[restart]}" >"$OUT/restart.stats.json"
+stop_server restart
 
 $PY - "$OUT" "$NKEYS" "$HALF" <<'EOF' | tee "$OUT/summary.md"
 import json, sys
 out, nkeys, half = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 j = lambda n: json.load(open(f"{out}/{n}.json"))
 KEY = 14  # "cold:NNNNNNNN"
-c, r = j("cold.run"), j("ram.run")
+def rounds(n):
+    return [json.loads(line) for line in open(f"{out}/{n}.jsonl")]
+def total(parts):
+    t = {k: sum(p[k] for p in parts) for k in parts[0]}
+    t["ops_per_s"] = round(t["ops"] / t["seconds"])
+    return t
+ch_r, rh_r, c_r, r_r = rounds("cold.hot"), rounds("ram.hot"), rounds("cold.run"), rounds("ram.run")
+ch_, rh_, c, r = total(ch_r), total(rh_r), total(c_r), total(r_r)
+cw = j("cold.warm")
+med = lambda xs: sorted(xs)[len(xs) // 2]
 print(f"| | cold tier (a) | all in RAM (b) |\n|---|---:|---:|")
-print(f"| ops/s (90/10, Zipf {0.99}) | {c['ops_per_s']} | {r['ops_per_s']} |")
+print(f"| hot path ops/s (gets of {cw['keys']} resident keys), {len(ch_r)} rounds | {ch_['ops_per_s']} | {rh_['ops_per_s']} |")
+print(f"| hot path per round | {' '.join(str(p['ops_per_s']) for p in ch_r)} | {' '.join(str(p['ops_per_s']) for p in rh_r)} |")
+print(f"| hot path hits / misses / bad / cold_reads during it | {ch_['hits']} / {ch_['misses']} / {ch_['bad']} / {ch_['cold_reads']} | {rh_['hits']} / {rh_['misses']} / {rh_['bad']} / {rh_['cold_reads']} |")
+print(f"| warm-up cold_reads per pass | {' / '.join(str(p['cold_reads']) for p in cw['passes'])} | - |")
+print(f"| mixed ops/s (90/10, Zipf {0.99}), {len(c_r)} rounds | {c['ops_per_s']} | {r['ops_per_s']} |")
+print(f"| mixed per round | {' '.join(str(p['ops_per_s']) for p in c_r)} | {' '.join(str(p['ops_per_s']) for p in r_r)} |")
 print(f"| get hits / misses / bad | {c['hits']} / {c['misses']} / {c['bad']} | {r['hits']} / {r['misses']} / {r['bad']} |")
 cl, rl = j("cold.coldlat"), j("ram.coldlat")
 print(f"| tail-key get p50 / p99 (us) | {cl['p50_us']} / {cl['p99_us']} | {rl['p50_us']} / {rl['p99_us']} |")
@@ -106,7 +155,10 @@ for n in ("cold", "ram"):
     s = j(f"{n}.stats-end")
     print(f"| [{n}] evictions, cold_items, cold_evictions_to_disk, cold_reads, cold_promotions, cold_disk_errors |"
           f" {s.get('evictions')}, {s.get('cold_items')}, {s.get('cold_evictions_to_disk')}, {s.get('cold_reads')}, {s.get('cold_promotions')}, {s.get('cold_disk_errors')} | |")
-print(f"\nthroughput ratio (a)/(b): {c['ops_per_s'] / r['ops_per_s']:.3f}")
+print(f"\nhot-path throughput ratio (a)/(b): {ch_['ops_per_s'] / rh_['ops_per_s']:.3f} "
+      f"(median of per-round ratios {med([a['ops'] / b['ops'] for a, b in zip(ch_r, rh_r)]):.3f})")
+print(f"mixed 90/10 Zipf throughput ratio (a)/(b): {c['ops_per_s'] / r['ops_per_s']:.3f} "
+      f"(median of per-round ratios {med([a['ops'] / b['ops'] for a, b in zip(c_r, r_r)]):.3f})")
 e, h, f = j("cold.rss-empty"), j("cold.rss-half"), j("cold.rss-full")
 sh, sf = j("cold.stats-half"), j("cold.stats-full")
 ch, cf = int(sh["cold_items"]), int(sf["cold_items"])

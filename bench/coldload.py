@@ -15,6 +15,11 @@ Subcommands (JSON on stdout):
   coldlat PORT NKEYS SAMPLES               single gets, one at a time, of distinct keys from the
                                            Zipf tail (ranks in the last half); client-side
                                            time.perf_counter per get; p50/p99
+  warm PORT FIRST END PASSES               get keys FIRST..END-1 PASSES times (pipelined), so a
+                                           cold server loads them into RAM; cold_reads per pass
+  hotrun PORT FIRST END SECONDS PROCS DEPTH
+                                           gets only, keys uniform over FIRST..END-1 (the hot
+                                           path when they are resident); cold_reads during it
   stats PORT                               `stats` as a JSON object
   rssanon PID                              RssAnon and VmRSS of PID in kB
   settle PORT SECONDS                      until cold_writes_pending == 0 (bounded)
@@ -249,6 +254,65 @@ def cmd_run(port, nkeys, seconds, procs, depth):
     print(json.dumps(total))
 
 
+def cmd_warm(port, first, end, passes):
+    per_pass = []
+    c = Conn(port, timeout=120)
+    for _ in range(passes):
+        before = int(stats(port).get("cold_reads", 0))
+        misses = 0
+        for lo in range(first, end, 64):
+            keys = range(lo, min(lo + 64, end))
+            c.s.sendall(b"".join(b"get %s\r\n" % key_of(i) for i in keys))
+            for i in keys:
+                v = c.get_reply()
+                if v is None:
+                    misses += 1
+                elif len(v) != size_of(i) or not v.startswith(key_of(i) + b"/"):
+                    raise ValueError(f"warm: bad value for key {i}")
+        per_pass.append({"cold_reads": int(stats(port).get("cold_reads", 0)) - before,
+                         "misses": misses})
+    c.close()
+    print(json.dumps({"keys": end - first, "passes": per_pass}))
+
+
+def hot_worker(args):
+    port, first, end, seconds, depth, proc, start_at = args
+    rnd = random.Random(SEED + 7 + proc)
+    c = Conn(port)
+    counts = {"ops": 0, "hits": 0, "misses": 0, "bad": 0}
+    while time.time() < start_at:
+        time.sleep(0.001)
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        keys = [rnd.randrange(first, end) for _ in range(depth)]
+        c.s.sendall(b"".join(b"get %s\r\n" % key_of(i) for i in keys))
+        for i in keys:
+            v = c.get_reply()
+            if v is None:
+                counts["misses"] += 1
+            elif len(v) != size_of(i) or not v.startswith(key_of(i) + b"/"):
+                counts["bad"] += 1
+            else:
+                counts["hits"] += 1
+            counts["ops"] += 1
+    c.close()
+    return counts
+
+
+def cmd_hotrun(port, first, end, seconds, procs, depth):
+    before = stats(port)
+    start_at = time.time() + 0.5 + 0.1 * procs
+    with multiprocessing.Pool(procs) as pool:
+        parts = pool.map(hot_worker, [(port, first, end, seconds, depth, p, start_at)
+                                      for p in range(procs)])
+    after = stats(port)
+    total = {k: sum(p[k] for p in parts) for k in parts[0]}
+    total["seconds"] = seconds
+    total["ops_per_s"] = round(total["ops"] / seconds)
+    total["cold_reads"] = int(after.get("cold_reads", 0)) - int(before.get("cold_reads", 0))
+    print(json.dumps(total))
+
+
 def cmd_coldlat(port, nkeys, samples):
     perm = permutation(nkeys)
     tail = perm[nkeys // 2:]  # the least likely half of the Zipf ranks
@@ -298,6 +362,11 @@ def main():
         cmd_load(*map(int, args))
     elif cmd == "run":
         cmd_run(int(args[0]), int(args[1]), float(args[2]), int(args[3]), int(args[4]))
+    elif cmd == "warm":
+        cmd_warm(*map(int, args))
+    elif cmd == "hotrun":
+        cmd_hotrun(int(args[0]), int(args[1]), int(args[2]), float(args[3]), int(args[4]),
+                   int(args[5]))
     elif cmd == "coldlat":
         cmd_coldlat(*map(int, args))
     elif cmd == "stats":

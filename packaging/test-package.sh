@@ -21,7 +21,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 out=$here/out
 export JOBS=${JOBS:-2}
-EXPECTED_CHECKS=37   # every check below; fewer run means the script stopped early
+EXPECTED_CHECKS=38   # every check below; fewer run means the script stopped early
 
 passed=0 failed=0 started=$SECONDS
 work=$(mktemp -d "${TMPDIR:-/tmp}/corecached-pkgtest.XXXXXX")
@@ -230,7 +230,10 @@ PY
 }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 stats_match() {  # stats_match PORT LINE...: every LINE is in the stats reply
-  local r; r=$(mc "$1" 'stats\r\n' '*') || return 1; shift
+  stats_cmd_match "$1" stats "${@:2}"
+}
+stats_cmd_match() {  # stats_cmd_match PORT COMMAND LINE...: every LINE is in COMMAND's reply
+  local r; r=$(mc "$1" "$2\\r\\n" '*') || return 1; shift 2
   printf '%s\n' "$r" | tr -d '\r' >"$work/stats.txt"
   local l; for l in "$@"; do grep -qx "$l" "$work/stats.txt" || { echo "no '$l' in:"; cat "$work/stats.txt"; return 1; }; done
 }
@@ -260,13 +263,13 @@ check "stats: pid is the started process, version $v_deb, 1 set, 1 hit, 1 item" 
 check "delete $key" mc "$port" "delete $key\\r\\n" 'DELETED\r\n'
 check "get $key misses after delete" mc "$port" "get $key\\r\\n" 'END\r\n'
 
-if awk '/^cold_tier:/{c=1;next} /^[^ #]/{c=0} c&&/^ *enabled: *true/{f=1} END{exit !f}' /etc/corecached/corecached.yaml; then
-  check "cold tier enabled in the packaged config: /var/lib/corecached is in use" \
-    bash -c '[[ -n $(ls -A /var/lib/corecached) ]]'
-else
-  pass "cold tier off in the packaged config: nothing to check in /var/lib/corecached"
-  note "conf/corecached.yaml has cold_tier.enabled: false; issue 5 wants it on at /var/lib/corecached"
-fi
+# The packaged config turns the cold tier on (issue #4) in the state directory the unit owns.
+check "stats settings: cold tier enabled at /var/lib/corecached/cold" \
+  stats_cmd_match "$port" "stats settings" "STAT cold_tier_enabled yes" \
+    "STAT cold_tier_path /var/lib/corecached/cold"
+check "/var/lib/corecached/cold holds the LMDB files (data.mdb, lock.mdb), owned by corecached" bash -c '
+  d=/var/lib/corecached/cold; ls -la "$d"
+  [[ -f $d/data.mdb && -f $d/lock.mdb && $(stat -c %U "$d" "$d/data.mdb" | sort -u) == corecached ]]'
 
 kill -TERM "$server_pid"
 stopped=0

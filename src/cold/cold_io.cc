@@ -1,5 +1,6 @@
 #include "cold/cold_io.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <utility>
@@ -17,8 +18,13 @@ Expected<std::unique_ptr<ColdIo>> ColdIo::Open(const ColdIoOptions& options) {
 
 ColdIo::ColdIo(ColdIoOptions options, std::unique_ptr<ColdStore> store)
     : options_(std::move(options)), store_(std::move(store)) {
+  const std::size_t readers = std::max<std::size_t>(1, options_.reader_threads);
+  loads_per_reader_ = std::make_unique<std::atomic<uint64_t>[]>(readers);
   if (options_.run_thread) {
-    thread_ = std::thread([this] { ThreadMain(); });
+    writer_ = std::thread([this] { WriterMain(); });
+    for (std::size_t r = 0; r < readers; ++r) {
+      readers_.emplace_back([this, r] { ReaderMain(r); });
+    }
   }
 }
 
@@ -31,12 +37,17 @@ ColdIo::~ColdIo() {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
   }
-  cv_.notify_all();
-  if (thread_.joinable()) {
-    thread_.join();
+  writes_cv_.notify_all();
+  loads_cv_.notify_all();
+  if (writer_.joinable()) {
+    writer_.join();
+  }
+  for (std::thread& reader : readers_) {
+    reader.join();
   }
   while (RunQueued() != 0) {
   }
+  ReleaseHeldLoads();
 }
 
 ColdIo::ClientId ColdIo::AddClient(std::function<void()> wake) {
@@ -58,14 +69,16 @@ void ColdIo::DetachClient(ClientId client) {
 }
 
 bool ColdIo::Submit(ClientId client, ColdRequest& request) {
+  const bool load = request.op == ColdOp::kLoad;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (queue_.size() >= options_.max_queued || (stopping_ && options_.run_thread)) {
+    std::deque<Job>& queue = load ? loads_ : writes_;
+    if (queue.size() >= options_.max_queued || (stopping_ && options_.run_thread)) {
       return false;
     }
-    queue_.push_back(Job{client, std::move(request)});
+    queue.push_back(Job{client, next_seq_++, std::move(request)});
   }
-  cv_.notify_one();
+  (load ? loads_cv_ : writes_cv_).notify_one();
   return true;
 }
 
@@ -88,13 +101,26 @@ bool ColdIo::HasCompletions(ClientId client) const {
   return clients_[client]->ready.load(std::memory_order_acquire) != 0;
 }
 
+std::vector<uint64_t> ColdIo::LoadsPerReader() const {
+  std::vector<uint64_t> out(std::max<std::size_t>(1, options_.reader_threads));
+  for (std::size_t r = 0; r < out.size(); ++r) {
+    out[r] = loads_per_reader_[r].load(std::memory_order_relaxed);
+  }
+  return out;
+}
+
+// ---- Manual mode ------------------------------------------------------------------------------
+
 std::size_t ColdIo::RunQueued() {
   std::vector<Job> jobs;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    while (!queue_.empty() && jobs.size() < options_.max_batch) {
-      jobs.push_back(std::move(queue_.front()));
-      queue_.pop_front();
+    while (jobs.size() < options_.max_batch && !(writes_.empty() && loads_.empty())) {
+      const bool write =
+          loads_.empty() || (!writes_.empty() && writes_.front().seq < loads_.front().seq);
+      std::deque<Job>& from = write ? writes_ : loads_;
+      jobs.push_back(std::move(from.front()));
+      from.pop_front();
     }
   }
   if (!jobs.empty()) {
@@ -103,21 +129,59 @@ std::size_t ColdIo::RunQueued() {
   return jobs.size();
 }
 
-void ColdIo::ThreadMain() {
-  for (;;) {
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (stopping_ && queue_.empty()) {
-        return;
-      }
-    }
-    RunQueued();
+std::size_t ColdIo::RunQueuedWrites() {
+  std::vector<Job> jobs;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    jobs.assign(std::make_move_iterator(writes_.begin()), std::make_move_iterator(writes_.end()));
+    writes_.clear();
+  }
+  if (!jobs.empty()) {
+    RunBatch(jobs);
+  }
+  return jobs.size();
+}
+
+std::size_t ColdIo::RunQueuedLoads(bool hold_loads) {
+  std::vector<Job> jobs;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    jobs.assign(std::make_move_iterator(loads_.begin()), std::make_move_iterator(loads_.end()));
+    loads_.clear();
+  }
+  if (jobs.empty()) {
+    return 0;
+  }
+  std::vector<ColdCompletion> done;
+  Txn txn;
+  RunLoads(txn, 0, jobs, 0, jobs.size(), done);
+  if (!hold_loads) {
+    Deliver(jobs, done);
+    return jobs.size();
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    held_jobs_.push_back(std::move(jobs[i]));
+    held_done_.push_back(std::move(done[i]));
+  }
+  return jobs.size();
+}
+
+void ColdIo::ReleaseHeldLoads() {
+  std::vector<Job> jobs;
+  std::vector<ColdCompletion> done;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    jobs.swap(held_jobs_);
+    done.swap(held_done_);
+  }
+  if (!jobs.empty()) {
+    Deliver(jobs, done);
   }
 }
 
-// Runs of consecutive writes share a write transaction; runs of loads share a read transaction.
-// Completions keep submission order.
+// Runs of consecutive writes share a write transaction; runs of loads share a read snapshot.
+// Completions keep the order of `jobs`.
 void ColdIo::RunBatch(std::vector<Job>& jobs) {
   std::vector<ColdCompletion> done;
   done.reserve(jobs.size());
@@ -129,7 +193,8 @@ void ColdIo::RunBatch(std::vector<Job>& jobs) {
       ++j;
     }
     if (load) {
-      RunLoads(jobs, i, j, done);
+      Txn txn;
+      RunLoads(txn, 0, jobs, i, j, done);
     } else {
       RunWrites(jobs, i, j, done);
     }
@@ -137,6 +202,59 @@ void ColdIo::RunBatch(std::vector<Job>& jobs) {
   }
   Deliver(jobs, done);
 }
+
+// ---- Threads ----------------------------------------------------------------------------------
+
+bool ColdIo::Take(std::deque<Job>& queue, std::condition_variable& cv, std::size_t max,
+                  std::vector<Job>& jobs) {
+  jobs.clear();
+  std::unique_lock<std::mutex> lock(mu_);
+  cv.wait(lock, [&] { return stopping_ || !queue.empty(); });
+  if (queue.empty()) {
+    return false;  // stopping, and everything queued has run
+  }
+  while (!queue.empty() && jobs.size() < max) {
+    jobs.push_back(std::move(queue.front()));
+    queue.pop_front();
+  }
+  const bool more = !queue.empty();
+  lock.unlock();
+  if (more) {
+    cv.notify_one();  // another thread of the pool takes the rest
+  }
+  return true;
+}
+
+void ColdIo::WriterMain() {
+  std::vector<Job> jobs;
+  std::vector<ColdCompletion> done;
+  while (Take(writes_, writes_cv_, options_.max_batch, jobs)) {
+    if (options_.before_round_for_test) {
+      options_.before_round_for_test(ColdOp::kPut, jobs.size());
+    }
+    done.clear();
+    RunWrites(jobs, 0, jobs.size(), done);
+    Deliver(jobs, done);
+  }
+}
+
+// One read Txn for the thread's life: renewed for each round (the newest snapshot, so every write
+// committed before the load was submitted is seen), reset after it (no old snapshot pins pages).
+void ColdIo::ReaderMain(std::size_t reader) {
+  Txn txn;
+  std::vector<Job> jobs;
+  std::vector<ColdCompletion> done;
+  while (Take(loads_, loads_cv_, kLoadsPerRound, jobs)) {
+    if (options_.before_round_for_test) {
+      options_.before_round_for_test(ColdOp::kLoad, jobs.size());
+    }
+    done.clear();
+    RunLoads(txn, reader, jobs, 0, jobs.size(), done);
+    Deliver(jobs, done);
+  }
+}
+
+// ---- Work -------------------------------------------------------------------------------------
 
 std::error_code ColdIo::ApplyWrite(Txn& txn, const ColdRequest& r) {
   switch (r.op) {
@@ -194,18 +312,29 @@ void ColdIo::RunWrites(std::vector<Job>& jobs, std::size_t begin, std::size_t en
   }
 }
 
-void ColdIo::RunLoads(std::vector<Job>& jobs, std::size_t begin, std::size_t end,
-                      std::vector<ColdCompletion>& out) {
-  Expected<Txn> txn = store_->BeginRead();
+void ColdIo::RunLoads(Txn& txn, std::size_t reader, std::vector<Job>& jobs, std::size_t begin,
+                      std::size_t end, std::vector<ColdCompletion>& out) {
+  std::error_code txn_error;
+  if (txn.get() != nullptr && txn.Renew()) {
+    txn.Abort();  // a handle that cannot be renewed is dropped; a new one is begun below
+  }
+  if (txn.get() == nullptr) {
+    Expected<Txn> fresh = store_->BeginRead();
+    if (fresh) {
+      txn = std::move(*fresh);
+    } else {
+      txn_error = fresh.error();
+    }
+  }
   for (std::size_t i = begin; i < end; ++i) {
     ColdRequest& r = jobs[i].request;
     ColdCompletion c;
     c.op = r.op;
     c.write_id = r.write_id;
-    if (!txn) {
-      c.error = txn.error();
+    if (txn_error) {
+      c.error = txn_error;
     } else {
-      Expected<LoadedValue> loaded = store_->Get(*txn, r.key, r.write_id);
+      Expected<LoadedValue> loaded = store_->Get(txn, r.key, r.write_id);
       if (loaded) {
         c.loaded = std::move(*loaded);
       } else {
@@ -215,8 +344,12 @@ void ColdIo::RunLoads(std::vector<Job>& jobs, std::size_t begin, std::size_t end
     c.key = std::move(r.key);
     out.push_back(std::move(c));
   }
+  txn.Reset();
+  loads_per_reader_[reader].fetch_add(end - begin, std::memory_order_relaxed);
 }
 
+// Several threads deliver at once; each takes the client's lock, so a client's list and its wake
+// function are only ever used by one of them at a time.
 void ColdIo::Deliver(std::vector<Job>& jobs, std::vector<ColdCompletion>& done) {
   const std::size_t clients = client_count_.load(std::memory_order_acquire);
   std::vector<bool> touched(clients, false);

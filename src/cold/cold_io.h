@@ -35,7 +35,10 @@ struct ColdRequest {
   std::string record;   // kPut: EncodeRecord(...)
 };
 
-// The answer to one ColdRequest, in the order the client submitted them. Owns its bytes.
+// The answer to one ColdRequest. Owns its bytes.
+// Order, per client: writes (kPut, kErase, kSetExptime) complete in the order they were submitted;
+// a load may complete before or after writes submitted around it (readers run beside the writer),
+// so a load is matched to its item by write_id, never by arrival order (FORMAT.md "Rules").
 struct ColdCompletion {
   ColdOp op = ColdOp::kLoad;
   std::string key;
@@ -48,25 +51,35 @@ struct ColdCompletion {
 struct ColdIoOptions {
   std::string path;  // LMDB environment directory (created if missing)
   std::size_t map_size_bytes = std::size_t{1} << 30;
-  // false: no thread; RunQueued() does the work on the caller's thread (unit tests order
-  // completions this way).
+  // false: no threads; RunQueued() (or RunQueuedWrites / RunQueuedLoads) does the work on the
+  // caller's thread (unit tests order completions this way).
   bool run_thread = true;
-  // Requests queued for the I/O thread, all clients together. Bounded so a slow disk turns into
-  // refused submissions (the shard keeps the item in RAM), never into unbounded memory.
+  // Reader threads (cold_tier.reader_threads): each runs loads in its own read transaction, so a
+  // load never waits behind a write batch. Each holds one LMDB reader slot (the env has 126).
+  std::size_t reader_threads = 2;
+  // Requests queued, all clients together, per queue (writes; loads). Bounded so a slow disk turns
+  // into refused submissions (the shard keeps the item in RAM or retries the read), never into
+  // unbounded memory.
   std::size_t max_queued = 16384;
-  // Requests taken per round: consecutive writes in a round share one write transaction.
+  // Writes taken per round: they share one write transaction.
   std::size_t max_batch = 256;
+  // Tests only: runs on an I/O thread before it runs a round of `jobs` requests (op kLoad for a
+  // reader's round, kPut for the writer's), so a test can hold one thread and watch the others.
+  std::function<void(ColdOp op, std::size_t jobs)> before_round_for_test;
 };
 
-// ColdIo is the cold tier's I/O thread: shards submit puts, loads and erases; the thread runs
-// them against the ColdStore (writes batched, one write transaction per run of consecutive
-// writes; loads in read transactions) and hands each client its completions, in submission order,
-// then calls the client's wake function so the shard drains them on its own thread.
+// ColdIo is the cold tier's I/O threads: shards submit puts, loads, erases and exptime rewrites.
+// One writer thread runs the writes in submission order (one write transaction per batch: the
+// write order of a key on disk is the order the shard chose). A pool of reader threads runs the
+// loads, each in its own read transaction (reset between rounds, renewed for the next: the
+// environment is MDB_NOTLS). Each thread hands a client its completions and then calls the
+// client's wake function, so the shard drains them on its own thread.
 //
 // Owner: the Server (shared by every shard's Store, which keep it alive until they are destroyed).
 // Thread: AddClient and store() main, start-up only; Submit, Drain from the client's owning shard;
-// HasCompletions any (atomics only); the work runs on the cold I/O thread. The destructor drains
-// what is queued, then joins the thread.
+// HasCompletions any (atomics only); the work runs on the cold writer thread and the cold reader
+// threads. The destructor lets the threads finish what is queued (loads included), then joins
+// them.
 class ColdIo {
  public:
   using ClientId = uint32_t;
@@ -78,22 +91,37 @@ class ColdIo {
 
   // At most this many clients over the ColdIo's life (a client is never removed, only detached).
   static constexpr std::size_t kMaxClients = 1024;
+  // Loads a reader takes per round (one snapshot, one delivery): small, so a burst spreads over
+  // the readers and the first loads are delivered early.
+  static constexpr std::size_t kLoadsPerRound = 8;
 
-  // `wake` runs on the cold I/O thread after completions were queued for the client; it must be
-  // cheap and must not block (a shard writes its eventfd). May run while the I/O thread delivers
-  // to clients added earlier (a shard's start-up erases): the table never moves. Aborts past
-  // kMaxClients.
+  // `wake` runs on a cold I/O thread (writer or reader; several may call it at once) after
+  // completions were queued for the client; it must be cheap, thread-safe and must not block
+  // (a shard writes its eventfd). Calls for one client never overlap: each runs under the
+  // client's lock. May run while the threads deliver to clients added earlier (a shard's
+  // start-up erases): the table never moves. Aborts past kMaxClients.
   ClientId AddClient(std::function<void()> wake);
   // Stops calling the client's wake function (its owner is going away). Waits for a call in
-  // progress. Thread: the client's owner.
+  // progress on any thread. Thread: the client's owner.
   void DetachClient(ClientId client);
-  // Queues `request`; false (and `request` untouched) when the queue is full or shutting down.
+  // Queues `request` (loads for the readers, the rest for the writer); false (and `request`
+  // untouched) when that queue is full or shutting down.
   bool Submit(ClientId client, ColdRequest& request);
   // Moves the client's completions into `out` (appended). Returns how many.
   std::size_t Drain(ClientId client, std::vector<ColdCompletion>& out);
   [[nodiscard]] bool HasCompletions(ClientId client) const;
-  // Manual mode (run_thread == false): runs up to max_batch queued requests here.
+  // Manual mode (run_thread == false): runs up to max_batch queued requests here, writes and
+  // loads in submission order.
   std::size_t RunQueued();
+  // Manual mode: only the queued writes, or only the queued loads, as the threads may order them.
+  // With hold_loads, load completions are kept back until ReleaseHeldLoads delivers them: a load
+  // that read the disk before a write and is applied after it.
+  std::size_t RunQueuedWrites();
+  std::size_t RunQueuedLoads(bool hold_loads = false);
+  void ReleaseHeldLoads();
+
+  // Loads run so far, per reader thread (index = reader); manual mode counts as reader 0.
+  [[nodiscard]] std::vector<uint64_t> LoadsPerReader() const;
 
   [[nodiscard]] ColdStore& store() { return *store_; }
 
@@ -106,30 +134,43 @@ class ColdIo {
   };
   struct Job {
     ClientId client = 0;
+    uint64_t seq = 0;  // submission order over both queues (manual mode merges by it)
     ColdRequest request;
   };
 
   ColdIo(ColdIoOptions options, std::unique_ptr<ColdStore> store);
-  void ThreadMain();
+  void WriterMain();
+  void ReaderMain(std::size_t reader);
+  // Takes up to `max` jobs from `queue`; false when stopping and nothing is left.
+  bool Take(std::deque<Job>& queue, std::condition_variable& cv, std::size_t max,
+            std::vector<Job>& jobs);
   void RunBatch(std::vector<Job>& jobs);
   void RunWrites(std::vector<Job>& jobs, std::size_t begin, std::size_t end,
                  std::vector<ColdCompletion>& out);
   std::error_code ApplyWrite(Txn& txn, const ColdRequest& request);
-  void RunLoads(std::vector<Job>& jobs, std::size_t begin, std::size_t end,
-                std::vector<ColdCompletion>& out);
+  // `txn`: a reset read Txn to renew, or empty (one is begun).
+  void RunLoads(Txn& txn, std::size_t reader, std::vector<Job>& jobs, std::size_t begin,
+                std::size_t end, std::vector<ColdCompletion>& out);
   void Deliver(std::vector<Job>& jobs, std::vector<ColdCompletion>& done);
 
   const ColdIoOptions options_;
   std::unique_ptr<ColdStore> store_;
-  // Fixed slots, published by client_count_ (release): the I/O thread reads the table while a
+  // Fixed slots, published by client_count_ (release): the I/O threads read the table while a
   // later shard's AddClient runs, so it must never reallocate.
   std::array<std::unique_ptr<Client>, kMaxClients> clients_;
   std::atomic<std::size_t> client_count_{0};
-  std::mutex mu_;  // guards queue_ and stopping_; never held across LMDB calls
-  std::condition_variable cv_;
-  std::deque<Job> queue_;
+  std::unique_ptr<std::atomic<uint64_t>[]> loads_per_reader_;
+  std::mutex mu_;  // guards the queues, next_seq_, stopping_, held_; never held across LMDB calls
+  std::condition_variable writes_cv_;
+  std::condition_variable loads_cv_;
+  std::deque<Job> writes_;
+  std::deque<Job> loads_;
+  uint64_t next_seq_ = 0;
   bool stopping_ = false;
-  std::thread thread_;
+  std::vector<Job> held_jobs_;  // manual mode, RunQueuedLoads(true)
+  std::vector<ColdCompletion> held_done_;
+  std::thread writer_;
+  std::vector<std::thread> readers_;
 };
 
 }  // namespace corecached::cold

@@ -22,8 +22,9 @@ struct LoadedValue {
 // ColdStore is the LMDB environment of the cold tier: one unnamed database of records keyed by
 // ColdKey (FORMAT.md). It knows records, not items or shards.
 //
-// Owner: ColdIo. Thread: any, under LMDB's rules: one write Txn at a time (only the cold I/O thread
-// writes), read Txns from any thread (MDB_NOTLS). Scan runs at start-up, before writes begin.
+// Owner: ColdIo. Thread: any, under LMDB's rules: one write Txn at a time (the cold writer thread,
+// and Scan's erases at start-up), read Txns from any thread (MDB_NOTLS: the cold reader threads
+// each keep one, reset between rounds). Get is safe from several threads on distinct Txns.
 // Errors are LMDB codes through LmdbCategory(); a record that fails its checks reads as
 // MDB_CORRUPTED and is never returned.
 class ColdStore {

@@ -53,6 +53,20 @@ void Txn::Abort() {
   }
 }
 
+void Txn::Reset() {
+  if (txn_ != nullptr) {
+    mdb_txn_reset(txn_);
+  }
+}
+
+std::error_code Txn::Renew() {
+  if (txn_ == nullptr) {
+    return LmdbError(EINVAL);
+  }
+  const int rc = mdb_txn_renew(txn_);
+  return rc == MDB_SUCCESS ? std::error_code() : LmdbError(rc);
+}
+
 Expected<EnvPtr> OpenEnv(const std::string& path, std::size_t map_size_bytes) {
   if (mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) {
     return LmdbError(errno);

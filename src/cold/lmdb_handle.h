@@ -40,6 +40,11 @@ class Txn {
   // Commits; the Txn is empty afterwards whatever the result.
   std::error_code Commit();
   void Abort();
+  // Read Txns only: Reset releases the snapshot but keeps the handle (and its reader slot);
+  // Renew takes the newest snapshot again. The cheap LMDB idiom for a reader that runs many short
+  // reads (mdb_txn_reset / mdb_txn_renew). A reset Txn may be Aborted (or destroyed) as usual.
+  void Reset();
+  std::error_code Renew();
   [[nodiscard]] MDB_txn* get() const { return txn_; }
 
  private:

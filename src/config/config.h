@@ -42,6 +42,7 @@ struct ColdTierConfig {
   double high_watermark = 0.9;     // cold_tier.high_watermark: start trimming above this fill
   double low_watermark = 0.8;      // cold_tier.low_watermark: trim down to this fill
   OnColdRead on_cold_read = OnColdRead::kWait;  // cold_tier.on_cold_read: "wait" | "retry"
+  uint32_t reader_threads = 2;  // cold_tier.reader_threads: threads running loads (1..64)
 };
 
 // auth: memcached 1.6's authentication (-Y). Empty = off.

@@ -50,6 +50,7 @@ const std::vector<std::pair<const char*, Render>>& Keys() {
        [](const Config& c) { return Str(c.cold_tier.high_watermark); }},
       {"cold_tier.low_watermark", [](const Config& c) { return Str(c.cold_tier.low_watermark); }},
       {"cold_tier.on_cold_read", [](const Config& c) { return Str(c.cold_tier.on_cold_read); }},
+      {"cold_tier.reader_threads", [](const Config& c) { return Str(c.cold_tier.reader_threads); }},
       {"backpressure.max_queue_depth",
        [](const Config& c) { return Str(c.backpressure.max_queue_depth); }},
       {"backpressure.max_queue_delay_ms",

@@ -15,6 +15,8 @@ constexpr uint64_t kMaxItemSize = kGiB;
 // 64 threads and its eventfd setup fails long before 1000.
 constexpr uint32_t kMaxThreads = 256;
 constexpr uint32_t kMaxShards = 256;
+// Cold-tier reader threads: each holds one LMDB reader slot (the environment has 126).
+constexpr uint32_t kMaxColdReaders = 64;
 constexpr uint32_t kMaxVerbosity = 3;  // -vvv is memcached's most verbose level
 // Everything below a 4 KiB page buys nothing and risks a reply never fitting.
 constexpr uint64_t kMinConnectionOutput = 4 * kKiB;
@@ -105,6 +107,8 @@ constexpr Rule kKeyRules[] = {
      [](const Config& c) { return CheckWatermark(c.cold_tier.high_watermark); }},
     {"cold_tier.low_watermark",
      [](const Config& c) { return CheckWatermark(c.cold_tier.low_watermark); }},
+    {"cold_tier.reader_threads",
+     [](const Config& c) { return Range(c.cold_tier.reader_threads, 1, kMaxColdReaders); }},
     {"backpressure.max_queue_depth",
      [](const Config& c) { return Range(c.backpressure.max_queue_depth, 1, 1u << 20); }},
 };

@@ -151,6 +151,7 @@ void AddCorecachedSettings(const StatsSources& s, core::StatList* out) {
   out->emplace_back("cold_tier_high_watermark", FormatRatio(c.cold_tier.high_watermark));
   out->emplace_back("cold_tier_low_watermark", FormatRatio(c.cold_tier.low_watermark));
   out->emplace_back("cold_tier_on_cold_read", config::ToString(c.cold_tier.on_cold_read));
+  out->emplace_back("cold_tier_reader_threads", std::to_string(c.cold_tier.reader_threads));
   out->emplace_back("backpressure_max_queue_depth",
                     std::to_string(c.backpressure.max_queue_depth));
   out->emplace_back("backpressure_max_queue_delay_ms",

@@ -73,8 +73,9 @@ class Store {
 
   // ---- Cold tier (store_cold.cc) ----
   // Registers with options.cold (if any) and rebuilds the index from its records: every unexpired
-  // record of this shard becomes a cold item. `wake` runs on the cold I/O thread when completions
-  // wait for PollCold. Thread: main, start-up only.
+  // record of this shard becomes a cold item. `wake` runs on a cold I/O thread (the writer or a
+  // reader, possibly several at once) when completions wait for PollCold; it must be thread-safe.
+  // Thread: main, start-up only.
   void AttachCold(std::function<void()> wake);
   // True when `r` (just returned by Execute) means "not done: run the command again after
   // PollCold applied progress": a cold read in wait mode, or a store waiting for write-back room.
@@ -106,6 +107,9 @@ class Store {
   static constexpr int kDemoteStepsPerCall = 64;
   static constexpr int64_t kColdRestSeconds = 10;
   static constexpr std::size_t kMaxPendingErases = 100000;
+  // Loaded values held back while write-back makes room for them (see store_cold.cc Promote):
+  // RAM outside memory_limit_bytes, like the record copies, so bounded the same way.
+  static constexpr std::size_t kMaxDeferredBytes = 4 * 1024 * 1024;
 
   // memcached's per-item size overhead for the max_item_size check (see above).
   static constexpr std::size_t kMemcachedItemOverheadBytes = 59;
@@ -170,6 +174,15 @@ class Store {
     uint64_t write_id = 0;
     Item* item = nullptr;
   };
+  struct Loading {
+    uint64_t write_id = 0;
+    std::chrono::steady_clock::time_point started;
+  };
+  struct Deferred {
+    std::string key;
+    uint64_t write_id = 0;
+    std::string value;
+  };
   [[nodiscard]] bool ColdUsable() const;
   core::Result NeedValue(Item& item);
   void MaybeDemote();
@@ -182,7 +195,9 @@ class Store {
   void OnWritten(cold::ColdCompletion& c);
   void OnLoaded(cold::ColdCompletion& c);
   void ShrinkToCold(Item& item, uint64_t write_id);
-  void Promote(Item& item, const std::string& value);
+  void Promote(Item& item, std::string& value, uint64_t write_id);
+  bool PromoteInPlace(Item& item, ItemPtr fresh, const std::string& value);
+  void PromoteDeferred();
   void DiskError(const std::error_code& ec, const char* what, bool rest);
   bool SweepCold();
   void RebuildFromCold();
@@ -232,8 +247,10 @@ class Store {
   std::size_t writing_bytes_ = 0;     // record copies queued for the I/O thread
   std::size_t writing_item_bytes_ = 0;  // allocations of the items being written
   std::unordered_map<std::string, Writing> inflight_writes_;
-  std::unordered_map<std::string, std::chrono::steady_clock::time_point> inflight_loads_;
+  std::unordered_map<std::string, Loading> inflight_loads_;  // for the load wait figure
   std::vector<std::string> pending_erases_;  // erases the full queue refused; retried
+  std::vector<Deferred> deferred_;           // loaded values waiting for room (kLoading items)
+  std::size_t deferred_bytes_ = 0;
 
   ShardStats stats_;
 };

@@ -4,10 +4,23 @@
 //
 // Identity: every write of a value gets a new write id (per Store, unique per key). A completion
 // applies only to the item it was issued for: a write to the item still in inflight_writes_ with
-// that id, a load to the cold item whose trailer holds that id. Everything else is superseded and
-// ignored, so a load racing a set/delete never brings back an old value.
-// Disk hygiene: the I/O thread runs one client's requests in order, so an item that may have a
-// record (kMaybeOnDisk) erases its key when it leaves the table: no later write can be overtaken.
+// that id, a load to the kLoading item whose trailer holds that id. Everything else is superseded
+// and ignored, so a load racing a set/delete never brings back an old value.
+// Ordering: the writer thread runs one client's writes in order, so an item that may have a record
+// (kMaybeOnDisk) erases its key when it leaves the table: no later write can be overtaken (erases
+// the full queue refused are submitted before any later put, see MaybeDemote). Loads run on the
+// reader threads, beside the writes, and may complete in any order relative to them; they need no
+// order because:
+//  - a load is only submitted for a kOnDisk item, whose record was committed before (OnWritten or
+//    the start-up scan), and a reader renews its snapshot after taking the load, so it sees it;
+//  - while that item stays in the table no other write of its key is submitted (only hot items are
+//    written back; touch rewrites the exptime of the same write id), so the record it reads is
+//    the item's own, and ColdStore::Get returns nothing for any other write id;
+//  - once the item leaves the table or changes (set, delete, flush, promotion), its write id is no
+//    longer that of any kLoading item of the key, so a late completion is ignored, whatever bytes
+//    it carries. A load that finds no record for the current item is a miss (the item is dropped).
+// Every load submitted completes (the threads run all queued loads, even at shutdown), so no item
+// stays kLoading: OnLoaded always moves a matching item on (promoted, kOnDisk again, or dropped).
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
@@ -67,7 +80,8 @@ Result Store::NeedValue(Item& item) {
     if (Submit(request)) {
       item.residency = Residency::kLoading;
       stats_.cold_reads.Add();
-      inflight_loads_[std::string(item.key())] = std::chrono::steady_clock::now();
+      inflight_loads_[std::string(item.key())] =
+          Loading{item.write_id(), std::chrono::steady_clock::now()};
     }
   }
   blocked_ = Blocked::kLoad;
@@ -78,15 +92,14 @@ Result Store::NeedValue(Item& item) {
 
 void Store::OnLoaded(cold::ColdCompletion& c) {
   auto started = inflight_loads_.find(c.key);
-  if (started != inflight_loads_.end()) {
-    const auto waited = std::chrono::steady_clock::now() - started->second;
+  if (started != inflight_loads_.end() && started->second.write_id == c.write_id) {
+    const auto waited = std::chrono::steady_clock::now() - started->second.started;
     stats_.cold_load_wait_us.Add(static_cast<uint64_t>(
         std::chrono::duration_cast<std::chrono::microseconds>(waited).count()));
     inflight_loads_.erase(started);
   }
   Item* item = table_.Find(core::KeyHash::Of(c.key).TableBits(), c.key);
-  if (item == nullptr || item->residency != Residency::kLoading ||
-      item->write_id() != c.write_id) {
+  if (item == nullptr || item->residency != Residency::kLoading || item->write_id() != c.write_id) {
     return;  // superseded while loading
   }
   if (c.error) {
@@ -94,20 +107,55 @@ void Store::OnLoaded(cold::ColdCompletion& c) {
     Unlink(item);  // its value is gone: a miss, never wrong data
     return;
   }
-  Promote(*item, c.loaded.value);
+  Promote(*item, c.loaded.value, c.write_id);
 }
 
-// The loaded value replaces the cold item (same metadata). Promotion may not wait for
-// write-back (this runs outside any command), so it makes room by eviction if it must.
-void Store::Promote(Item& item, const std::string& value) {
+// The loaded value replaces the cold item (same metadata) when it fits in the memory limit.
+// When it does not and write-back is running, the value waits (the item stays kLoading, so its
+// readers keep waiting and share this load) until completed writes free room: loads finish
+// ahead of the writes queued before them, and evicting hot data to make room would drop it.
+// With no write in flight, or too much already waiting, room is made by eviction (this runs
+// outside any command, so it may not wait).
+void Store::Promote(Item& item, std::string& value, uint64_t write_id) {
+  ItemPtr fresh(Item::Create(item.key(), value.size(), item.hash_low));
+  if (fresh != nullptr &&
+      items_bytes_ - item.AllocatedBytes() + fresh->AllocatedBytes() + table_.BucketBytes() <=
+          options_.memory_limit_bytes) {
+    (void)PromoteInPlace(item, std::move(fresh), value);
+    return;
+  }
+  if (!inflight_writes_.empty() && deferred_bytes_ + value.size() <= kMaxDeferredBytes) {
+    deferred_bytes_ += value.size();
+    deferred_.push_back(Deferred{std::string(item.key()), write_id, std::move(value)});
+    return;
+  }
   may_wait_ = false;
   Allocation a = AllocateKey(item.key(), item.hash_low, value.size(), &item);
   may_wait_ = true;
-  if (a.item == nullptr) {
+  if (!PromoteInPlace(item, std::move(a.item), value)) {
     item.residency = Residency::kOnDisk;  // the next reader loads again
-    return;
   }
-  Item& fresh = *a.item;
+}
+
+// Retried after every round of completions; a value whose item changed meanwhile is dropped.
+void Store::PromoteDeferred() {
+  std::vector<Deferred> waiting;
+  waiting.swap(deferred_);
+  deferred_bytes_ = 0;
+  for (Deferred& d : waiting) {
+    Item* item = table_.Find(core::KeyHash::Of(d.key).TableBits(), d.key);
+    if (item != nullptr && item->residency == Residency::kLoading &&
+        item->write_id() == d.write_id) {
+      Promote(*item, d.value, d.write_id);
+    }
+  }
+}
+
+bool Store::PromoteInPlace(Item& item, ItemPtr fresh_item, const std::string& value) {
+  if (fresh_item == nullptr) {
+    return false;
+  }
+  Item& fresh = *fresh_item;
   std::memcpy(fresh.mutable_value(), value.data(), value.size());
   fresh.flags = item.flags;
   fresh.exptime = item.exptime;
@@ -119,12 +167,13 @@ void Store::Promote(Item& item, const std::string& value) {
   stats_.cold_items.Sub();
   stats_.cold_bytes.Sub(item.value_size);
   Item::Destroy(&item);
-  Item* hot = a.item.release();
+  Item* hot = fresh_item.release();
   hot->time = now_relative_;
   table_.Insert(hot);
   lru_.PushFront(*hot);
   items_bytes_ += hot->AllocatedBytes();
   stats_.cold_promotions.Add();
+  return true;
 }
 
 // ---- Write-back -------------------------------------------------------------------------------
@@ -135,12 +184,18 @@ void Store::MaybeDemote() {
   if (!ColdUsable()) {
     return;
   }
+  // An erase refused earlier must reach the writer before any later put of its key, or it would
+  // erase the newer record. Both share the write queue: while erases wait, no put would fit.
+  RetryPendingErases();
+  if (!pending_erases_.empty()) {
+    return;
+  }
   const auto limit = static_cast<double>(options_.memory_limit_bytes);
   if (!flushing_ && static_cast<double>(memory_used_bytes()) <= limit * options_.high_watermark) {
     return;
   }
-  const auto target = flushing_ ? std::size_t{0}
-                                : static_cast<std::size_t>(limit * options_.low_watermark);
+  const auto target =
+      flushing_ ? std::size_t{0} : static_cast<std::size_t>(limit * options_.low_watermark);
   for (int step = 0; step < kDemoteStepsPerCall; ++step) {
     const std::size_t used = memory_used_bytes();
     if (used - std::min(used, writing_item_bytes_) <= target) {
@@ -318,6 +373,7 @@ std::size_t Store::PollCold() {
       DiskError(c.error, "erase", false);
     }
   }
+  PromoteDeferred();
   stats_.cold_writes_pending.Set(inflight_writes_.size());
   MaybeDemote();
   PublishGauges();
@@ -407,10 +463,10 @@ void Store::RebuildFromCold() {
     }
     item->flags = meta.flags;
     item->cas = meta.cas;
-    item->exptime = meta.exptime == 0 ? 0
-                                      : static_cast<uint32_t>(std::clamp<int64_t>(
-                                            meta.exptime - epoch_, 1,
-                                            std::numeric_limits<uint32_t>::max()));
+    item->exptime = meta.exptime == 0
+                        ? 0
+                        : static_cast<uint32_t>(std::clamp<int64_t>(
+                              meta.exptime - epoch_, 1, std::numeric_limits<uint32_t>::max()));
     item->time = now_relative_;
     item->Set(Item::kMaybeOnDisk);
     table_.Insert(item);

@@ -35,6 +35,7 @@ cold_tier:
   high_watermark: 0.75
   low_watermark: 0.5
   on_cold_read: retry
+  reader_threads: 5
 backpressure:
   max_queue_depth: 1000
   max_queue_delay_ms: 50
@@ -60,6 +61,7 @@ EXPECTED = {
     "cold_tier_high_watermark": "0.75",
     "cold_tier_low_watermark": "0.50",
     "cold_tier_on_cold_read": "retry",
+    "cold_tier_reader_threads": "5",
     "backpressure_max_queue_depth": "1000",
     "backpressure_max_queue_delay_ms": "50",
 }
@@ -129,6 +131,7 @@ BAD_FILES = [
     ("network_threads: 999\n", "network_threads", 1, "between 1 and 256"),
     ("memory_limit_mb: 64\nmax_item_size: 2g\n", "max_item_size", 2, ""),
     ("cold_tier:\n  high_watermark: 1.5\n", "cold_tier.high_watermark", 2, ""),
+    ("cold_tier:\n  reader_threads: 0\n", "cold_tier.reader_threads", 2, "between 1 and 64"),
     ("max_item_size: 12q\n", "max_item_size", 1, ""),
 ]
 

@@ -1,4 +1,5 @@
-// The Store with a real cold tier AND the real cold I/O thread (ColdIo run_thread = true), for the
+// The Store with a real cold tier AND the real cold I/O threads (ColdIo run_thread = true: the
+// writer and a pool of three readers, so loads complete out of order with the writes), for the
 // TSan stage (suite 'threads'). Two "shard" threads, each owning one Store, share one ColdIo (as
 // the server's shards do); a third thread reads the counters as `stats` does. Each shard thread
 // runs bounded random set/get/append/touch/delete cycles over a key set several times its memory
@@ -259,6 +260,7 @@ std::shared_ptr<cold::ColdIo> OpenIo(const std::string& path) {
   options.path = path;
   options.map_size_bytes = std::size_t{256} << 20;
   options.run_thread = true;
+  options.reader_threads = 3;
   // Small enough that bursts of write-back fill it: refused submissions are part of the test.
   options.max_queued = 256;
   options.max_batch = 32;
@@ -332,6 +334,12 @@ TEST_CASE("cold tier, real I/O thread: two shards' cycles through LMDB read the 
   }
   CHECK(to_disk > 500);      // the cycles really went through the tier
   CHECK(promotions > 200);
+  uint64_t loads = 0;
+  for (uint64_t n : io->LoadsPerReader()) {
+    MESSAGE("reader loads " << n);
+    loads += n;
+  }
+  CHECK(loads >= promotions);  // every promotion was a load run by the pool
 
   // Phase 2: shutdown flush on the shard threads, while the I/O thread runs.
   {

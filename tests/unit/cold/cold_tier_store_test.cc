@@ -7,9 +7,9 @@
 #include <memory>
 #include <string>
 
+#include "../test_commands.h"
 #include "cold/cold_io.h"
 #include "shard/store.h"
-#include "../test_commands.h"
 
 namespace corecached::shard {
 namespace {
@@ -34,11 +34,12 @@ struct TempDir {
   std::string path;
 };
 
-std::shared_ptr<cold::ColdIo> OpenIo(const std::string& path) {
+std::shared_ptr<cold::ColdIo> OpenIo(const std::string& path, std::size_t max_queued = 16384) {
   cold::ColdIoOptions options;
   options.path = path;
   options.map_size_bytes = 64 << 20;
   options.run_thread = false;
+  options.max_queued = max_queued;
   auto io = cold::ColdIo::Open(options);
   REQUIRE(io);
   return std::shared_ptr<cold::ColdIo>(std::move(*io));
@@ -214,6 +215,149 @@ TEST_CASE("cold tier: a flushed store restarts with every value") {
       CHECK(g.Value("k" + std::to_string(i)) == ValueFor(i));
     }
   }
+}
+
+// ---- Interleavings the reader pool can produce (loads beside the writer, in any order) --------
+
+// Runs only the writer's queue, as when the readers lag behind it.
+void RunWritesOnly(ColdFixture& f) {
+  while (f.io->RunQueuedWrites() != 0) {
+  }
+  f.store.PollCold();
+}
+
+// Sets k0..k149 again, letting only writes run: "r" goes to disk again as a newer write.
+void RefillWritesOnly(ColdFixture& f) {
+  for (int i = 0; i < 150; ++i) {
+    const Command set = Cmd(Op::kSet, "k" + std::to_string(i), ValueFor(i + 1));
+    Result r = f.store.Execute(set);
+    for (int n = 0; f.store.MustWait(r) && n < 100; ++n) {
+      RunWritesOnly(f);
+      r = f.store.Execute(set);
+    }
+    CHECK(r.outcome == Outcome::kStored);
+  }
+  RunWritesOnly(f);
+}
+
+TEST_CASE("cold tier: a load that read the old record, applied after a newer write, is dropped") {
+  TempDir dir;
+  ColdFixture f(OpenIo(dir.path));
+  f.Run(Cmd(Op::kSet, "r", "old"));
+  f.Fill(150);
+  REQUIRE(f.store.Execute(Cmd(Op::kGet, "r")).outcome == Outcome::kColdLoading);
+  REQUIRE(f.io->RunQueuedLoads(/*hold_loads=*/true) == 1);  // read "old"; not delivered yet
+  CHECK(f.store.Execute(Cmd(Op::kSet, "r", "new")).outcome == Outcome::kStored);
+  RefillWritesOnly(f);  // "new" is written back and committed: r is cold again, newer write id
+  REQUIRE(f.store.Execute(Cmd(Op::kGet, "r")).outcome == Outcome::kColdLoading);
+  f.io->ReleaseHeldLoads();  // the old load lands while the new one is in flight
+  f.store.PollCold();
+  CHECK(f.store.Execute(Cmd(Op::kGet, "r")).outcome == Outcome::kColdLoading);  // not "old"
+  CHECK(f.store.stats().cold_reads.Get() == 2);  // the second get shared the in-flight load
+  CHECK(f.Value("r") == "new");
+  CHECK(f.store.stats().cold_disk_errors.Get() == 0);
+}
+
+TEST_CASE("cold tier: a load that runs after its key was rewritten finds nothing and is ignored") {
+  TempDir dir;
+  ColdFixture f(OpenIo(dir.path));
+  f.Run(Cmd(Op::kSet, "r", "old"));
+  f.Fill(150);
+  REQUIRE(f.store.Execute(Cmd(Op::kGet, "r")).outcome == Outcome::kColdLoading);
+  CHECK(f.store.Execute(Cmd(Op::kSet, "r", "new")).outcome == Outcome::kStored);
+  RefillWritesOnly(f);  // the old load is still queued while "new" replaces the record
+  REQUIRE(f.store.Execute(Cmd(Op::kGet, "r")).outcome == Outcome::kColdLoading);
+  CHECK(f.io->RunQueuedLoads() == 2);  // old write id: MDB_NOTFOUND; new one: "new"
+  f.store.PollCold();
+  const Result hit = f.store.Execute(Cmd(Op::kGet, "r"));
+  REQUIRE(hit.outcome == Outcome::kHit);
+  CHECK(hit.value == "new");
+  CHECK(f.store.stats().cold_disk_errors.Get() == 0);
+}
+
+TEST_CASE("cold tier: a load after a delete, or after the record vanished, is a miss") {
+  TempDir dir;
+  ColdFixture f(OpenIo(dir.path));
+  f.Run(Cmd(Op::kSet, "q", "deleted"));
+  f.Run(Cmd(Op::kSet, "p", "lost"));
+  f.Fill(150);
+  REQUIRE(f.store.Execute(Cmd(Op::kGet, "q")).outcome == Outcome::kColdLoading);
+  CHECK(f.store.Execute(Cmd(Op::kDelete, "q")).outcome == Outcome::kDeleted);
+  CHECK(f.io->RunQueuedWrites() >= 1);  // the erase commits first
+  CHECK(f.io->RunQueuedLoads() == 1);
+  f.store.PollCold();
+  CHECK(f.Value("q") == "<miss>");
+  CHECK(f.store.stats().cold_disk_errors.Get() == 0);
+
+  // The record of a cold item disappears under it (a damaged or foreign tier): a miss that drops
+  // the item, counted as a disk error; nothing stays kLoading.
+  {
+    cold::Expected<cold::Txn> txn = f.io->store().BeginWrite();
+    REQUIRE(txn);
+    CHECK(!f.io->store().Erase(*txn, "p"));
+    CHECK(!txn->Commit());
+  }
+  const std::size_t items = f.store.item_count();
+  CHECK(f.Value("p") == "<miss>");
+  CHECK(f.store.item_count() == items - 1);
+  CHECK(f.store.stats().cold_disk_errors.Get() == 1);
+  CHECK(f.Run(Cmd(Op::kSet, "p", "again")).outcome == Outcome::kStored);
+  CHECK(f.Value("p") == "again");
+}
+
+// Loads finish ahead of the writes queued before them: a value loaded while memory is full of
+// items being written waits for that write-back instead of evicting hot data.
+TEST_CASE("cold tier: a load that lands before the write-back making room waits, evicts nothing") {
+  TempDir dir;
+  ColdFixture f(OpenIo(dir.path));
+  f.Fill(150);
+  int sets = 0;
+  for (int i = 0; i < 100; ++i, ++sets) {  // new items until the store waits for write-back
+    if (f.store.MustWait(f.store.Execute(Cmd(Op::kSet, "n" + std::to_string(i), ValueFor(i))))) {
+      break;
+    }
+  }
+  REQUIRE(sets < 100);
+  REQUIRE(f.store.Execute(Cmd(Op::kGet, "k0")).outcome == Outcome::kColdLoading);
+  CHECK(f.io->RunQueuedLoads() == 1);
+  f.store.PollCold();
+  CHECK(f.store.Execute(Cmd(Op::kGet, "k0")).outcome == Outcome::kColdLoading);  // held back
+  CHECK(f.store.stats().cold_promotions.Get() == 0);
+  CHECK(f.store.memory_used_bytes() <= f.store.memory_limit_bytes());
+  RunWritesOnly(f);  // write-back completes: room for the loaded value
+  const Result hit = f.store.Execute(Cmd(Op::kGet, "k0"));
+  REQUIRE(hit.outcome == Outcome::kHit);
+  CHECK(hit.value == ValueFor(0));
+  CHECK(f.store.stats().cold_promotions.Get() == 1);
+  CHECK(f.store.stats().cold_reads.Get() == 1);  // one disk load for all three reads
+  CHECK(f.store.stats().evictions.Get() == 0);
+}
+
+// An erase the full write queue refused must reach the writer before a later put of its key, or
+// it erases the newer record (lost at the next restart).
+TEST_CASE("cold tier: an erase refused by a full queue is not overtaken by a later put") {
+  TempDir dir;
+  auto io = OpenIo(dir.path, /*max_queued=*/64);
+  {
+    ColdFixture f(io);
+    f.Run(Cmd(Op::kSet, "r", "old"));
+    f.Fill(150);
+    for (int i = 0; i < 64; ++i) {  // cold items: each touch queues an exptime rewrite
+      Command touch = Cmd(Op::kTouch, "k" + std::to_string(i));
+      CHECK(f.store.Execute(touch).outcome == Outcome::kTouched);
+    }
+    CHECK(f.store.Execute(Cmd(Op::kDelete, "r")).outcome == Outcome::kDeleted);  // erase refused
+    CHECK(io->RunQueuedWrites() == 64);
+    CHECK(f.store.Execute(Cmd(Op::kSet, "r", "new")).outcome == Outcome::kStored);
+    bool flushed = false;
+    for (int i = 0; i < 1000 && !flushed; ++i) {  // shutdown: "new" is written back
+      flushed = f.store.FlushStep();
+      f.RunIo();
+    }
+    CHECK(flushed);
+  }
+  ColdFixture g(io);
+  CHECK(g.Value("r") == "new");
 }
 
 }  // namespace

@@ -69,6 +69,8 @@ TEST_CASE("Validate: ports, threads, shards, connections") {
       {[](Config& c) { c.verbosity = 4; }, "verbosity"},
       {[](Config& c) { c.listen.clear(); }, "listen"},
       {[](Config& c) { c.cold_tier.max_size_bytes = 1000; }, "cold_tier.max_size"},
+      {[](Config& c) { c.cold_tier.reader_threads = 0; }, "cold_tier.reader_threads"},
+      {[](Config& c) { c.cold_tier.reader_threads = 65; }, "cold_tier.reader_threads"},
   };
   for (const Case& k : cases) {
     Config c;
@@ -81,7 +83,9 @@ TEST_CASE("Validate: ports, threads, shards, connections") {
   ok.udp_port = 0;
   ok.network_threads = 256;
   ok.shards = 256;
+  ok.cold_tier.reader_threads = 64;
   CHECK_NOTHROW(Validate(ok));
+  ok.cold_tier.reader_threads = 1;
   ok.port = 65535;
   ok.shards = 0;
   CHECK_NOTHROW(Validate(ok));

@@ -111,6 +111,7 @@ TEST_CASE("LoadConfigString: every section key") {
       "  high_watermark: 0.95\n"
       "  low_watermark: 0.5\n"
       "  on_cold_read: retry\n"
+      "  reader_threads: 5\n"
       "backpressure:\n"
       "  max_queue_depth: 100\n"
       "  max_queue_delay_ms: 2s\n");
@@ -123,6 +124,7 @@ TEST_CASE("LoadConfigString: every section key") {
   CHECK(c.cold_tier.high_watermark == doctest::Approx(0.95));
   CHECK(c.cold_tier.low_watermark == doctest::Approx(0.5));
   CHECK(c.cold_tier.on_cold_read == OnColdRead::kRetry);
+  CHECK(c.cold_tier.reader_threads == 5);
   CHECK(c.backpressure.max_queue_depth == 100);
   CHECK(c.backpressure.max_queue_delay_ms == 2000);
   CHECK(l.origins.lines.at("cold_tier.on_cold_read") == 10);
@@ -235,12 +237,14 @@ TEST_CASE("LoadConfigFile: missing file, directory, real file") {
   fs::remove(path);
 }
 
-TEST_CASE("conf/corecached.yaml loads, sets every key, and holds the defaults") {
+// The packaged file (installed as /etc/corecached/corecached.yaml) turns the cold tier on in the
+// service's state directory (issue #4); every other key holds the embedded default.
+TEST_CASE("conf/corecached.yaml loads, sets every key, and holds the defaults but the cold tier") {
   const fs::path conf = RepoConfFile();
   CAPTURE(conf);
   REQUIRE(fs::exists(conf));
   const LoadedConfig l = LoadConfigFile(conf.string());
-  CHECK(l.origins.lines.size() == 25);  // every key of config.h is written out
+  CHECK(l.origins.lines.size() == 26);  // every key of config.h is written out
   const Config d;
   const Config& c = l.config;
   CHECK(c.listen == d.listen);
@@ -258,12 +262,14 @@ TEST_CASE("conf/corecached.yaml loads, sets every key, and holds the defaults") 
   CHECK(c.log_level == d.log_level);
   CHECK(c.metrics.enabled == d.metrics.enabled);
   CHECK(c.metrics.listen == d.metrics.listen);
-  CHECK(c.cold_tier.enabled == d.cold_tier.enabled);
-  CHECK(c.cold_tier.path == d.cold_tier.path);
+  CHECK_FALSE(d.cold_tier.enabled);  // embedded default: off
+  CHECK(c.cold_tier.enabled);         // packaged: on...
+  CHECK(c.cold_tier.path == "/var/lib/corecached/cold");  // ...under StateDirectory=corecached
   CHECK(c.cold_tier.max_size_bytes == d.cold_tier.max_size_bytes);
   CHECK(c.cold_tier.high_watermark == d.cold_tier.high_watermark);
   CHECK(c.cold_tier.low_watermark == d.cold_tier.low_watermark);
   CHECK(c.cold_tier.on_cold_read == d.cold_tier.on_cold_read);
+  CHECK(c.cold_tier.reader_threads == d.cold_tier.reader_threads);
   CHECK(c.backpressure.max_queue_depth == d.backpressure.max_queue_depth);
   CHECK(c.backpressure.max_queue_delay_ms == d.backpressure.max_queue_delay_ms);
 }
