@@ -14,7 +14,7 @@ namespace corecached::cold {
 template <typename T>
 class Expected {
  public:
-  Expected(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Expected(T value) : v_(std::move(value)) {}     // NOLINT(google-explicit-constructor)
   Expected(std::error_code error) : v_(error) {}  // NOLINT(google-explicit-constructor)
 
   [[nodiscard]] bool has_value() const { return v_.index() == 0; }

@@ -16,7 +16,8 @@ inline constexpr std::size_t kDefaultMaxItemSize = 1024 * 1024;
 
 // memcached 1.6 caps a text request line at 2048 bytes before it reports
 // its "line too long" error (memcached.c: try_read_command_ascii).
-// Key lists of a multi-get can be longer; memcached allows 8 KiB for lines that begin "get "/"gets ".
+// Key lists of a multi-get can be longer; memcached allows 8 KiB for lines that begin "get "/"gets
+// ".
 inline constexpr std::size_t kMaxTextLineLength = 2048;
 inline constexpr std::size_t kMaxTextGetLineLength = 8192;
 

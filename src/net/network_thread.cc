@@ -15,10 +15,7 @@
 namespace corecached::net {
 
 NetworkThread::NetworkThread(NetworkThreadOptions options, SessionEnv env, ConnectionGate* gate)
-    : options_(options),
-      env_(std::move(env)),
-      gate_(gate),
-      inbox_(options.inbox_capacity) {
+    : options_(options), env_(std::move(env)), gate_(gate), inbox_(options.inbox_capacity) {
   env_.net_stats = &stats_;
   env_.max_output_bytes = options.max_output_bytes;
   env_.slow_client_timeout = options.slow_client_timeout;
@@ -38,7 +35,9 @@ bool NetworkThread::ReloadAuth(std::string* error) {
 
 NetworkThread::~NetworkThread() { Stop(); }
 
-void NetworkThread::Start() { thread_ = std::thread([this] { Run(); }); }
+void NetworkThread::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
 
 void NetworkThread::Stop() {
   if (!thread_.joinable()) {

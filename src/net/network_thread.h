@@ -2,8 +2,8 @@
 
 #include <atomic>
 #include <boost/lockfree/spsc_queue.hpp>
-#include <cstddef>
 #include <chrono>
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <thread>
@@ -40,8 +40,8 @@ struct NetworkThreadOptions {
   std::string auth_file;
 };
 
-// NetworkThread runs one libevent loop and one Boost.Fiber scheduler on one OS thread, and one fiber
-// per connection on them. New sockets arrive from the listener through a lock-free inbox.
+// NetworkThread runs one libevent loop and one Boost.Fiber scheduler on one OS thread, and one
+// fiber per connection on them. New sockets arrive from the listener through a lock-free inbox.
 //
 // Owner: Server. Thread: Start/Stop from main (start-up and shutdown only); Adopt from the listener
 // thread (the inbox's only producer); stats() from any (atomics only).

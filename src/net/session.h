@@ -43,7 +43,7 @@ struct SessionEnv {
   const Authenticator* auth = nullptr;
   // `stats <group>`: nullopt for a group the server does not have. Called on this thread.
   std::function<std::optional<core::StatList>(std::string_view group)> stats;
-  std::function<void()> request_shutdown;                        // `shutdown` with -A
+  std::function<void()> request_shutdown;  // `shutdown` with -A
   NetStats* net_stats = nullptr;
 };
 

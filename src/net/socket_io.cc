@@ -57,7 +57,8 @@ namespace {
 constexpr std::size_t kScratchBytes = 64 * 1024;
 
 char* Scratch() {
-  thread_local std::unique_ptr<char[]> scratch = std::make_unique_for_overwrite<char[]>(kScratchBytes);
+  thread_local std::unique_ptr<char[]> scratch =
+      std::make_unique_for_overwrite<char[]>(kScratchBytes);
   return scratch.get();
 }
 }  // namespace

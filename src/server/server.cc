@@ -11,7 +11,6 @@
 
 #include "config/diff.h"
 #include "core/log.h"
-
 #include "server/module_options.h"
 #include "server/signals.h"
 #include "server/stats_collector.h"
@@ -33,8 +32,8 @@ Server::Server(config::Config config, ConfigSource reload)
   for (uint32_t s = 0; s < shard_count; ++s) {
     shard::ShardOptions shard_options = ShardOptionsFor(config_, s, shard_count);
     shard_options.store.cold = cold_tier;
-    shards_.push_back(std::make_unique<shard::Shard>(
-        s, shard_options, config_.network_threads, clock_, started_seconds_));
+    shards_.push_back(std::make_unique<shard::Shard>(s, shard_options, config_.network_threads,
+                                                     clock_, started_seconds_));
     shard_ptrs_.push_back(shards_.back().get());
   }
   for (uint32_t t = 0; t < config_.network_threads; ++t) {
@@ -64,7 +63,8 @@ Server::~Server() { StopThreads(); }
 void Server::Run() {
   base_ = runtime::NewEventBase();
   // Before anything else, so a SIGTERM during start-up still stops the server cleanly.
-  SignalHandlers signals(base_.get(), [this] { RequestStop(); }, [this] { Reload(); });
+  SignalHandlers signals(
+      base_.get(), [this] { RequestStop(); }, [this] { Reload(); });
   std::vector<net::NetworkThread*> threads;
   for (auto& t : threads_) {
     threads.push_back(t.get());

@@ -65,15 +65,24 @@ void AddProcess(const StatsSources& s, core::StatList* out) {
 void AddCommands(const StatsSources& s, core::StatList* out) {
   using S = shard::ShardStats;
   const std::pair<const char*, core::RelaxedCounter S::*> fields[] = {
-      {"cmd_get", &S::cmd_get},           {"cmd_set", &S::cmd_set},
-      {"cmd_flush", &S::cmd_flush},       {"cmd_touch", &S::cmd_touch},
-      {"get_hits", &S::get_hits},         {"get_misses", &S::get_misses},
-      {"get_expired", &S::get_expired},   {"get_flushed", &S::get_flushed},
-      {"delete_misses", &S::delete_misses}, {"delete_hits", &S::delete_hits},
-      {"incr_misses", &S::incr_misses},   {"incr_hits", &S::incr_hits},
-      {"decr_misses", &S::decr_misses},   {"decr_hits", &S::decr_hits},
-      {"cas_misses", &S::cas_misses},     {"cas_hits", &S::cas_hits},
-      {"cas_badval", &S::cas_badval},     {"touch_hits", &S::touch_hits},
+      {"cmd_get", &S::cmd_get},
+      {"cmd_set", &S::cmd_set},
+      {"cmd_flush", &S::cmd_flush},
+      {"cmd_touch", &S::cmd_touch},
+      {"get_hits", &S::get_hits},
+      {"get_misses", &S::get_misses},
+      {"get_expired", &S::get_expired},
+      {"get_flushed", &S::get_flushed},
+      {"delete_misses", &S::delete_misses},
+      {"delete_hits", &S::delete_hits},
+      {"incr_misses", &S::incr_misses},
+      {"incr_hits", &S::incr_hits},
+      {"decr_misses", &S::decr_misses},
+      {"decr_hits", &S::decr_hits},
+      {"cas_misses", &S::cas_misses},
+      {"cas_hits", &S::cas_hits},
+      {"cas_badval", &S::cas_badval},
+      {"touch_hits", &S::touch_hits},
       {"touch_misses", &S::touch_misses},
   };
   for (const auto& [name, field] : fields) {
@@ -102,8 +111,9 @@ void AddTraffic(const StatsSources& s, core::StatList* out) {
   out->emplace_back("auth_errors", std::to_string(SumThreads(s, &N::auth_errors)));
   out->emplace_back("bytes_read", std::to_string(SumThreads(s, &N::bytes_read)));
   out->emplace_back("bytes_written", std::to_string(SumThreads(s, &N::bytes_written)));
-  out->emplace_back("limit_maxbytes",
-                    std::to_string(static_cast<uint64_t>(s.config->memory_limit_mb) * config::kMiB));
+  out->emplace_back(
+      "limit_maxbytes",
+      std::to_string(static_cast<uint64_t>(s.config->memory_limit_mb) * config::kMiB));
   out->emplace_back("accepting_conns", "1");
   out->emplace_back("threads", std::to_string(s.config->network_threads));
   out->emplace_back("conn_yields", std::to_string(SumThreads(s, &N::conn_yields)));
@@ -152,8 +162,7 @@ void AddCorecachedSettings(const StatsSources& s, core::StatList* out) {
   out->emplace_back("cold_tier_low_watermark", FormatRatio(c.cold_tier.low_watermark));
   out->emplace_back("cold_tier_on_cold_read", config::ToString(c.cold_tier.on_cold_read));
   out->emplace_back("cold_tier_reader_threads", std::to_string(c.cold_tier.reader_threads));
-  out->emplace_back("backpressure_max_queue_depth",
-                    std::to_string(c.backpressure.max_queue_depth));
+  out->emplace_back("backpressure_max_queue_depth", std::to_string(c.backpressure.max_queue_depth));
   out->emplace_back("backpressure_max_queue_delay_ms",
                     std::to_string(c.backpressure.max_queue_delay_ms));
   // auth.file serves both: memcached's -Y (text) and -S (binary SASL PLAIN).
@@ -164,7 +173,8 @@ void AddCorecachedSettings(const StatsSources& s, core::StatList* out) {
 core::StatList Settings(const StatsSources& s) {
   const config::Config& c = *s.config;
   core::StatList out;
-  out.emplace_back("maxbytes", std::to_string(static_cast<uint64_t>(c.memory_limit_mb) * config::kMiB));
+  out.emplace_back("maxbytes",
+                   std::to_string(static_cast<uint64_t>(c.memory_limit_mb) * config::kMiB));
   out.emplace_back("maxconns", std::to_string(s.max_connections));
   out.emplace_back("tcpport", std::to_string(s.port));
   out.emplace_back("udpport", std::to_string(c.udp_port));
@@ -216,11 +226,13 @@ double AsDouble(uint64_t v) { return static_cast<double>(v); }
 void AddCommandMetrics(const StatsSources& s, Snapshot* out) {
   using S = shard::ShardStats;
   const std::pair<const char*, core::RelaxedCounter S::*> commands[] = {
-      {"get", &S::cmd_get}, {"set", &S::cmd_set}, {"touch", &S::cmd_touch},
+      {"get", &S::cmd_get},
+      {"set", &S::cmd_set},
+      {"touch", &S::cmd_touch},
       {"flush_all", &S::cmd_flush}};
-  Family& cmds = out->AddFamily("corecached_commands_total",
-                                "Commands executed, by command (memcached cmd_*).",
-                                MetricKind::kCounter);
+  Family& cmds =
+      out->AddFamily("corecached_commands_total",
+                     "Commands executed, by command (memcached cmd_*).", MetricKind::kCounter);
   for (const auto& [name, field] : commands) {
     cmds.Add(AsDouble(SumShards(s, field)), {{"command", name}});
   }
@@ -299,9 +311,9 @@ void AddShardMetrics(const StatsSources& s, Snapshot* out) {
   for (const shard::Shard* shard : s.shards) {
     shed.Add(AsDouble(shard->shed_requests()), {ShardLabel(shard)});
   }
-  Family& depth = out->AddFamily("corecached_queue_depth",
-                                 "Batches queued for the shard, not yet executed.",
-                                 MetricKind::kGauge);
+  Family& depth =
+      out->AddFamily("corecached_queue_depth", "Batches queued for the shard, not yet executed.",
+                     MetricKind::kGauge);
   for (const shard::Shard* shard : s.shards) {
     depth.Add(static_cast<double>(shard->QueueDepth()), {ShardLabel(shard)});
   }
@@ -309,8 +321,8 @@ void AddShardMetrics(const StatsSources& s, Snapshot* out) {
 
 // Folds every network thread's latency buckets into one cumulative histogram per family.
 void AddLatencyMetrics(const StatsSources& s, Snapshot* out) {
-  static constexpr const char* kFamilyNames[net::kCommandFamilies] = {
-      "get", "store", "delete", "arith", "touch", "other"};
+  static constexpr const char* kFamilyNames[net::kCommandFamilies] = {"get",   "store", "delete",
+                                                                      "arith", "touch", "other"};
   Family& f = out->AddFamily(
       "corecached_request_duration_seconds",
       "Time from submitting a round of requests to the shards until every reply is back, by "
@@ -326,8 +338,7 @@ void AddLatencyMetrics(const StatsSources& s, Snapshot* out) {
         cumulative += thread->stats().latency[fam].buckets[b].Get();
       }
       if (b < net::kLatencyBoundsUs.size()) {
-        sample.histogram.buckets.emplace_back(AsDouble(net::kLatencyBoundsUs[b]) / 1e6,
-                                              cumulative);
+        sample.histogram.buckets.emplace_back(AsDouble(net::kLatencyBoundsUs[b]) / 1e6, cumulative);
       }
     }
     for (const net::NetworkThread* thread : s.threads) {

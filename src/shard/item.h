@@ -35,10 +35,10 @@ class Item {
       boost::intrusive::link_mode<boost::intrusive::normal_link>>;
 
   // Bits in `bits`.
-  static constexpr uint8_t kFetched = 1;    // read at least once since stored (meta h)
-  static constexpr uint8_t kStale = 2;      // invalidated by md I / ms I (meta X)
-  static constexpr uint8_t kTokenSent = 4;  // a client was told to recache (meta W sent, Z next)
-  static constexpr uint8_t kWriting = 8;    // its value is being written to the cold tier
+  static constexpr uint8_t kFetched = 1;       // read at least once since stored (meta h)
+  static constexpr uint8_t kStale = 2;         // invalidated by md I / ms I (meta X)
+  static constexpr uint8_t kTokenSent = 4;     // a client was told to recache (meta W sent, Z next)
+  static constexpr uint8_t kWriting = 8;       // its value is being written to the cold tier
   static constexpr uint8_t kMaybeOnDisk = 16;  // the cold tier may hold a record for its key
   static constexpr uint8_t kKeyBinary = 32;    // stored by ms with b: meta prints the key base64
 

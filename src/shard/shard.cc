@@ -22,7 +22,9 @@ Shard::Shard(ShardId id, ShardOptions options, std::size_t producers, const core
 
 Shard::~Shard() { Stop(); }
 
-void Shard::Start() { thread_ = std::thread([this] { Run(); }); }
+void Shard::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
 
 void Shard::Stop() {
   if (!thread_.joinable()) {
@@ -103,7 +105,8 @@ void Shard::Run() {
     self->second->Unpark();
   };
   std::pair<Shard*, runtime::Parker*> ctx{this, &parker};
-  runtime::EventPtr wake_event(event_new(base.get(), waker_.fd(), EV_READ | EV_PERSIST, on_wake, &ctx));
+  runtime::EventPtr wake_event(
+      event_new(base.get(), waker_.fd(), EV_READ | EV_PERSIST, on_wake, &ctx));
   event_add(wake_event.get(), nullptr);
   park_ = &parker;
   DispatchLoop();

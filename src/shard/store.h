@@ -10,7 +10,6 @@
 #include <vector>
 
 #include "cold/cold_io.h"
-
 #include "core/clock.h"
 #include "core/command.h"
 #include "core/result.h"
@@ -242,9 +241,9 @@ class Store {
   bool flushing_ = false;
   bool swept_ = false;
   uint64_t next_write_id_ = 1;
-  int64_t cold_rest_until_ = 0;       // Unix seconds; the tier is not used before
-  std::size_t outstanding_ = 0;       // requests submitted, completions not yet drained
-  std::size_t writing_bytes_ = 0;     // record copies queued for the I/O thread
+  int64_t cold_rest_until_ = 0;         // Unix seconds; the tier is not used before
+  std::size_t outstanding_ = 0;         // requests submitted, completions not yet drained
+  std::size_t writing_bytes_ = 0;       // record copies queued for the I/O thread
   std::size_t writing_item_bytes_ = 0;  // allocations of the items being written
   std::unordered_map<std::string, Writing> inflight_writes_;
   std::unordered_map<std::string, Loading> inflight_loads_;  // for the load wait figure

@@ -27,9 +27,9 @@
 #include <thread>
 #include <vector>
 
+#include "../test_commands.h"
 #include "cold/cold_io.h"
 #include "shard/store.h"
-#include "../test_commands.h"
 
 namespace corecached::shard {
 namespace {
@@ -101,8 +101,7 @@ struct Wakeup {
 };
 
 struct ShardSim {
-  ShardSim(uint32_t shard, std::shared_ptr<cold::ColdIo> io, int64_t now)
-      : id(shard), clock(now) {
+  ShardSim(uint32_t shard, std::shared_ptr<cold::ColdIo> io, int64_t now) : id(shard), clock(now) {
     StoreOptions options;
     options.memory_limit_bytes = kMemoryLimit;
     options.cold = std::move(io);
@@ -310,8 +309,7 @@ TEST_CASE("cold tier, real I/O thread: two shards' cycles through LMDB read the 
   {
     std::vector<std::thread> threads;
     for (uint32_t id = 0; id < kShards; ++id) {
-      threads.emplace_back(
-          [&, id] {
+      threads.emplace_back([&, id] {
         Workload(*shards[id], keys[id], models[id], expiring[id], 1000 + id, kOpsPerShard);
       });
     }
@@ -332,7 +330,7 @@ TEST_CASE("cold tier, real I/O thread: two shards' cycles through LMDB read the 
                      << s->store->stats().evictions.Get() << ", misses after eviction "
                      << s->misses_after_eviction);
   }
-  CHECK(to_disk > 500);      // the cycles really went through the tier
+  CHECK(to_disk > 500);  // the cycles really went through the tier
   CHECK(promotions > 200);
   uint64_t loads = 0;
   for (uint64_t n : io->LoadsPerReader()) {

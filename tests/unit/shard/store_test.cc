@@ -1,5 +1,4 @@
 #include "shard/store.h"
-#include "../test_commands.h"
 
 #include <doctest/doctest.h>
 
@@ -11,6 +10,7 @@
 #include <random>
 #include <string>
 
+#include "../test_commands.h"
 #include "core/protocol_limits.h"
 
 // Expected behaviours marked "oracle" were checked against Debian's memcached 1.6.18.
