@@ -25,7 +25,7 @@ using Render = std::function<std::string(const Config&)>;
 
 // Every key, in conf/corecached.yaml's order. A key added to Config belongs here too.
 const std::vector<std::pair<const char*, Render>>& Keys() {
-  static const std::vector<std::pair<const char*, Render>> keys = {
+  static const std::vector<std::pair<const char*, Render>> kKeys = {
       {"listen", [](const Config& c) { return Str(c.listen); }},
       {"port", [](const Config& c) { return Str(c.port); }},
       {"udp_port", [](const Config& c) { return Str(c.udp_port); }},
@@ -55,7 +55,7 @@ const std::vector<std::pair<const char*, Render>>& Keys() {
        [](const Config& c) { return Str(c.backpressure.max_queue_delay_ms); }},
       {"auth.file", [](const Config& c) { return Str(c.auth.file); }},
   };
-  return keys;
+  return kKeys;
 }
 
 }  // namespace

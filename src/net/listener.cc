@@ -8,9 +8,9 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstring>
 #include <sstream>
 #include <string_view>
+#include <system_error>
 
 #include "core/log.h"
 
@@ -107,7 +107,7 @@ void Listener::Bind(event_base* base, const std::string& host, int port) {
       1024, found->ai_addr, static_cast<int>(found->ai_addrlen));
   if (l == nullptr) {
     throw BindError("failed to listen on TCP port " + service + " at " + host + ": " +
-                    std::strerror(errno));
+                    std::generic_category().message(errno));
   }
   listeners_.emplace_back(l);
   sockaddr_storage bound{};

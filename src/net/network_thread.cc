@@ -14,7 +14,8 @@
 
 namespace corecached::net {
 
-NetworkThread::NetworkThread(NetworkThreadOptions options, SessionEnv env, ConnectionGate* gate)
+NetworkThread::NetworkThread(const NetworkThreadOptions& options, SessionEnv env,
+                             ConnectionGate* gate)
     : options_(options), env_(std::move(env)), gate_(gate), inbox_(options.inbox_capacity) {
   env_.net_stats = &stats_;
   env_.max_output_bytes = options.max_output_bytes;

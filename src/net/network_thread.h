@@ -24,7 +24,7 @@ struct NetworkThreadOptions {
   // Fiber stack per connection. Stacks are mmap'ed with a guard page, so only touched pages count
   // in RSS; the deepest path (parse + encode + Boost.Fiber's own frames) uses well under 64 KiB,
   // and ASan builds need more headroom.
-  std::size_t fiber_stack_bytes = 256 * 1024;
+  std::size_t fiber_stack_bytes = std::size_t{256} * 1024;
   // Connections the listener may hand over before this thread takes them (the inbox bound).
   std::size_t inbox_capacity = 4096;
   // Nice value added to this thread (setpriority on its tid): network threads run below the shard
@@ -33,7 +33,7 @@ struct NetworkThreadOptions {
   int nice = kDefaultNice;
   static constexpr int kDefaultNice = 5;
   // Copied into every session's SessionEnv (see there).
-  std::size_t max_output_bytes = 4 * 1024 * 1024;
+  std::size_t max_output_bytes = std::size_t{4} * 1024 * 1024;
   std::chrono::milliseconds slow_client_timeout{30'000};
   // -Y / auth.file; empty = no authentication. Read at construction (std::runtime_error when it
   // cannot be read) and again by ReloadAuth().
@@ -47,7 +47,7 @@ struct NetworkThreadOptions {
 // thread (the inbox's only producer); stats() from any (atomics only).
 class NetworkThread {
  public:
-  NetworkThread(NetworkThreadOptions options, SessionEnv env, ConnectionGate* gate);
+  NetworkThread(const NetworkThreadOptions& options, SessionEnv env, ConnectionGate* gate);
   ~NetworkThread();
   NetworkThread(const NetworkThread&) = delete;
   NetworkThread& operator=(const NetworkThread&) = delete;

@@ -13,7 +13,7 @@ namespace corecached::proto {
 
 // Limits a parser needs from the server's configuration.
 struct ParserOptions {
-  std::size_t max_item_size = 1024 * 1024;  // -I: larger values are rejected
+  std::size_t max_item_size = std::size_t{1024} * 1024;  // -I: larger values are rejected
 };
 
 // Codec is one connection's protocol state: it detects text or binary from the first byte

@@ -31,7 +31,7 @@ constexpr std::size_t kMaxLeadingSpaces = 100;
 // memcached grows its buffer without limit for a multi-get line (1 MB lines work). We keep a bound
 // (STYLE.md 7): 64 KiB holds 256 keys of the maximum 250 bytes, and caps the Commands one line can
 // create. A longer get/gets/gat/gats line closes the connection, as memcached does for other lines.
-constexpr std::size_t kMaxGetLineBytes = 64 * 1024;
+constexpr std::size_t kMaxGetLineBytes = std::size_t{64} * 1024;
 
 constexpr std::size_t kUnlimited = SIZE_MAX;
 
@@ -465,7 +465,7 @@ ParseResult ParseWithoutNewline(std::string_view in, const ParserOptions& option
 // memcached reads ascii requests through a 16 KiB buffer (READ_BUFFER_SIZE) and decides "line too
 // long" on what that buffer holds: a newline further out than that is never seen. Looking no
 // further makes our answer the same whatever our own read size was.
-constexpr std::size_t kMemcachedReadWindow = 16 * 1024;
+constexpr std::size_t kMemcachedReadWindow = std::size_t{16} * 1024;
 
 ParseResult ParseText(std::string_view in, const ParserOptions& options, Request* out) {
   const std::size_t window = LooksLikeMultiGet(in) ? kMaxGetLineBytes + 1 : kMemcachedReadWindow;

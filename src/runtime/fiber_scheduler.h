@@ -79,9 +79,10 @@ class Parker {
   void Unpark();
 
  private:
+  // BasicLockable (for condition_variable_any) needs these lower-case names.
   struct NoLock {
-    void lock() {}
-    void unlock() {}
+    void lock() {}    // NOLINT(readability-identifier-naming)
+    void unlock() {}  // NOLINT(readability-identifier-naming)
   };
   boost::fibers::condition_variable_any cv_;
   bool signalled_ = false;

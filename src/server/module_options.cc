@@ -89,7 +89,7 @@ core::LogSeverity LogSeverityFor(const config::Config& config) {
 
 std::size_t MaxInputBytes(const config::Config& config) {
   return static_cast<std::size_t>(config.max_item_size_bytes) + core::kMaxTextGetLineLength +
-         64 * 1024;
+         std::size_t{64} * 1024;
 }
 
 }  // namespace corecached::server

@@ -231,7 +231,8 @@ void Server::StopThreads() {
 void Server::WritePortFile() const {
   // memcached's test convention (testapp.c): MEMCACHED_PORT_FILENAME names a file that receives
   // "TCP INET: <port>", written to a temporary name and renamed so readers never see half of it.
-  const char* path = std::getenv("MEMCACHED_PORT_FILENAME");
+  // Start-up only, and nothing in the process calls setenv.
+  const char* path = std::getenv("MEMCACHED_PORT_FILENAME");  // NOLINT(concurrency-mt-unsafe)
   if (path == nullptr) {
     return;
   }

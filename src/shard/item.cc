@@ -16,11 +16,13 @@ constexpr std::size_t kMallocChunkHeaderBytes = sizeof(std::size_t);
 }  // namespace
 
 Item* Item::Create(std::string_view key, std::size_t value_size, uint64_t hash) {
+  // One malloc'd block holds header, key and value; the Store owns it, Item::Destroy frees it.
+  // NOLINTNEXTLINE(cppcoreguidelines-owning-memory)
   void* raw = std::malloc(RequestedBytes(key.size(), value_size));
   if (raw == nullptr) {
     return nullptr;
   }
-  Item* item = new (raw) Item();
+  Item* item = new (raw) Item();  // NOLINT(cppcoreguidelines-owning-memory)
   item->key_size = static_cast<uint8_t>(key.size());
   item->value_size = static_cast<uint32_t>(value_size);
   item->hash_low = static_cast<uint32_t>(hash);
@@ -51,7 +53,7 @@ void Item::Destroy(Item* item) {
     return;
   }
   item->~Item();
-  std::free(item);
+  std::free(item);  // NOLINT(cppcoreguidelines-owning-memory)
 }
 
 std::size_t Item::RequestedBytes(std::size_t key_size, std::size_t value_size) {

@@ -7,8 +7,8 @@
 
 namespace corecached::shard {
 
-Shard::Shard(ShardId id, ShardOptions options, std::size_t producers, const core::Clock& clock,
-             int64_t process_started_seconds)
+Shard::Shard(ShardId id, const ShardOptions& options, std::size_t producers,
+             const core::Clock& clock, int64_t process_started_seconds)
     : id_(id),
       options_(options),
       store_(std::make_unique<Store>(options.store, clock, process_started_seconds)) {

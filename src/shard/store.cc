@@ -71,7 +71,7 @@ bool IsCasMode(const Command& cmd) {
 
 }  // namespace
 
-Store::Store(StoreOptions options, const core::Clock& clock, int64_t process_started_seconds)
+Store::Store(const StoreOptions& options, const core::Clock& clock, int64_t process_started_seconds)
     : options_(options),
       clock_(clock),
       process_started_seconds_(process_started_seconds),

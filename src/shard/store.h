@@ -22,8 +22,8 @@ namespace corecached::shard {
 
 // StoreOptions: one shard's share of the server's limits.
 struct StoreOptions {
-  std::size_t memory_limit_bytes = 64 * 1024 * 1024;  // this shard's share of -m
-  std::size_t max_item_size = 1024 * 1024;            // -I, measured as memcached measures it
+  std::size_t memory_limit_bytes = std::size_t{64} * 1024 * 1024;  // this shard's share of -m
+  std::size_t max_item_size = std::size_t{1024} * 1024;  // -I, measured as memcached measures it
   // CAS values handed out: cas_start, cas_start + cas_step, ... Shard i of S uses start i + 1 and
   // step S, so no two shards ever hand out the same CAS.
   uint64_t cas_start = 1;
@@ -61,7 +61,7 @@ struct StoreOptions {
 // (1048507-byte value with a 10-byte key at -I 1m, measured on the oracle).
 class Store {
  public:
-  Store(StoreOptions options, const core::Clock& clock, int64_t process_started_seconds);
+  Store(const StoreOptions& options, const core::Clock& clock, int64_t process_started_seconds);
   ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
@@ -101,14 +101,14 @@ class Store {
   // Cold tier bounds: values being written at once (their record copies are RAM outside
   // memory_limit_bytes, so they are bounded here), items demoted per command, and how long the
   // tier rests after a failed write (full map, I/O error) while the store evicts instead.
-  static constexpr std::size_t kMaxWritingBytes = 4 * 1024 * 1024;
+  static constexpr std::size_t kMaxWritingBytes = std::size_t{4} * 1024 * 1024;
   static constexpr std::size_t kMaxWritingItems = 1024;
   static constexpr int kDemoteStepsPerCall = 64;
   static constexpr int64_t kColdRestSeconds = 10;
   static constexpr std::size_t kMaxPendingErases = 100000;
   // Loaded values held back while write-back makes room for them (see store_cold.cc Promote):
   // RAM outside memory_limit_bytes, like the record copies, so bounded the same way.
-  static constexpr std::size_t kMaxDeferredBytes = 4 * 1024 * 1024;
+  static constexpr std::size_t kMaxDeferredBytes = std::size_t{4} * 1024 * 1024;
 
   // memcached's per-item size overhead for the max_item_size check (see above).
   static constexpr std::size_t kMemcachedItemOverheadBytes = 59;
