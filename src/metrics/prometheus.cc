@@ -100,6 +100,6 @@ PrometheusExporter::~PrometheusExporter() {
   exposer_.reset();
 }
 
-std::vector<int> PrometheusExporter::ports() const { return exposer_->GetListeningPorts(); }
+std::vector<int> PrometheusExporter::Ports() const { return exposer_->GetListeningPorts(); }
 
 }  // namespace corecached::metrics

@@ -43,7 +43,7 @@ class Listener {
   Listener& operator=(const Listener&) = delete;
 
   // The TCP port actually bound (the ephemeral one when options.port was -1).
-  [[nodiscard]] int port() const { return port_; }
+  [[nodiscard]] int Port() const { return port_; }
   // Stops accepting (shutdown). Idempotent.
   void Close();
 

@@ -79,7 +79,7 @@ void NetworkThread::AcceptLoop(event_base* base) {
     self->acceptor_->Unpark();
   };
   runtime::EventPtr inbox_event(
-      event_new(base, inbox_waker_.fd(), EV_READ | EV_PERSIST, on_inbox, this));
+      event_new(base, inbox_waker_.Fd(), EV_READ | EV_PERSIST, on_inbox, this));
   event_add(inbox_event.get(), nullptr);
   while (!stopping_.load()) {
     int fd = -1;

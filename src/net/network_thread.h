@@ -60,7 +60,7 @@ class NetworkThread {
   // still owns `fd`).
   bool Adopt(int fd);
 
-  [[nodiscard]] const NetStats& stats() const { return stats_; }
+  [[nodiscard]] const NetStats& Stats() const { return stats_; }
   // SIGHUP: re-reads the auth file (no-op without one). Thread: main. False (and `error` set, the
   // old users kept) when the file cannot be read.
   bool ReloadAuth(std::string* error);

@@ -46,7 +46,8 @@ class Codec {
   void EncodeServerError(const Request& req, core::Outcome outcome, uint32_t retry_after_ms,
                          std::string* out);
 
-  [[nodiscard]] Protocol protocol() const { return protocol_; }
+  // The protocol fixed by the first byte (kUnknown before it).
+  [[nodiscard]] Protocol Spoken() const { return protocol_; }
   // Fixes the protocol from the first byte of `in` if it is not known yet (as Parse does) and
   // returns it; kUnknown while nothing has arrived.
   Protocol Detect(std::string_view in);

@@ -80,7 +80,7 @@ void Server::Run() {
     event_base_loopbreak(self->base_.get());
   };
   runtime::EventPtr stop_event(
-      event_new(base_.get(), stop_waker_.fd(), EV_READ | EV_PERSIST, on_stop, this));
+      event_new(base_.get(), stop_waker_.Fd(), EV_READ | EV_PERSIST, on_stop, this));
   event_add(stop_event.get(), nullptr);
   auto on_trim = [](evutil_socket_t, short, void* arg) {
     static_cast<Server*>(arg)->ReturnFreedMemory();
@@ -89,7 +89,7 @@ void Server::Run() {
   const timeval every_second{1, 0};
   event_add(trim_event.get(), &every_second);
   core::Log::Info(std::string("corecached ") + CORECACHED_VERSION + " listening on " +
-                  config_.listen + ":" + std::to_string(listener_->port()) + ", " +
+                  config_.listen + ":" + std::to_string(listener_->Port()) + ", " +
                   std::to_string(shards_.size()) + " shards, " + std::to_string(threads_.size()) +
                   " network threads");
   event_base_dispatch(base_.get());
@@ -107,7 +107,7 @@ void Server::ReturnFreedMemory() {
   constexpr uint64_t kTrimAfterClosed = 64;
   uint64_t closed = 0;
   for (const net::NetworkThread* thread : thread_view_) {
-    closed += thread->stats().total_connections.Get() - thread->stats().curr_connections.Get();
+    closed += thread->Stats().total_connections.Get() - thread->Stats().curr_connections.Get();
   }
   if (closed < closed_at_last_trim_ + kTrimAfterClosed) {
     closed_at_last_trim_ = std::min(closed_at_last_trim_, closed);  // counters read apart
@@ -125,7 +125,7 @@ StatsSources Server::Sources() const {
   sources.gate = &gate_;
   sources.started_seconds = started_seconds_;
   sources.now_seconds = clock_.NowSeconds();
-  sources.port = listener_ ? listener_->port() : config_.port;
+  sources.port = listener_ ? listener_->Port() : config_.port;
   sources.max_connections = static_cast<uint32_t>(gate_.max_open.load());
   sources.verbosity = verbosity_.load();
   sources.log_level = log_level_.load();
@@ -239,7 +239,7 @@ void Server::WritePortFile() const {
   std::string tmp = std::string(path) + ".lck";
   {
     std::ofstream out(tmp);
-    out << "TCP INET: " << listener_->port() << "\n";
+    out << "TCP INET: " << listener_->Port() << "\n";
   }
   std::rename(tmp.c_str(), path);
 }

@@ -32,7 +32,7 @@ template <typename Field>
 uint64_t SumShards(const StatsSources& s, Field field) {
   uint64_t total = 0;
   for (const shard::Shard* shard : s.shards) {
-    total += (shard->stats().*field).Get();
+    total += (shard->Stats().*field).Get();
   }
   return total;
 }
@@ -41,7 +41,7 @@ template <typename Field>
 uint64_t SumThreads(const StatsSources& s, Field field) {
   uint64_t total = 0;
   for (const net::NetworkThread* thread : s.threads) {
-    total += (thread->stats().*field).Get();
+    total += (thread->Stats().*field).Get();
   }
   return total;
 }
@@ -94,13 +94,13 @@ void AddCommands(const StatsSources& s, core::StatList* out) {
 void AddBackpressure(const StatsSources& s, core::StatList* out) {
   uint64_t shed = 0;
   for (const shard::Shard* shard : s.shards) {
-    shed += shard->shed_requests();
+    shed += shard->ShedRequests();
   }
   out->emplace_back("shed_requests", std::to_string(shed));
   for (const shard::Shard* shard : s.shards) {
-    const std::string prefix = "shard_" + std::to_string(shard->id()) + "_";
+    const std::string prefix = "shard_" + std::to_string(shard->Id()) + "_";
     out->emplace_back(prefix + "queue_depth", std::to_string(shard->QueueDepth()));
-    out->emplace_back(prefix + "shed_requests", std::to_string(shard->shed_requests()));
+    out->emplace_back(prefix + "shed_requests", std::to_string(shard->ShedRequests()));
   }
 }
 
@@ -217,7 +217,7 @@ using metrics::MetricKind;
 using metrics::Snapshot;
 
 metrics::Label ShardLabel(const shard::Shard* shard) {
-  return {"shard", std::to_string(shard->id())};
+  return {"shard", std::to_string(shard->Id())};
 }
 
 double AsDouble(uint64_t v) { return static_cast<double>(v); }
@@ -302,14 +302,14 @@ void AddShardMetrics(const StatsSources& s, Snapshot* out) {
   for (const auto& [name, help, kind, field] : fields) {
     Family& f = out->AddFamily(name, help, kind);
     for (const shard::Shard* shard : s.shards) {
-      f.Add(AsDouble((shard->stats().*field).Get()), {ShardLabel(shard)});
+      f.Add(AsDouble((shard->Stats().*field).Get()), {ShardLabel(shard)});
     }
   }
   Family& shed = out->AddFamily("corecached_requests_shed_total",
                                 "Requests answered busy by backpressure instead of queued.",
                                 MetricKind::kCounter);
   for (const shard::Shard* shard : s.shards) {
-    shed.Add(AsDouble(shard->shed_requests()), {ShardLabel(shard)});
+    shed.Add(AsDouble(shard->ShedRequests()), {ShardLabel(shard)});
   }
   Family& depth =
       out->AddFamily("corecached_queue_depth", "Batches queued for the shard, not yet executed.",
@@ -335,14 +335,14 @@ void AddLatencyMetrics(const StatsSources& s, Snapshot* out) {
     uint64_t sum_ns = 0;
     for (std::size_t b = 0; b <= net::kLatencyBoundsUs.size(); ++b) {
       for (const net::NetworkThread* thread : s.threads) {
-        cumulative += thread->stats().latency[fam].buckets[b].Get();
+        cumulative += thread->Stats().latency[fam].buckets[b].Get();
       }
       if (b < net::kLatencyBoundsUs.size()) {
         sample.histogram.buckets.emplace_back(AsDouble(net::kLatencyBoundsUs[b]) / 1e6, cumulative);
       }
     }
     for (const net::NetworkThread* thread : s.threads) {
-      sum_ns += thread->stats().latency[fam].sum_ns.Get();
+      sum_ns += thread->Stats().latency[fam].sum_ns.Get();
     }
     sample.histogram.count = cumulative;
     sample.histogram.sum = AsDouble(sum_ns) / 1e9;

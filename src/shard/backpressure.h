@@ -73,7 +73,7 @@ class DrainRate {
     window_ns_ = 0;
     return true;
   }
-  [[nodiscard]] uint64_t commands_per_s() const { return per_s_; }
+  [[nodiscard]] uint64_t CommandsPerS() const { return per_s_; }
 
  private:
   uint64_t window_commands_ = 0;

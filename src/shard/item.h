@@ -57,12 +57,12 @@ class Item {
   // What the allocation really costs: malloc_usable_size plus glibc's per-chunk size word.
   [[nodiscard]] std::size_t AllocatedBytes() const;
 
-  [[nodiscard]] std::string_view key() const;
-  [[nodiscard]] std::string_view value() const;
-  [[nodiscard]] char* mutable_value();
+  [[nodiscard]] std::string_view Key() const;
+  [[nodiscard]] std::string_view Value() const;
+  [[nodiscard]] char* MutableValue();
   // Which cold-tier write holds the value. REQUIRES: residency != kInMemory.
-  [[nodiscard]] uint64_t write_id() const;
-  [[nodiscard]] bool hot() const { return residency == Residency::kInMemory; }
+  [[nodiscard]] uint64_t WriteId() const;
+  [[nodiscard]] bool Hot() const { return residency == Residency::kInMemory; }
   [[nodiscard]] bool KeyEquals(uint64_t hash, std::string_view key) const;
 
   [[nodiscard]] bool Has(uint8_t bit) const { return (bits & bit) != 0; }

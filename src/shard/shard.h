@@ -57,8 +57,8 @@ class Shard {
   // channel is full (nothing was queued). REQUIRES: called from producer `producer`'s thread only.
   bool Submit(std::size_t producer, Batch* batch);
 
-  [[nodiscard]] ShardId id() const { return id_; }
-  [[nodiscard]] const ShardStats& stats() const { return store_->stats(); }
+  [[nodiscard]] ShardId Id() const { return id_; }
+  [[nodiscard]] const ShardStats& Stats() const { return store_->Stats(); }
   [[nodiscard]] std::size_t QueueDepth() const;
 
   // Backpressure, read by the network threads before they submit (any thread, atomics only).
@@ -70,7 +70,7 @@ class Shard {
   void CountShed(std::size_t commands) {
     shed_requests_.fetch_add(commands, std::memory_order_relaxed);
   }
-  [[nodiscard]] uint64_t shed_requests() const {
+  [[nodiscard]] uint64_t ShedRequests() const {
     return shed_requests_.load(std::memory_order_relaxed);
   }
 

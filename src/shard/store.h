@@ -87,16 +87,14 @@ class Store {
   // Shutdown: writes every hot value to the tier and erases records of dead items, a bounded step
   // at a time. True once all of it is on disk. Call PollCold between steps.
   bool FlushStep();
-  [[nodiscard]] bool cold_enabled() const { return cold_ != nullptr; }
+  [[nodiscard]] bool ColdEnabled() const { return cold_ != nullptr; }
 
   // The counters; the reference stays valid for the Store's lifetime.
-  [[nodiscard]] const ShardStats& stats() const { return stats_; }
+  [[nodiscard]] const ShardStats& Stats() const { return stats_; }
   // Linked items, including expired or flushed ones not reclaimed yet (memcached's curr_items).
-  [[nodiscard]] std::size_t item_count() const { return table_.size(); }
-  [[nodiscard]] std::size_t memory_used_bytes() const {
-    return items_bytes_ + table_.BucketBytes();
-  }
-  [[nodiscard]] std::size_t memory_limit_bytes() const { return options_.memory_limit_bytes; }
+  [[nodiscard]] std::size_t ItemCount() const { return table_.size(); }
+  [[nodiscard]] std::size_t MemoryUsedBytes() const { return items_bytes_ + table_.BucketBytes(); }
+  [[nodiscard]] std::size_t MemoryLimitBytes() const { return options_.memory_limit_bytes; }
 
   // Cold tier bounds: values being written at once (their record copies are RAM outside
   // memory_limit_bytes, so they are bounded here), items demoted per command, and how long the

@@ -42,7 +42,7 @@ void Table::Insert(Item* item) {
   item->hash_next = *slot;
   *slot = item;
   ++size_;
-  if (rehashing()) {
+  if (Rehashing()) {
     RehashStep();
   } else if (NeedsGrowth(size_)) {
     StartGrowth();
@@ -59,7 +59,7 @@ void Table::Remove(Item* item) {
     item->hash_next = nullptr;
     --size_;
   }
-  if (rehashing()) {
+  if (Rehashing()) {
     RehashStep();
   }
 }
@@ -125,7 +125,7 @@ std::size_t Table::BucketBytes() const {
 }
 
 std::size_t Table::BucketBytesAfterInsert() const {
-  if (!rehashing() && NeedsGrowth(size_ + 1)) {
+  if (!Rehashing() && NeedsGrowth(size_ + 1)) {
     return BucketBytes() + 2 * bucket_count_ * sizeof(Item*);  // NOLINT(bugprone-sizeof-expression)
   }
   return BucketBytes();

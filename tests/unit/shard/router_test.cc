@@ -84,10 +84,10 @@ TEST_CASE("Router: fibers on two network threads round-trip through two shards")
   t0.join();
   t1.join();
   CHECK(errors.load() == 0);
-  CHECK(s0.stats().curr_items.Get() + s1.stats().curr_items.Get() == 2 * 8 * 300);
+  CHECK(s0.Stats().curr_items.Get() + s1.Stats().curr_items.Get() == 2 * 8 * 300);
   // Keys spread over both shards.
-  CHECK(s0.stats().curr_items.Get() > 0);
-  CHECK(s1.stats().curr_items.Get() > 0);
+  CHECK(s0.Stats().curr_items.Get() > 0);
+  CHECK(s1.Stats().curr_items.Get() > 0);
   s0.Stop();
   s1.Stop();
 }
