@@ -46,7 +46,7 @@ stage "build (debugoptimized, -Werror)"
 if setup build --buildtype=debugoptimized -Dwerror=true && ninja -C build -j"$JOBS"; then
   stage "unit + lint"
   run_meson_tests build main --suite unit --suite lint
-  # STYLE.md 10.2: each src/ file clean under .clang-tidy (~4 min with -j2); one test per file.
+  # STYLE.md 10.2: each src/ file clean under .clang-tidy (2.5-4 min with -j2); one test per file.
   stage "clang-tidy (src/)"
   JOBS=$JOBS bash tests/lint/check_tidy.sh "$ROOT" build 2>&1 | tee "$OUT/tidy.log"
   plain+=(--plain "$OUT/tidy.log")

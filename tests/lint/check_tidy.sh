@@ -3,7 +3,7 @@
 # source file in src/, JOBS at a time, with BUILD_DIR's compile_commands.json. Headers in src/ are
 # checked through the files that include them (HeaderFilterRegex). Each file counts as one test:
 # ends with `tidy: N passed, N failed` (read by tests/summarize.py --plain) and exits 1 on any
-# finding. ~4 min for src/ with JOBS=2 on a 2-core machine.
+# finding. src/ (41 files) took 137 s with JOBS=2 on the 2-core machine, ~4 min when it is busy.
 # Usage: check_tidy.sh SOURCE_ROOT BUILD_DIR [FILE...]
 set -uo pipefail
 root=$(cd "$1" && pwd)
