@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGES=(meson ninja-build pkg-config cmake g++ clang libclang-rt-14-dev
+PACKAGES=(meson ninja-build pkg-config cmake g++ clang libclang-rt-14-dev clang-format clang-tidy
   libevent-dev libboost-fiber-dev libboost-context-dev libboost-dev libxxhash-dev
   liblmdb-dev libyaml-cpp-dev prometheus-cpp-dev doctest-dev libcli11-dev
   memcached libmemcached-tools python3-pymemcache python3-pylibmc python3-pytest python3-xxhash netcat-openbsd

@@ -28,9 +28,8 @@ int main(int argc, char** argv) {
     Log::Warn(warning);
   }
   try {
-    corecached::server::Server server(parsed.config, [args] {
-      return corecached::config::ParseCommandLine(args);
-    });
+    corecached::server::Server server(
+        parsed.config, [args] { return corecached::config::ParseCommandLine(args); });
     server.Run();
   } catch (const corecached::net::BindError& e) {
     Log::Error(e.what());

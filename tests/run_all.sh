@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs every test: unit + lint + integration on the debugoptimized build (warnings as errors),
-# unit + integration under ASan/UBSan, the cross-thread unit tests and issue #6's overload tests
-# under TSan, and each parser's fuzz target for a bounded time. Ends with the line
+# Runs every test: unit + lint (incl. clang-format) + clang-tidy + integration on the
+# debugoptimized build (warnings as errors), unit + integration under ASan/UBSan, the cross-thread
+# unit tests and issue #6's overload tests under TSan, and each parser's fuzz target for a bounded
+# time. Ends with the line
 # `N passed, N failed` (tests/summarize.py).
 # Called by `bash .ci/bootstrap.sh test` (the README's test command) after packages are installed.
 set -uo pipefail
@@ -11,7 +12,7 @@ OUT=$ROOT/build-results
 rm -rf "$OUT" && mkdir -p "$OUT"
 JOBS=${JOBS:-2}
 FUZZ_SECONDS=${FUZZ_SECONDS:-30}
-meson_logs=() junit=() failed_stages=()
+meson_logs=() junit=() failed_stages=() plain=()
 
 stage() { echo; echo "=== $* ==="; }
 fail_stage() { echo "stage failed: $1" >&2; failed_stages+=(--failed-stage "$1"); }
@@ -45,6 +46,10 @@ stage "build (debugoptimized, -Werror)"
 if setup build --buildtype=debugoptimized -Dwerror=true && ninja -C build -j"$JOBS"; then
   stage "unit + lint"
   run_meson_tests build main --suite unit --suite lint
+  # STYLE.md 10.2: each src/ file clean under .clang-tidy (2.5-4 min with -j2); one test per file.
+  stage "clang-tidy (src/)"
+  JOBS=$JOBS bash tests/lint/check_tidy.sh "$ROOT" build 2>&1 | tee "$OUT/tidy.log"
+  plain+=(--plain "$OUT/tidy.log")
   stage "integration"
   run_pytest integration "$ROOT/build/src/corecached"
 else
@@ -105,7 +110,7 @@ fi
 
 stage "packaging (.deb + .rpm build, lintian, install, run, purge)"
 bash packaging/test-package.sh 2>&1 | tee "$OUT/packaging.log"
-plain=(--plain "$OUT/packaging.log")
+plain+=(--plain "$OUT/packaging.log")
 
 stage "summary"
 /usr/bin/python3 tests/summarize.py "${meson_logs[@]}" "${junit[@]}" "${plain[@]}" "${failed_stages[@]}"

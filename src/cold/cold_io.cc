@@ -11,7 +11,7 @@ Expected<std::unique_ptr<ColdIo>> ColdIo::Open(const ColdIoOptions& options) {
   Expected<std::unique_ptr<ColdStore>> store =
       ColdStore::Open(options.path, options.map_size_bytes);
   if (!store) {
-    return store.error();
+    return store.Error();
   }
   return std::unique_ptr<ColdIo>(new ColdIo(options, std::move(*store)));
 }
@@ -279,7 +279,7 @@ void ColdIo::RunWrites(std::vector<Job>& jobs, std::size_t begin, std::size_t en
   std::error_code batch_error;
   {
     Expected<Txn> txn = store_->BeginWrite();
-    batch_error = txn.error();
+    batch_error = txn.Error();
     for (std::size_t i = begin; !batch_error && i < end; ++i) {
       batch_error = ApplyWrite(*txn, jobs[i].request);
     }
@@ -290,7 +290,7 @@ void ColdIo::RunWrites(std::vector<Job>& jobs, std::size_t begin, std::size_t en
   if (batch_error) {
     for (std::size_t i = begin; i < end; ++i) {
       Expected<Txn> txn = store_->BeginWrite();
-      std::error_code ec = txn.error();
+      std::error_code ec = txn.Error();
       if (!ec) {
         ec = ApplyWrite(*txn, jobs[i].request);
       }
@@ -315,15 +315,15 @@ void ColdIo::RunWrites(std::vector<Job>& jobs, std::size_t begin, std::size_t en
 void ColdIo::RunLoads(Txn& txn, std::size_t reader, std::vector<Job>& jobs, std::size_t begin,
                       std::size_t end, std::vector<ColdCompletion>& out) {
   std::error_code txn_error;
-  if (txn.get() != nullptr && txn.Renew()) {
+  if (txn.Get() != nullptr && txn.Renew()) {
     txn.Abort();  // a handle that cannot be renewed is dropped; a new one is begun below
   }
-  if (txn.get() == nullptr) {
+  if (txn.Get() == nullptr) {
     Expected<Txn> fresh = store_->BeginRead();
     if (fresh) {
       txn = std::move(*fresh);
     } else {
-      txn_error = fresh.error();
+      txn_error = fresh.Error();
     }
   }
   for (std::size_t i = begin; i < end; ++i) {
@@ -338,7 +338,7 @@ void ColdIo::RunLoads(Txn& txn, std::size_t reader, std::vector<Job>& jobs, std:
       if (loaded) {
         c.loaded = std::move(*loaded);
       } else {
-        c.error = loaded.error();
+        c.error = loaded.Error();
       }
     }
     c.key = std::move(r.key);

@@ -123,7 +123,7 @@ class ColdIo {
   // Loads run so far, per reader thread (index = reader); manual mode counts as reader 0.
   [[nodiscard]] std::vector<uint64_t> LoadsPerReader() const;
 
-  [[nodiscard]] ColdStore& store() { return *store_; }
+  [[nodiscard]] ColdStore& Store() { return *store_; }
 
  private:
   struct Client {

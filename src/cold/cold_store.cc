@@ -8,14 +8,14 @@ Expected<std::unique_ptr<ColdStore>> ColdStore::Open(const std::string& path,
                                                      std::size_t map_size_bytes) {
   Expected<EnvPtr> env = OpenEnv(path, map_size_bytes);
   if (!env) {
-    return env.error();
+    return env.Error();
   }
   Expected<Txn> txn = Txn::Begin(env->get(), false);
   if (!txn) {
-    return txn.error();
+    return txn.Error();
   }
   MDB_dbi dbi = 0;
-  const int rc = mdb_dbi_open(txn->get(), nullptr, 0, &dbi);
+  const int rc = mdb_dbi_open(txn->Get(), nullptr, 0, &dbi);
   if (rc != MDB_SUCCESS) {
     return LmdbError(rc);
   }
@@ -30,20 +30,20 @@ ColdStore::~ColdStore() { (void)Sync(); }
 std::error_code ColdStore::Put(Txn& txn, ColdKey key, std::string_view record) {
   MDB_val k = ToVal(key);
   MDB_val v = ToVal(record);
-  const int rc = mdb_put(txn.get(), dbi_, &k, &v, 0);
+  const int rc = mdb_put(txn.Get(), dbi_, &k, &v, 0);
   return rc == MDB_SUCCESS ? std::error_code() : LmdbError(rc);
 }
 
 std::error_code ColdStore::Erase(Txn& txn, ColdKey key) {
   MDB_val k = ToVal(key);
-  const int rc = mdb_del(txn.get(), dbi_, &k, nullptr);
+  const int rc = mdb_del(txn.Get(), dbi_, &k, nullptr);
   return rc == MDB_SUCCESS || rc == MDB_NOTFOUND ? std::error_code() : LmdbError(rc);
 }
 
 std::error_code ColdStore::SetExptime(Txn& txn, ColdKey key, uint64_t write_id, int64_t exptime) {
   MDB_val k = ToVal(key);
   MDB_val v{};
-  int rc = mdb_get(txn.get(), dbi_, &k, &v);
+  int rc = mdb_get(txn.Get(), dbi_, &k, &v);
   if (rc == MDB_NOTFOUND) {
     return {};
   }
@@ -62,7 +62,7 @@ std::error_code ColdStore::SetExptime(Txn& txn, ColdKey key, uint64_t write_id, 
 Expected<LoadedValue> ColdStore::Get(Txn& txn, ColdKey key, uint64_t write_id) {
   MDB_val k = ToVal(key);
   MDB_val v{};
-  const int rc = mdb_get(txn.get(), dbi_, &k, &v);
+  const int rc = mdb_get(txn.Get(), dbi_, &k, &v);
   if (rc != MDB_SUCCESS) {
     return LmdbError(rc);
   }
@@ -84,10 +84,10 @@ Expected<std::size_t> ColdStore::Scan(
   {
     Expected<Txn> txn = BeginRead();
     if (!txn) {
-      return txn.error();
+      return txn.Error();
     }
     MDB_cursor* cursor = nullptr;
-    int rc = mdb_cursor_open(txn->get(), dbi_, &cursor);
+    int rc = mdb_cursor_open(txn->Get(), dbi_, &cursor);
     if (rc != MDB_SUCCESS) {
       return LmdbError(rc);
     }
@@ -107,7 +107,7 @@ Expected<std::size_t> ColdStore::Scan(
   if (!bad.empty()) {
     Expected<Txn> txn = BeginWrite();
     if (!txn) {
-      return txn.error();
+      return txn.Error();
     }
     for (const std::string& key : bad) {
       (void)Erase(*txn, key);

@@ -14,17 +14,17 @@ namespace corecached::cold {
 template <typename T>
 class Expected {
  public:
-  Expected(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Expected(T value) : v_(std::move(value)) {}     // NOLINT(google-explicit-constructor)
   Expected(std::error_code error) : v_(error) {}  // NOLINT(google-explicit-constructor)
 
-  [[nodiscard]] bool has_value() const { return v_.index() == 0; }
-  explicit operator bool() const { return has_value(); }
-  [[nodiscard]] T& value() { return std::get<0>(v_); }
-  [[nodiscard]] const T& value() const { return std::get<0>(v_); }
-  T& operator*() { return value(); }
-  T* operator->() { return &value(); }
-  [[nodiscard]] std::error_code error() const {
-    return has_value() ? std::error_code() : std::get<1>(v_);
+  [[nodiscard]] bool HasValue() const { return v_.index() == 0; }
+  explicit operator bool() const { return HasValue(); }
+  [[nodiscard]] T& Value() { return std::get<0>(v_); }
+  [[nodiscard]] const T& Value() const { return std::get<0>(v_); }
+  T& operator*() { return Value(); }
+  T* operator->() { return &Value(); }
+  [[nodiscard]] std::error_code Error() const {
+    return HasValue() ? std::error_code() : std::get<1>(v_);
   }
 
  private:

@@ -17,8 +17,8 @@ class Category : public std::error_category {
 }  // namespace
 
 const std::error_category& LmdbCategory() {
-  static const Category category;
-  return category;
+  static const Category kCategory;
+  return kCategory;
 }
 
 Txn& Txn::operator=(Txn&& other) noexcept {

@@ -45,7 +45,7 @@ class Txn {
   // reads (mdb_txn_reset / mdb_txn_renew). A reset Txn may be Aborted (or destroyed) as usual.
   void Reset();
   std::error_code Renew();
-  [[nodiscard]] MDB_txn* get() const { return txn_; }
+  [[nodiscard]] MDB_txn* Get() const { return txn_; }
 
  private:
   explicit Txn(MDB_txn* txn) : txn_(txn) {}

@@ -18,7 +18,7 @@ using ColdKey = std::string_view;
 struct RecordMeta {
   uint32_t flags = 0;
   uint32_t value_size = 0;
-  int64_t exptime = 0;    // absolute Unix seconds; 0 = never expires
+  int64_t exptime = 0;  // absolute Unix seconds; 0 = never expires
   uint64_t cas = 0;
   uint64_t write_id = 0;  // which write of this key produced the record (unique per key)
 };

@@ -25,7 +25,7 @@ using Render = std::function<std::string(const Config&)>;
 
 // Every key, in conf/corecached.yaml's order. A key added to Config belongs here too.
 const std::vector<std::pair<const char*, Render>>& Keys() {
-  static const std::vector<std::pair<const char*, Render>> keys = {
+  static const std::vector<std::pair<const char*, Render>> kKeys = {
       {"listen", [](const Config& c) { return Str(c.listen); }},
       {"port", [](const Config& c) { return Str(c.port); }},
       {"udp_port", [](const Config& c) { return Str(c.udp_port); }},
@@ -37,8 +37,7 @@ const std::vector<std::pair<const char*, Render>>& Keys() {
       {"enable_shutdown", [](const Config& c) { return Str(c.enable_shutdown); }},
       {"verbosity", [](const Config& c) { return Str(c.verbosity); }},
       {"idle_timeout_s", [](const Config& c) { return Str(c.idle_timeout_s); }},
-      {"max_connection_output",
-       [](const Config& c) { return Str(c.max_connection_output_bytes); }},
+      {"max_connection_output", [](const Config& c) { return Str(c.max_connection_output_bytes); }},
       {"slow_client_timeout_s", [](const Config& c) { return Str(c.slow_client_timeout_s); }},
       {"log_level", [](const Config& c) { return Str(c.log_level); }},
       {"metrics.enabled", [](const Config& c) { return Str(c.metrics.enabled); }},
@@ -46,8 +45,7 @@ const std::vector<std::pair<const char*, Render>>& Keys() {
       {"cold_tier.enabled", [](const Config& c) { return Str(c.cold_tier.enabled); }},
       {"cold_tier.path", [](const Config& c) { return Str(c.cold_tier.path); }},
       {"cold_tier.max_size", [](const Config& c) { return Str(c.cold_tier.max_size_bytes); }},
-      {"cold_tier.high_watermark",
-       [](const Config& c) { return Str(c.cold_tier.high_watermark); }},
+      {"cold_tier.high_watermark", [](const Config& c) { return Str(c.cold_tier.high_watermark); }},
       {"cold_tier.low_watermark", [](const Config& c) { return Str(c.cold_tier.low_watermark); }},
       {"cold_tier.on_cold_read", [](const Config& c) { return Str(c.cold_tier.on_cold_read); }},
       {"cold_tier.reader_threads", [](const Config& c) { return Str(c.cold_tier.reader_threads); }},
@@ -57,7 +55,7 @@ const std::vector<std::pair<const char*, Render>>& Keys() {
        [](const Config& c) { return Str(c.backpressure.max_queue_delay_ms); }},
       {"auth.file", [](const Config& c) { return Str(c.auth.file); }},
   };
-  return keys;
+  return kKeys;
 }
 
 }  // namespace

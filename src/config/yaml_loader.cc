@@ -204,7 +204,7 @@ class Loader {
     for (const auto& entry : map) {
       const int line = LineOf(entry.first);
       const std::string name = entry.first.IsScalar() ? entry.first.Scalar() : "?";
-      const std::string key = prefix.empty() ? name : prefix + "." + name;
+      const std::string key = prefix.empty() ? name : std::string(prefix).append(".").append(name);
       if (!seen.insert(name).second) {
         throw ConfigError(File(), line, key, "duplicate key");
       }

@@ -19,8 +19,8 @@ int64_t SystemClock::NowMicros() const {
 }
 
 const SystemClock& SystemClock::Instance() {
-  static const SystemClock clock;
-  return clock;
+  static const SystemClock kClock;
+  return kClock;
 }
 
 int64_t ToAbsoluteExptime(int64_t exptime, int64_t now_seconds, int64_t process_started_seconds) {

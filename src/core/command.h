@@ -9,17 +9,18 @@
 namespace corecached::core {
 
 // The operations a shard executes. Protocol-neutral: the text, binary and meta parsers all map
-// their requests onto these (memcached's store_item_type / dragonfly's OpStatus idea, for requests).
+// their requests onto these (for requests, the idea of memcached's store_item_type and
+// dragonfly's OpStatus).
 enum class Op : uint8_t {
-  kGet,      // retrieval; see Command::touch, vivify, recache, no_lru_bump
-  kTouch,    // set a new exptime, return nothing but the outcome
+  kGet,    // retrieval; see Command::touch, vivify, recache, no_lru_bump
+  kTouch,  // set a new exptime, return nothing but the outcome
   kSet,
   kAdd,
   kReplace,
-  kAppend,   // see Command::vivify for meta "ms MA N"
+  kAppend,  // see Command::vivify for meta "ms MA N"
   kPrepend,
-  kCas,      // set, only if the item's CAS equals Command::compare_cas
-  kDelete,   // see Command::invalidate and Command::delete_value_only (meta md I / x)
+  kCas,     // set, only if the item's CAS equals Command::compare_cas
+  kDelete,  // see Command::invalidate and Command::delete_value_only (meta md I / x)
   kIncr,
   kDecr,
   kFlushAll,  // broadcast to every shard; Command::exptime is the delay (protocol exptime rules)
@@ -31,7 +32,7 @@ enum class Op : uint8_t {
 struct Command {
   Op op = Op::kGet;
   std::string key;
-  KeyHash hash;     // REQUIRES: KeyHash::Of(key), computed once by whoever filled in key.
+  KeyHash hash;       // REQUIRES: KeyHash::Of(key), computed once by whoever filled in key.
   std::string value;  // storage commands only
 
   uint32_t flags = 0;   // client flags stored with the item

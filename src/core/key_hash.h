@@ -7,10 +7,10 @@
 
 namespace corecached::core {
 
-// KeyHash is the 64-bit XXH3 hash of a key, computed once per key by the parser's caller and carried
-// in the Command (seastar's item_key does the same). The high 32 bits choose the shard and the low
-// bits index the shard's table, so the two uses stay independent: with shard = hash % S the keys of
-// one shard would share their low bits and use only 1/S of the table's buckets.
+// KeyHash is the 64-bit XXH3 hash of a key, computed once per key by the parser's caller and
+// carried in the Command (seastar's item_key does the same). The high 32 bits choose the shard and
+// the low bits index the shard's table, so the two uses stay independent: with shard = hash % S the
+// keys of one shard would share their low bits and use only 1/S of the table's buckets.
 //
 // Thread: any (immutable value type).
 struct KeyHash {

@@ -14,8 +14,12 @@ namespace corecached::core {
 // Thread: writes from the owning thread only; reads from any (atomics only).
 class RelaxedCounter {
  public:
-  void Add(uint64_t n = 1) { v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
-  void Sub(uint64_t n = 1) { v_.store(v_.load(std::memory_order_relaxed) - n, std::memory_order_relaxed); }
+  void Add(uint64_t n = 1) {
+    v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
+  void Sub(uint64_t n = 1) {
+    v_.store(v_.load(std::memory_order_relaxed) - n, std::memory_order_relaxed);
+  }
   void Set(uint64_t n) { v_.store(n, std::memory_order_relaxed); }
   [[nodiscard]] uint64_t Get() const { return v_.load(std::memory_order_relaxed); }
 

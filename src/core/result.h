@@ -8,13 +8,13 @@ namespace corecached::core {
 // What a shard answers, protocol-neutral (memcached's store_item_type plus retrieval outcomes).
 // Encoders map each to bytes through proto/replies.h.
 enum class Outcome : uint8_t {
-  kStored,      // set/add/replace/append/prepend/cas succeeded
-  kNotStored,   // add on a present key, replace/append/prepend on a missing one
-  kExists,      // CAS mismatch
-  kNotFound,    // cas/delete/incr/decr/touch on a missing key
+  kStored,     // set/add/replace/append/prepend/cas succeeded
+  kNotStored,  // add on a present key, replace/append/prepend on a missing one
+  kExists,     // CAS mismatch
+  kNotFound,   // cas/delete/incr/decr/touch on a missing key
   kDeleted,
   kTouched,
-  kHit,         // retrieval found the item: Result carries value and metadata
+  kHit,  // retrieval found the item: Result carries value and metadata
   kMiss,
   kArithOk,     // incr/decr: Result::number holds the new value
   kNonNumeric,  // incr/decr on a value that is not a decimal uint64

@@ -76,7 +76,7 @@ std::string ToText(const Snapshot& snapshot) {
 class PrometheusExporter::SnapshotCollectable : public prometheus::Collectable {
  public:
   explicit SnapshotCollectable(Source source) : source_(std::move(source)) {}
-  std::vector<prometheus::MetricFamily> Collect() const override {
+  [[nodiscard]] std::vector<prometheus::MetricFamily> Collect() const override {
     return ToMetricFamilies(source_());
   }
 
@@ -100,6 +100,6 @@ PrometheusExporter::~PrometheusExporter() {
   exposer_.reset();
 }
 
-std::vector<int> PrometheusExporter::ports() const { return exposer_->GetListeningPorts(); }
+std::vector<int> PrometheusExporter::Ports() const { return exposer_->GetListeningPorts(); }
 
 }  // namespace corecached::metrics

@@ -44,7 +44,7 @@ class PrometheusExporter {
   PrometheusExporter& operator=(const PrometheusExporter&) = delete;
 
   // The TCP ports actually bound.
-  [[nodiscard]] std::vector<int> ports() const;
+  [[nodiscard]] std::vector<int> Ports() const;
 
  private:
   class SnapshotCollectable;

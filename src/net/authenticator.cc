@@ -1,11 +1,11 @@
 #include "net/authenticator.h"
 
 #include <cerrno>
-#include <cstring>
 #include <exception>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <system_error>
 
 namespace corecached::net {
 
@@ -13,12 +13,12 @@ bool Authenticator::Reload(std::string* error) {
   // A directory opens like a file and then reads as empty: it must not empty the table.
   std::error_code ec;
   if (std::filesystem::is_directory(path_, ec)) {
-    *error = "cannot read auth file " + path_ + ": " + std::strerror(EISDIR);
+    *error = "cannot read auth file " + path_ + ": " + std::generic_category().message(EISDIR);
     return false;
   }
   std::ifstream in(path_, std::ios::binary);
   if (!in) {
-    *error = "cannot read auth file " + path_ + ": " + std::strerror(errno);
+    *error = "cannot read auth file " + path_ + ": " + std::generic_category().message(errno);
     return false;
   }
   std::string text;

@@ -22,7 +22,7 @@ class Authenticator {
   // then says why, in one line for the log.
   bool Reload(std::string* error);
   [[nodiscard]] bool Check(std::string_view user, std::string_view password) const;
-  [[nodiscard]] const std::string& path() const { return path_; }
+  [[nodiscard]] const std::string& Path() const { return path_; }
 
  private:
   const std::string path_;

@@ -8,9 +8,9 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstring>
 #include <sstream>
 #include <string_view>
+#include <system_error>
 
 #include "core/log.h"
 
@@ -107,15 +107,14 @@ void Listener::Bind(event_base* base, const std::string& host, int port) {
       1024, found->ai_addr, static_cast<int>(found->ai_addrlen));
   if (l == nullptr) {
     throw BindError("failed to listen on TCP port " + service + " at " + host + ": " +
-                    std::strerror(errno));
+                    std::generic_category().message(errno));
   }
   listeners_.emplace_back(l);
   sockaddr_storage bound{};
   socklen_t len = sizeof(bound);
   getsockname(evconnlistener_get_fd(l), reinterpret_cast<sockaddr*>(&bound), &len);
-  port_ = bound.ss_family == AF_INET6
-              ? ntohs(reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port)
-              : ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+  port_ = bound.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port)
+                                      : ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
 }
 
 void Listener::OnAccept(evconnlistener* /*l*/, evutil_socket_t fd, sockaddr* /*addr*/, int /*len*/,

@@ -20,8 +20,8 @@ struct BindError : std::runtime_error {
 
 struct ListenerOptions {
   std::string address = "127.0.0.1";  // memcached -l; a comma-separated list binds each
-  int port = 11211;                    // -1 = an ephemeral port (tests read it from the port file)
-  int backlog = 1024;                  // memcached's -b default
+  int port = 11211;                   // -1 = an ephemeral port (tests read it from the port file)
+  int backlog = 1024;                 // memcached's -b default
 };
 
 // Listener accepts TCP connections on the main thread's event loop and hands each to the next
@@ -36,14 +36,14 @@ struct ListenerOptions {
 // must outlive it.
 class Listener {
  public:
-  Listener(event_base* base, const ListenerOptions& options,
-           std::vector<NetworkThread*> threads, ConnectionGate* gate);
+  Listener(event_base* base, const ListenerOptions& options, std::vector<NetworkThread*> threads,
+           ConnectionGate* gate);
   ~Listener();
   Listener(const Listener&) = delete;
   Listener& operator=(const Listener&) = delete;
 
   // The TCP port actually bound (the ephemeral one when options.port was -1).
-  [[nodiscard]] int port() const { return port_; }
+  [[nodiscard]] int Port() const { return port_; }
   // Stops accepting (shutdown). Idempotent.
   void Close();
 

@@ -82,7 +82,7 @@ struct NetStats {
 // ConnectionLimits is shared by the listener and every network thread.
 // Thread: any (atomics only).
 struct ConnectionGate {
-  std::atomic<int64_t> open{0};       // connections accepted and not yet closed
+  std::atomic<int64_t> open{0};  // connections accepted and not yet closed
   std::atomic<int64_t> max_open{1024};
   std::atomic<uint64_t> rejected{0};  // refused with "Too many open connections"
   std::atomic<uint64_t> accepted{0};  // total accepted (memcached's total_connections)

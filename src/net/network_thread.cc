@@ -14,11 +14,9 @@
 
 namespace corecached::net {
 
-NetworkThread::NetworkThread(NetworkThreadOptions options, SessionEnv env, ConnectionGate* gate)
-    : options_(options),
-      env_(std::move(env)),
-      gate_(gate),
-      inbox_(options.inbox_capacity) {
+NetworkThread::NetworkThread(const NetworkThreadOptions& options, SessionEnv env,
+                             ConnectionGate* gate)
+    : options_(options), env_(std::move(env)), gate_(gate), inbox_(options.inbox_capacity) {
   env_.net_stats = &stats_;
   env_.max_output_bytes = options.max_output_bytes;
   env_.slow_client_timeout = options.slow_client_timeout;
@@ -38,7 +36,9 @@ bool NetworkThread::ReloadAuth(std::string* error) {
 
 NetworkThread::~NetworkThread() { Stop(); }
 
-void NetworkThread::Start() { thread_ = std::thread([this] { Run(); }); }
+void NetworkThread::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
 
 void NetworkThread::Stop() {
   if (!thread_.joinable()) {
@@ -79,7 +79,7 @@ void NetworkThread::AcceptLoop(event_base* base) {
     self->acceptor_->Unpark();
   };
   runtime::EventPtr inbox_event(
-      event_new(base, inbox_waker_.fd(), EV_READ | EV_PERSIST, on_inbox, this));
+      event_new(base, inbox_waker_.Fd(), EV_READ | EV_PERSIST, on_inbox, this));
   event_add(inbox_event.get(), nullptr);
   while (!stopping_.load()) {
     int fd = -1;

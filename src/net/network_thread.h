@@ -2,8 +2,8 @@
 
 #include <atomic>
 #include <boost/lockfree/spsc_queue.hpp>
-#include <cstddef>
 #include <chrono>
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <thread>
@@ -24,7 +24,7 @@ struct NetworkThreadOptions {
   // Fiber stack per connection. Stacks are mmap'ed with a guard page, so only touched pages count
   // in RSS; the deepest path (parse + encode + Boost.Fiber's own frames) uses well under 64 KiB,
   // and ASan builds need more headroom.
-  std::size_t fiber_stack_bytes = 256 * 1024;
+  std::size_t fiber_stack_bytes = std::size_t{256} * 1024;
   // Connections the listener may hand over before this thread takes them (the inbox bound).
   std::size_t inbox_capacity = 4096;
   // Nice value added to this thread (setpriority on its tid): network threads run below the shard
@@ -33,21 +33,21 @@ struct NetworkThreadOptions {
   int nice = kDefaultNice;
   static constexpr int kDefaultNice = 5;
   // Copied into every session's SessionEnv (see there).
-  std::size_t max_output_bytes = 4 * 1024 * 1024;
+  std::size_t max_output_bytes = std::size_t{4} * 1024 * 1024;
   std::chrono::milliseconds slow_client_timeout{30'000};
   // -Y / auth.file; empty = no authentication. Read at construction (std::runtime_error when it
   // cannot be read) and again by ReloadAuth().
   std::string auth_file;
 };
 
-// NetworkThread runs one libevent loop and one Boost.Fiber scheduler on one OS thread, and one fiber
-// per connection on them. New sockets arrive from the listener through a lock-free inbox.
+// NetworkThread runs one libevent loop and one Boost.Fiber scheduler on one OS thread, and one
+// fiber per connection on them. New sockets arrive from the listener through a lock-free inbox.
 //
 // Owner: Server. Thread: Start/Stop from main (start-up and shutdown only); Adopt from the listener
 // thread (the inbox's only producer); stats() from any (atomics only).
 class NetworkThread {
  public:
-  NetworkThread(NetworkThreadOptions options, SessionEnv env, ConnectionGate* gate);
+  NetworkThread(const NetworkThreadOptions& options, SessionEnv env, ConnectionGate* gate);
   ~NetworkThread();
   NetworkThread(const NetworkThread&) = delete;
   NetworkThread& operator=(const NetworkThread&) = delete;
@@ -60,7 +60,7 @@ class NetworkThread {
   // still owns `fd`).
   bool Adopt(int fd);
 
-  [[nodiscard]] const NetStats& stats() const { return stats_; }
+  [[nodiscard]] const NetStats& Stats() const { return stats_; }
   // SIGHUP: re-reads the auth file (no-op without one). Thread: main. False (and `error` set, the
   // old users kept) when the file cannot be read.
   bool ReloadAuth(std::string* error);

@@ -136,7 +136,7 @@ Session::Gate Session::GateBinary(std::string_view view) {
       if (outcome == proto::SaslOutcome::kAuthenticated || outcome == proto::SaslOutcome::kFailed) {
         CountAuth(outcome == proto::SaslOutcome::kAuthenticated);
       }
-      authenticated_ = sasl_.authenticated();
+      authenticated_ = sasl_.Authenticated();
       break;
     }
   }
@@ -268,7 +268,7 @@ void Session::EncodeOne(Pending& pending) {
       break;
     case proto::RequestKind::kQuit:
       // Text quit closes silently; binary Quit answers first (QuitQ does not: the encoder knows).
-      if (codec_.protocol() == proto::Codec::Protocol::kBinary) {
+      if (codec_.Spoken() == proto::Codec::Protocol::kBinary) {
         codec_.EncodeOk(req, &out_);
       }
       close_ = true;

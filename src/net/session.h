@@ -34,7 +34,7 @@ struct SessionEnv {
   std::size_t max_input_bytes = 0;
   // Bound on encoded, unsent replies (max_connection_output). Past it the session writes before it
   // encodes more, and sizes its rounds so that one round's replies stay near it.
-  std::size_t max_output_bytes = 4 * 1024 * 1024;
+  std::size_t max_output_bytes = std::size_t{4} * 1024 * 1024;
   // A client whose socket accepts no byte of our replies for this long is dropped.
   std::chrono::milliseconds slow_client_timeout{30'000};
   // -Y / auth.file: connections must authenticate first: text connections with memcached 1.6's
@@ -43,7 +43,7 @@ struct SessionEnv {
   const Authenticator* auth = nullptr;
   // `stats <group>`: nullopt for a group the server does not have. Called on this thread.
   std::function<std::optional<core::StatList>(std::string_view group)> stats;
-  std::function<void()> request_shutdown;                        // `shutdown` with -A
+  std::function<void()> request_shutdown;  // `shutdown` with -A
   NetStats* net_stats = nullptr;
 };
 
@@ -69,14 +69,14 @@ class Session {
   // Fewer requests per round would cost more shard hops; more would grow the reply buffer. 256
   // small requests are ~10 KiB of replies; large values are bounded by max_input_bytes per read.
   static constexpr std::size_t kMaxRequestsPerRound = 256;
-  static constexpr std::size_t kReadChunk = 64 * 1024;
+  static constexpr std::size_t kReadChunk = std::size_t{64} * 1024;
   // Garbage: after this many malformed requests in a row the connection is closed (issue #6).
   // memcached keeps going; 64 is far past any client's honest mistakes (memcached's own
   // t/bogus-commands pipelines 19 in a row and expects every reply).
   static constexpr uint32_t kMaxConsecutiveErrors = 64;
   // Buffers grown past this (a large value, a large round) are released once empty, so 10,000
   // idle connections do not each keep their high-water mark.
-  static constexpr std::size_t kKeepBufferBytes = 64 * 1024;
+  static constexpr std::size_t kKeepBufferBytes = std::size_t{64} * 1024;
 
   // Parses and plans up to kMaxRequestsPerRound requests; returns false when nothing is complete.
   bool ParseRound();

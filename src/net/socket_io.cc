@@ -54,10 +54,11 @@ namespace {
 // the connection's buffer. Growing the connection's string by a whole read chunk first would
 // zero-fill (touch) the chunk on every read: 64 KiB of RSS per idle connection and a 64 KiB memset
 // per read. Fibers of one thread can share it: nothing suspends between read(2) and the append.
-constexpr std::size_t kScratchBytes = 64 * 1024;
+constexpr std::size_t kScratchBytes = std::size_t{64} * 1024;
 
 char* Scratch() {
-  thread_local std::unique_ptr<char[]> scratch = std::make_unique_for_overwrite<char[]>(kScratchBytes);
+  thread_local std::unique_ptr<char[]> scratch =
+      std::make_unique_for_overwrite<char[]>(kScratchBytes);
   return scratch.get();
 }
 }  // namespace

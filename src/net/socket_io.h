@@ -35,8 +35,8 @@ class SocketIo {
   Status WriteAll(std::string_view data, std::chrono::milliseconds stall_timeout);
   // Asks the fiber to stop: its current or next wait returns kKicked.
   void Kick();
-  [[nodiscard]] bool kicked() const { return kicked_; }
-  [[nodiscard]] int fd() const { return fd_; }
+  [[nodiscard]] bool Kicked() const { return kicked_; }
+  [[nodiscard]] int Fd() const { return fd_; }
 
  private:
   static void OnEvent(evutil_socket_t fd, short what, void* arg);

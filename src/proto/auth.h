@@ -24,8 +24,8 @@ enum class AuthParseStatus : uint8_t {
 struct AuthParse {
   AuthParseStatus status = AuthParseStatus::kNeedMore;
   std::size_t consumed = 0;
-  std::string_view reply;     // kReply: one of replies::kTextUnauthenticated, ...
-  std::string_view user;      // kCredentials: views into the input, valid while it is unchanged
+  std::string_view reply;  // kReply: one of replies::kTextUnauthenticated, ...
+  std::string_view user;   // kCredentials: views into the input, valid while it is unchanged
   std::string_view password;
 };
 

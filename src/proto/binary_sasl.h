@@ -70,7 +70,7 @@ class SaslServer {
 
   // Applies one request and appends its response packet to `out`.
   SaslOutcome Handle(const SaslRequest& req, const Checker& check, std::string* out);
-  [[nodiscard]] bool authenticated() const { return state_ == State::kAuthenticated; }
+  [[nodiscard]] bool Authenticated() const { return state_ == State::kAuthenticated; }
 
  private:
   enum class State : uint8_t { kIdle, kAwaitingStep, kAuthenticated };

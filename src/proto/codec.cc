@@ -30,7 +30,7 @@ void Dispatch(const Request& req, TextFn text, BinaryFn binary, MetaFn meta) {
 Codec::Protocol Codec::Detect(std::string_view in) {
   if (protocol_ == Protocol::kUnknown && !in.empty()) {
     protocol_ = static_cast<unsigned char>(in.front()) == kBinaryRequestMagic ? Protocol::kBinary
-                                                                             : Protocol::kText;
+                                                                              : Protocol::kText;
   }
   return protocol_;
 }
@@ -55,8 +55,8 @@ void Codec::EncodeResults(const Request& req, std::span<const core::Result> resu
 
 void Codec::EncodeStats(const Request& req, const core::StatList& stats, std::string* out) {
   Dispatch(
-      req, [&] { EncodeTextStats(req, stats, out); },
-      [&] { EncodeBinaryStats(req, stats, out); }, [&] { EncodeMetaStats(req, stats, out); });
+      req, [&] { EncodeTextStats(req, stats, out); }, [&] { EncodeBinaryStats(req, stats, out); },
+      [&] { EncodeMetaStats(req, stats, out); });
 }
 
 void Codec::EncodeStatsUnknown(const Request& req, std::string* out) {

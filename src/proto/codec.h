@@ -13,7 +13,7 @@ namespace corecached::proto {
 
 // Limits a parser needs from the server's configuration.
 struct ParserOptions {
-  std::size_t max_item_size = 1024 * 1024;  // -I: larger values are rejected
+  std::size_t max_item_size = std::size_t{1024} * 1024;  // -I: larger values are rejected
 };
 
 // Codec is one connection's protocol state: it detects text or binary from the first byte
@@ -46,7 +46,8 @@ class Codec {
   void EncodeServerError(const Request& req, core::Outcome outcome, uint32_t retry_after_ms,
                          std::string* out);
 
-  [[nodiscard]] Protocol protocol() const { return protocol_; }
+  // The protocol fixed by the first byte (kUnknown before it).
+  [[nodiscard]] Protocol Spoken() const { return protocol_; }
   // Fixes the protocol from the first byte of `in` if it is not known yet (as Parse does) and
   // returns it; kUnknown while nothing has arrived.
   Protocol Detect(std::string_view in);

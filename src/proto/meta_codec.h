@@ -23,6 +23,6 @@ void EncodeMetaVersion(const Request& req, std::string_view version, std::string
 void EncodeMetaOk(const Request& req, std::string* out);
 void EncodeMetaShutdownDisabled(const Request& req, std::string* out);
 void EncodeMetaServerError(const Request& req, core::Outcome outcome, uint32_t retry_after_ms,
-                          std::string* out);
+                           std::string* out);
 
 }  // namespace corecached::proto

@@ -101,13 +101,27 @@ void EncodeGetHit(const Request& req, const MetaContext& ctx, const core::Result
   }
   for (const char flag : ctx.return_flags) {
     switch (flag) {
-      case 's': out->append(" s").append(std::to_string(r.value.size())); break;
-      case 't': AppendTtl(r, out); break;
-      case 'c': out->append(" c").append(std::to_string(r.cas)); break;
-      case 'f': out->append(" f").append(std::to_string(r.flags)); break;
-      case 'l': out->append(" l").append(std::to_string(r.last_access_seconds)); break;
-      case 'h': out->append(r.hit_before ? " h1" : " h0"); break;
-      default: AppendCommonFlag(flag, req, ctx, out, r.key_binary); break;
+      case 's':
+        out->append(" s").append(std::to_string(r.value.size()));
+        break;
+      case 't':
+        AppendTtl(r, out);
+        break;
+      case 'c':
+        out->append(" c").append(std::to_string(r.cas));
+        break;
+      case 'f':
+        out->append(" f").append(std::to_string(r.flags));
+        break;
+      case 'l':
+        out->append(" l").append(std::to_string(r.last_access_seconds));
+        break;
+      case 'h':
+        out->append(r.hit_before ? " h1" : " h0");
+        break;
+      default:
+        AppendCommonFlag(flag, req, ctx, out, r.key_binary);
+        break;
     }
   }
   if (r.already_won) {
@@ -145,10 +159,18 @@ void EncodeSet(const Request& req, const MetaContext& ctx, const core::Result& r
     return;  // q hides HD only
   }
   switch (r.outcome) {
-    case core::Outcome::kStored: out->append(replies::kMetaHeader); break;
-    case core::Outcome::kExists: out->append(replies::kMetaExists); break;
-    case core::Outcome::kNotFound: out->append(replies::kMetaNotFound); break;
-    default: out->append(replies::kMetaNotStored); break;
+    case core::Outcome::kStored:
+      out->append(replies::kMetaHeader);
+      break;
+    case core::Outcome::kExists:
+      out->append(replies::kMetaExists);
+      break;
+    case core::Outcome::kNotFound:
+      out->append(replies::kMetaNotFound);
+      break;
+    default:
+      out->append(replies::kMetaNotStored);
+      break;
   }
   for (const char flag : ctx.return_flags) {
     if (flag == 'c') {
@@ -164,8 +186,12 @@ void EncodeSet(const Request& req, const MetaContext& ctx, const core::Result& r
 void EncodeDelete(const Request& req, const MetaContext& ctx, const core::Result& r,
                   std::string* out) {
   switch (r.outcome) {
-    case core::Outcome::kNotFound: out->append(replies::kMetaNotFound); break;
-    case core::Outcome::kExists: out->append(replies::kMetaExists); break;
+    case core::Outcome::kNotFound:
+      out->append(replies::kMetaNotFound);
+      break;
+    case core::Outcome::kExists:
+      out->append(replies::kMetaExists);
+      break;
     default:
       if (ctx.quiet) {
         return;  // q hides HD only; NF and EX are still sent
@@ -209,10 +235,17 @@ void EncodeArithOk(const Request& req, const MetaContext& ctx, const core::Resul
 void EncodeArith(const Request& req, const MetaContext& ctx, const core::Result& r,
                  std::string* out) {
   switch (r.outcome) {
-    case core::Outcome::kArithOk: return EncodeArithOk(req, ctx, r, out);
-    case core::Outcome::kNotFound: out->append(replies::kMetaNotFound); break;
-    case core::Outcome::kExists: out->append(replies::kMetaExists); break;
-    default: out->append(replies::kMetaNotStored); break;
+    case core::Outcome::kArithOk:
+      return EncodeArithOk(req, ctx, r, out);
+    case core::Outcome::kNotFound:
+      out->append(replies::kMetaNotFound);
+      break;
+    case core::Outcome::kExists:
+      out->append(replies::kMetaExists);
+      break;
+    default:
+      out->append(replies::kMetaNotStored);
+      break;
   }
   AppendCommonFlags(req, ctx, out);
   out->append(replies::kMetaEol);
@@ -251,12 +284,18 @@ void EncodeMetaResults(const Request& req, std::span<const core::Result> results
     return;
   }
   switch (ctx->verb) {
-    case 'g': return EncodeGet(req, *ctx, r, out);
-    case 's': return EncodeSet(req, *ctx, r, out);
-    case 'd': return EncodeDelete(req, *ctx, r, out);
-    case 'a': return EncodeArith(req, *ctx, r, out);
-    case 'e': return EncodeDebug(req, r, out);
-    default: return;
+    case 'g':
+      return EncodeGet(req, *ctx, r, out);
+    case 's':
+      return EncodeSet(req, *ctx, r, out);
+    case 'd':
+      return EncodeDelete(req, *ctx, r, out);
+    case 'a':
+      return EncodeArith(req, *ctx, r, out);
+    case 'e':
+      return EncodeDebug(req, r, out);
+    default:
+      return;
   }
 }
 

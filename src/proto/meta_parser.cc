@@ -70,8 +70,7 @@ std::optional<Decimal> ScanDecimal(std::string_view s) {
       d.magnitude = d.magnitude * 10 + digit;
     }
   }
-  if (i == digits_start ||
-      (i < s.size() && std::isspace(static_cast<unsigned char>(s[i])) == 0)) {
+  if (i == digits_start || (i < s.size() && std::isspace(static_cast<unsigned char>(s[i])) == 0)) {
     return std::nullopt;
   }
   return d;
@@ -112,9 +111,9 @@ std::optional<uint32_t> SafeStrtoul(std::string_view s) {
 
 // What a line's flags ask for (memcached's _meta_flag_preparse).
 struct MetaFlags {
-  std::string key;          // decoded when `b` was given
-  std::string order;        // first character of each flag token, in request order
-  std::string opaque;       // the O token without its 'O'
+  std::string key;     // decoded when `b` was given
+  std::string order;   // first character of each flag token, in request order
+  std::string opaque;  // the O token without its 'O'
   bool opaque_too_long = false;
   bool base64 = false;
   bool quiet = false;
@@ -219,6 +218,8 @@ bool ApplyFlag(std::string_view token, MetaFlags* f, bool* has_error, std::strin
       f->opaque = std::string(token.substr(1));
       f->opaque_too_long = token.size() > kMaxOpaqueTokenLength;
       return true;
+    // A table of flag letters, one line per meaning.
+    // clang-format off
     case 'P': case 'L':  // proxy hints, ignored (protocol.txt "Meta Commands")
     case 'k': case 's': case 't': case 'c': case 'f': case 'l': case 'h':
       return true;
@@ -227,6 +228,7 @@ bool ApplyFlag(std::string_view token, MetaFlags* f, bool* has_error, std::strin
     case 'q': f->quiet = true; return true;
     case 'I': f->invalidate = true; return true;
     case 'N': case 'T': case 'R': case 'F': case 'C': case 'J': case 'D': case 'M':
+      // clang-format on
       if (!ApplyTokenFlag(flag, token.substr(1), f, error)) {
         *has_error = true;
       }
@@ -421,12 +423,19 @@ std::optional<std::string_view> CheckSetLine(const Line& line, int32_t* datalen)
 // ms mode (M token) -> op; C upgrades set/replace to a CAS store (protocol.txt "Meta Set").
 std::optional<core::Op> SetOp(const MetaFlags& f) {
   switch (f.mode) {
-    case 0: case 'S': return f.has_cas ? core::Op::kCas : core::Op::kSet;
-    case 'R': return f.has_cas ? core::Op::kCas : core::Op::kReplace;
-    case 'E': return core::Op::kAdd;  // add ignores C
-    case 'A': return core::Op::kAppend;
-    case 'P': return core::Op::kPrepend;
-    default: return std::nullopt;
+    case 0:
+    case 'S':
+      return f.has_cas ? core::Op::kCas : core::Op::kSet;
+    case 'R':
+      return f.has_cas ? core::Op::kCas : core::Op::kReplace;
+    case 'E':
+      return core::Op::kAdd;  // add ignores C
+    case 'A':
+      return core::Op::kAppend;
+    case 'P':
+      return core::Op::kPrepend;
+    default:
+      return std::nullopt;
   }
 }
 
@@ -436,7 +445,7 @@ core::Command SetCommand(core::Op op, const MetaFlags& f, std::string_view data)
   cmd.flags = f.client_flags;
   cmd.exptime = f.has_ttl ? f.exptime : 0;
   if (op == core::Op::kCas) {
-    cmd.check_cas = true;  // ms C0 compares against 0 (and so answers EX)
+    cmd.check_cas = true;           // ms C0 compares against 0 (and so answers EX)
     cmd.invalidate = f.invalidate;  // I only counts in CAS mode
   } else if (op == core::Op::kAppend || op == core::Op::kPrepend) {
     cmd.check_cas = f.has_cas && f.compare_cas != 0;  // 1.6.18: C0 checks nothing here

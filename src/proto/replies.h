@@ -30,7 +30,8 @@ inline constexpr std::string_view kTextDeleteUsage =
 inline constexpr std::string_view kTextNonNumeric =
     "CLIENT_ERROR cannot increment or decrement non-numeric value\r\n";
 // "Storage commands": the value can never fit (-I); the data block is swallowed.
-inline constexpr std::string_view kTextObjectTooLarge = "SERVER_ERROR object too large for cache\r\n";
+inline constexpr std::string_view kTextObjectTooLarge =
+    "SERVER_ERROR object too large for cache\r\n";
 // Out of memory, worded per command as memcached words it (storage, incr/decr, retrieval).
 inline constexpr std::string_view kTextOutOfMemoryStoring =
     "SERVER_ERROR out of memory storing object\r\n";
@@ -92,10 +93,12 @@ inline constexpr std::string_view kMetaInvalidOrDuplicate =
 inline constexpr std::string_view kMetaBadToken =
     "CLIENT_ERROR bad token in command line format\r\n";
 inline constexpr std::string_view kMetaDecodingKey = "CLIENT_ERROR error decoding key\r\n";
-inline constexpr std::string_view kMetaMTokenLength = "CLIENT_ERROR incorrect length for M token\r\n";
+inline constexpr std::string_view kMetaMTokenLength =
+    "CLIENT_ERROR incorrect length for M token\r\n";
 inline constexpr std::string_view kMetaInvalidInitial =
     "CLIENT_ERROR invalid numeric initial value\r\n";
-inline constexpr std::string_view kMetaInvalidDelta = "CLIENT_ERROR invalid numeric delta value\r\n";
+inline constexpr std::string_view kMetaInvalidDelta =
+    "CLIENT_ERROR invalid numeric delta value\r\n";
 inline constexpr std::string_view kMetaSetInvalidMode =
     "CLIENT_ERROR invalid mode for ms M token\r\n";
 inline constexpr std::string_view kMetaArithInvalidMode =
@@ -109,16 +112,16 @@ inline constexpr std::string_view kMetaFlagsTooLong = "CLIENT_ERROR options flag
 // ---- Binary protocol (protocol-binary.xml "Response Status") -----------------------------------
 // The body text of an error response, byte for byte what memcached 1.6.18 sends (checked against
 // Debian's /usr/bin/memcached). Success responses and GetK/GATK misses carry no text.
-inline constexpr std::string_view kBinaryNotFound = "Not found";                    // 0x0001
-inline constexpr std::string_view kBinaryExists = "Data exists for key.";           // 0x0002
-inline constexpr std::string_view kBinaryTooLarge = "Too large.";                   // 0x0003
-inline constexpr std::string_view kBinaryInvalidArguments = "Invalid arguments";    // 0x0004
-inline constexpr std::string_view kBinaryNotStored = "Not stored.";                 // 0x0005
+inline constexpr std::string_view kBinaryNotFound = "Not found";                  // 0x0001
+inline constexpr std::string_view kBinaryExists = "Data exists for key.";         // 0x0002
+inline constexpr std::string_view kBinaryTooLarge = "Too large.";                 // 0x0003
+inline constexpr std::string_view kBinaryInvalidArguments = "Invalid arguments";  // 0x0004
+inline constexpr std::string_view kBinaryNotStored = "Not stored.";               // 0x0005
 inline constexpr std::string_view kBinaryNonNumeric =
-    "Non-numeric server-side value for incr or decr";                               // 0x0006
-inline constexpr std::string_view kBinaryAuthFailure = "Auth failure.";            // 0x0020
-inline constexpr std::string_view kBinaryUnknownCommand = "Unknown command";        // 0x0081
-inline constexpr std::string_view kBinaryOutOfMemory = "Out of memory";             // 0x0082
+    "Non-numeric server-side value for incr or decr";                         // 0x0006
+inline constexpr std::string_view kBinaryAuthFailure = "Auth failure.";       // 0x0020
+inline constexpr std::string_view kBinaryUnknownCommand = "Unknown command";  // 0x0081
+inline constexpr std::string_view kBinaryOutOfMemory = "Out of memory";       // 0x0082
 // Our addition (backpressure), status 0x0086: "busy, retry in <N> ms".
 inline constexpr std::string_view kBinaryBusyPrefix = "busy, retry in ";
 inline constexpr std::string_view kBinaryBusySuffix = " ms";

@@ -12,8 +12,8 @@
 
 namespace corecached::proto {
 
-// Classic text protocol (protocol.txt "Commands"). ParseText hands lines that start with a meta verb
-// (mg ms md ma mn me) to ParseMeta.
+// Classic text protocol (protocol.txt "Commands"). ParseText hands lines that start with a meta
+// verb (mg ms md ma mn me) to ParseMeta.
 // Thread: any (pure functions). No I/O, no clock, no store.
 // Parses at most one request; incremental: with kNeedMore nothing is consumed.
 ParseResult ParseText(std::string_view in, const ParserOptions& options, Request* out);
@@ -25,6 +25,6 @@ void EncodeTextVersion(const Request& req, std::string_view version, std::string
 void EncodeTextOk(const Request& req, std::string* out);
 void EncodeTextShutdownDisabled(const Request& req, std::string* out);
 void EncodeTextServerError(const Request& req, core::Outcome outcome, uint32_t retry_after_ms,
-                          std::string* out);
+                           std::string* out);
 
 }  // namespace corecached::proto

@@ -31,7 +31,7 @@ constexpr std::size_t kMaxLeadingSpaces = 100;
 // memcached grows its buffer without limit for a multi-get line (1 MB lines work). We keep a bound
 // (STYLE.md 7): 64 KiB holds 256 keys of the maximum 250 bytes, and caps the Commands one line can
 // create. A longer get/gets/gat/gats line closes the connection, as memcached does for other lines.
-constexpr std::size_t kMaxGetLineBytes = 64 * 1024;
+constexpr std::size_t kMaxGetLineBytes = std::size_t{64} * 1024;
 
 constexpr std::size_t kUnlimited = SIZE_MAX;
 
@@ -68,7 +68,7 @@ ParseResult CloseSilently(const LineContext& ctx) {
 }
 
 // memcached's set_noreply_maybe: the last token it saw is exactly "noreply".
-bool HasNoreply(const TextTokens& tokens) { return tokens.back() == "noreply"; }
+bool HasNoreply(const TextTokens& tokens) { return tokens.Back() == "noreply"; }
 
 bool KeyTooLong(std::string_view key) { return key.size() > core::kMaxKeyLength; }
 
@@ -223,7 +223,7 @@ bool AddGetKeys(const TextTokens& tokens, std::size_t first_key, const core::Com
     }
   }
   std::size_t pos = 0;
-  while (std::optional<std::string_view> key = TextTokens::Next(tokens.rest(), &pos)) {
+  while (std::optional<std::string_view> key = TextTokens::Next(tokens.Rest(), &pos)) {
     if (!add(*key)) {
       return false;
     }
@@ -264,12 +264,12 @@ ParseResult ParseRetrieval(const TextTokens& tokens, Verb verb, const LineContex
 
 ParseResult ParseDelete(const TextTokens& tokens, Verb verb, const LineContext& ctx) {
   bool noreply = false;
-  if (tokens.ntokens() > 3) {
+  if (tokens.Ntokens() > 3) {
     // protocol.txt "Deletion": only "0" may stand where the old hold time was.
     const bool hold_is_zero = tokens[2] == "0";
     noreply = HasNoreply(tokens);
-    const bool valid = (tokens.ntokens() == 4 && (hold_is_zero || noreply)) ||
-                       (tokens.ntokens() == 5 && hold_is_zero && noreply);
+    const bool valid = (tokens.Ntokens() == 4 && (hold_is_zero || noreply)) ||
+                       (tokens.Ntokens() == 5 && hold_is_zero && noreply);
     if (!valid) {
       return ReplyToLine(ctx, replies::kTextDeleteUsage, verb, noreply);
     }
@@ -314,7 +314,7 @@ ParseResult ParseTouch(const TextTokens& tokens, Verb verb, const LineContext& c
 ParseResult ParseFlushAll(const TextTokens& tokens, Verb verb, const LineContext& ctx) {
   const bool noreply = HasNoreply(tokens);
   int32_t delay = 0;
-  if (tokens.ntokens() != (noreply ? 3U : 2U)) {
+  if (tokens.Ntokens() != (noreply ? 3U : 2U)) {
     std::optional<int32_t> exptime = text::ParseInt32Truncated(tokens[1]);
     if (!exptime) {
       return ReplyToLine(ctx, replies::kTextInvalidExptime, verb, noreply);
@@ -406,7 +406,7 @@ bool IsMetaVerb(std::string_view command) {
 // but only for names outside its g/s/a/c/i/d/t branches, which answer ERROR on their own.
 ParseResult Unknown(const TextTokens& tokens, const LineContext& ctx) {
   const bool in_branch = std::string_view("gsacidt").find(tokens[0][0]) != std::string_view::npos;
-  if (!in_branch && tokens.back().starts_with("HTTP/")) {
+  if (!in_branch && tokens.Back().starts_with("HTTP/")) {
     return CloseSilently(ctx);
   }
   return ReplyToLine(ctx, replies::kTextError, Verb::kOther, false);
@@ -430,7 +430,7 @@ ParseResult Dispatch(const TextTokens& tokens, const LineContext& ctx) {
   }
   for (const CommandSpec& spec : kCommands) {
     if (spec.name == tokens[0]) {
-      if (tokens.ntokens() < spec.min_ntokens || tokens.ntokens() > spec.max_ntokens) {
+      if (tokens.Ntokens() < spec.min_ntokens || tokens.Ntokens() > spec.max_ntokens) {
         return ReplyToLine(ctx, replies::kTextError, spec.verb, false);
       }
       return spec.parse(tokens, spec.verb, ctx);
@@ -465,7 +465,7 @@ ParseResult ParseWithoutNewline(std::string_view in, const ParserOptions& option
 // memcached reads ascii requests through a 16 KiB buffer (READ_BUFFER_SIZE) and decides "line too
 // long" on what that buffer holds: a newline further out than that is never seen. Looking no
 // further makes our answer the same whatever our own read size was.
-constexpr std::size_t kMemcachedReadWindow = 16 * 1024;
+constexpr std::size_t kMemcachedReadWindow = std::size_t{16} * 1024;
 
 ParseResult ParseText(std::string_view in, const ParserOptions& options, Request* out) {
   const std::size_t window = LooksLikeMultiGet(in) ? kMaxGetLineBytes + 1 : kMemcachedReadWindow;

@@ -52,13 +52,13 @@ class TextTokens {
   }
 
   // memcached's ntokens: the tokens it saw plus its terminal token (2..24).
-  [[nodiscard]] std::size_t ntokens() const { return count_ + 1; }
+  [[nodiscard]] std::size_t Ntokens() const { return count_ + 1; }
   [[nodiscard]] std::size_t size() const { return count_; }
   [[nodiscard]] std::string_view operator[](std::size_t i) const { return tokens_[i]; }
   // The last token memcached saw (its tokens[ntokens - 2]). REQUIRES: size() > 0.
-  [[nodiscard]] std::string_view back() const { return tokens_[count_ - 1]; }
+  [[nodiscard]] std::string_view Back() const { return tokens_[count_ - 1]; }
   // What follows the first kMaxTokens - 1 tokens (may hold only spaces, or nothing).
-  [[nodiscard]] std::string_view rest() const { return rest_; }
+  [[nodiscard]] std::string_view Rest() const { return rest_; }
 
  private:
   std::array<std::string_view, kMaxTokens - 1> tokens_{};

@@ -35,7 +35,7 @@ class Waker {
   void Wake() const;
   // Clears pending wake-ups. Non-blocking.
   void Drain() const;
-  [[nodiscard]] int fd() const { return fd_; }
+  [[nodiscard]] int Fd() const { return fd_; }
 
  private:
   int fd_;

@@ -10,7 +10,7 @@ namespace corecached::runtime {
 
 LoopScheduler::LoopScheduler(event_base* base, Waker* waker, std::chrono::microseconds spin)
     : base_(base), waker_(waker), spin_(spin) {
-  wake_event_.reset(event_new(base_, waker_->fd(), EV_READ | EV_PERSIST, &OnWake, this));
+  wake_event_.reset(event_new(base_, waker_->Fd(), EV_READ | EV_PERSIST, &OnWake, this));
   timer_event_.reset(evtimer_new(base_, &OnTimer, this));
   event_add(wake_event_.get(), nullptr);
 }

@@ -51,7 +51,7 @@ std::shared_ptr<cold::ColdIo> OpenColdTier(const config::Config& config) {
   if (!io) {
     // Never a failed start (issue #4): the server runs without the tier and evicts instead.
     const std::string line = "corecached: cold tier: cannot open " + options.path + " (" +
-                             io.error().message() + "): running without it, evicting instead\n";
+                             io.Error().message() + "): running without it, evicting instead\n";
     std::fwrite(line.data(), 1, line.size(), stderr);
     return nullptr;
   }
@@ -89,7 +89,7 @@ core::LogSeverity LogSeverityFor(const config::Config& config) {
 
 std::size_t MaxInputBytes(const config::Config& config) {
   return static_cast<std::size_t>(config.max_item_size_bytes) + core::kMaxTextGetLineLength +
-         64 * 1024;
+         std::size_t{64} * 1024;
 }
 
 }  // namespace corecached::server

@@ -21,9 +21,9 @@ namespace corecached::server {
 [[nodiscard]] std::shared_ptr<cold::ColdIo> OpenColdTier(const config::Config& config);
 [[nodiscard]] net::ListenerOptions ListenerOptionsFor(const config::Config& config);
 [[nodiscard]] net::NetworkThreadOptions NetworkThreadOptionsFor(const config::Config& config);
-// What `version` (and `stats` version) reports: memcached's version first, because clients and tools
-// parse it to pick features (memccapable, for one, expects 1.6 behaviour only from a 1.6 server), then
-// ours: "1.6.18-corecached-0.1.0".
+// What `version` (and `stats` version) reports: memcached's version first, because clients and
+// tools parse it to pick features (memccapable, for one, expects 1.6 behaviour only from a 1.6
+// server), then ours: "1.6.18-corecached-0.1.0".
 inline constexpr const char* kProtocolVersion = "1.6.18-corecached-" CORECACHED_VERSION;
 
 // The log severity from log_level, raised by verbosity: -v (1) logs at least info, -vv and more

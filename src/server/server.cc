@@ -11,7 +11,6 @@
 
 #include "config/diff.h"
 #include "core/log.h"
-
 #include "server/module_options.h"
 #include "server/signals.h"
 #include "server/stats_collector.h"
@@ -33,8 +32,8 @@ Server::Server(config::Config config, ConfigSource reload)
   for (uint32_t s = 0; s < shard_count; ++s) {
     shard::ShardOptions shard_options = ShardOptionsFor(config_, s, shard_count);
     shard_options.store.cold = cold_tier;
-    shards_.push_back(std::make_unique<shard::Shard>(
-        s, shard_options, config_.network_threads, clock_, started_seconds_));
+    shards_.push_back(std::make_unique<shard::Shard>(s, shard_options, config_.network_threads,
+                                                     clock_, started_seconds_));
     shard_ptrs_.push_back(shards_.back().get());
   }
   for (uint32_t t = 0; t < config_.network_threads; ++t) {
@@ -64,7 +63,8 @@ Server::~Server() { StopThreads(); }
 void Server::Run() {
   base_ = runtime::NewEventBase();
   // Before anything else, so a SIGTERM during start-up still stops the server cleanly.
-  SignalHandlers signals(base_.get(), [this] { RequestStop(); }, [this] { Reload(); });
+  SignalHandlers signals(
+      base_.get(), [this] { RequestStop(); }, [this] { Reload(); });
   std::vector<net::NetworkThread*> threads;
   for (auto& t : threads_) {
     threads.push_back(t.get());
@@ -80,7 +80,7 @@ void Server::Run() {
     event_base_loopbreak(self->base_.get());
   };
   runtime::EventPtr stop_event(
-      event_new(base_.get(), stop_waker_.fd(), EV_READ | EV_PERSIST, on_stop, this));
+      event_new(base_.get(), stop_waker_.Fd(), EV_READ | EV_PERSIST, on_stop, this));
   event_add(stop_event.get(), nullptr);
   auto on_trim = [](evutil_socket_t, short, void* arg) {
     static_cast<Server*>(arg)->ReturnFreedMemory();
@@ -89,7 +89,7 @@ void Server::Run() {
   const timeval every_second{1, 0};
   event_add(trim_event.get(), &every_second);
   core::Log::Info(std::string("corecached ") + CORECACHED_VERSION + " listening on " +
-                  config_.listen + ":" + std::to_string(listener_->port()) + ", " +
+                  config_.listen + ":" + std::to_string(listener_->Port()) + ", " +
                   std::to_string(shards_.size()) + " shards, " + std::to_string(threads_.size()) +
                   " network threads");
   event_base_dispatch(base_.get());
@@ -107,7 +107,7 @@ void Server::ReturnFreedMemory() {
   constexpr uint64_t kTrimAfterClosed = 64;
   uint64_t closed = 0;
   for (const net::NetworkThread* thread : thread_view_) {
-    closed += thread->stats().total_connections.Get() - thread->stats().curr_connections.Get();
+    closed += thread->Stats().total_connections.Get() - thread->Stats().curr_connections.Get();
   }
   if (closed < closed_at_last_trim_ + kTrimAfterClosed) {
     closed_at_last_trim_ = std::min(closed_at_last_trim_, closed);  // counters read apart
@@ -125,7 +125,7 @@ StatsSources Server::Sources() const {
   sources.gate = &gate_;
   sources.started_seconds = started_seconds_;
   sources.now_seconds = clock_.NowSeconds();
-  sources.port = listener_ ? listener_->port() : config_.port;
+  sources.port = listener_ ? listener_->Port() : config_.port;
   sources.max_connections = static_cast<uint32_t>(gate_.max_open.load());
   sources.verbosity = verbosity_.load();
   sources.log_level = log_level_.load();
@@ -231,14 +231,15 @@ void Server::StopThreads() {
 void Server::WritePortFile() const {
   // memcached's test convention (testapp.c): MEMCACHED_PORT_FILENAME names a file that receives
   // "TCP INET: <port>", written to a temporary name and renamed so readers never see half of it.
-  const char* path = std::getenv("MEMCACHED_PORT_FILENAME");
+  // Start-up only, and nothing in the process calls setenv.
+  const char* path = std::getenv("MEMCACHED_PORT_FILENAME");  // NOLINT(concurrency-mt-unsafe)
   if (path == nullptr) {
     return;
   }
   std::string tmp = std::string(path) + ".lck";
   {
     std::ofstream out(tmp);
-    out << "TCP INET: " << listener_->port() << "\n";
+    out << "TCP INET: " << listener_->Port() << "\n";
   }
   std::rename(tmp.c_str(), path);
 }

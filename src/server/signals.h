@@ -17,8 +17,7 @@ namespace corecached::server {
 // Thread: main. Lives while the main loop runs; the callbacks run on the main thread.
 class SignalHandlers {
  public:
-  SignalHandlers(event_base* base, std::function<void()> on_stop,
-                 std::function<void()> on_reload);
+  SignalHandlers(event_base* base, std::function<void()> on_stop, std::function<void()> on_reload);
 
  private:
   static void OnSignal(evutil_socket_t signo, short what, void* arg);

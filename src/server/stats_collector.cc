@@ -32,7 +32,7 @@ template <typename Field>
 uint64_t SumShards(const StatsSources& s, Field field) {
   uint64_t total = 0;
   for (const shard::Shard* shard : s.shards) {
-    total += (shard->stats().*field).Get();
+    total += (shard->Stats().*field).Get();
   }
   return total;
 }
@@ -41,7 +41,7 @@ template <typename Field>
 uint64_t SumThreads(const StatsSources& s, Field field) {
   uint64_t total = 0;
   for (const net::NetworkThread* thread : s.threads) {
-    total += (thread->stats().*field).Get();
+    total += (thread->Stats().*field).Get();
   }
   return total;
 }
@@ -65,15 +65,24 @@ void AddProcess(const StatsSources& s, core::StatList* out) {
 void AddCommands(const StatsSources& s, core::StatList* out) {
   using S = shard::ShardStats;
   const std::pair<const char*, core::RelaxedCounter S::*> fields[] = {
-      {"cmd_get", &S::cmd_get},           {"cmd_set", &S::cmd_set},
-      {"cmd_flush", &S::cmd_flush},       {"cmd_touch", &S::cmd_touch},
-      {"get_hits", &S::get_hits},         {"get_misses", &S::get_misses},
-      {"get_expired", &S::get_expired},   {"get_flushed", &S::get_flushed},
-      {"delete_misses", &S::delete_misses}, {"delete_hits", &S::delete_hits},
-      {"incr_misses", &S::incr_misses},   {"incr_hits", &S::incr_hits},
-      {"decr_misses", &S::decr_misses},   {"decr_hits", &S::decr_hits},
-      {"cas_misses", &S::cas_misses},     {"cas_hits", &S::cas_hits},
-      {"cas_badval", &S::cas_badval},     {"touch_hits", &S::touch_hits},
+      {"cmd_get", &S::cmd_get},
+      {"cmd_set", &S::cmd_set},
+      {"cmd_flush", &S::cmd_flush},
+      {"cmd_touch", &S::cmd_touch},
+      {"get_hits", &S::get_hits},
+      {"get_misses", &S::get_misses},
+      {"get_expired", &S::get_expired},
+      {"get_flushed", &S::get_flushed},
+      {"delete_misses", &S::delete_misses},
+      {"delete_hits", &S::delete_hits},
+      {"incr_misses", &S::incr_misses},
+      {"incr_hits", &S::incr_hits},
+      {"decr_misses", &S::decr_misses},
+      {"decr_hits", &S::decr_hits},
+      {"cas_misses", &S::cas_misses},
+      {"cas_hits", &S::cas_hits},
+      {"cas_badval", &S::cas_badval},
+      {"touch_hits", &S::touch_hits},
       {"touch_misses", &S::touch_misses},
   };
   for (const auto& [name, field] : fields) {
@@ -85,13 +94,13 @@ void AddCommands(const StatsSources& s, core::StatList* out) {
 void AddBackpressure(const StatsSources& s, core::StatList* out) {
   uint64_t shed = 0;
   for (const shard::Shard* shard : s.shards) {
-    shed += shard->shed_requests();
+    shed += shard->ShedRequests();
   }
   out->emplace_back("shed_requests", std::to_string(shed));
   for (const shard::Shard* shard : s.shards) {
-    const std::string prefix = "shard_" + std::to_string(shard->id()) + "_";
+    const std::string prefix = "shard_" + std::to_string(shard->Id()) + "_";
     out->emplace_back(prefix + "queue_depth", std::to_string(shard->QueueDepth()));
-    out->emplace_back(prefix + "shed_requests", std::to_string(shard->shed_requests()));
+    out->emplace_back(prefix + "shed_requests", std::to_string(shard->ShedRequests()));
   }
 }
 
@@ -102,8 +111,9 @@ void AddTraffic(const StatsSources& s, core::StatList* out) {
   out->emplace_back("auth_errors", std::to_string(SumThreads(s, &N::auth_errors)));
   out->emplace_back("bytes_read", std::to_string(SumThreads(s, &N::bytes_read)));
   out->emplace_back("bytes_written", std::to_string(SumThreads(s, &N::bytes_written)));
-  out->emplace_back("limit_maxbytes",
-                    std::to_string(static_cast<uint64_t>(s.config->memory_limit_mb) * config::kMiB));
+  out->emplace_back(
+      "limit_maxbytes",
+      std::to_string(static_cast<uint64_t>(s.config->memory_limit_mb) * config::kMiB));
   out->emplace_back("accepting_conns", "1");
   out->emplace_back("threads", std::to_string(s.config->network_threads));
   out->emplace_back("conn_yields", std::to_string(SumThreads(s, &N::conn_yields)));
@@ -152,8 +162,7 @@ void AddCorecachedSettings(const StatsSources& s, core::StatList* out) {
   out->emplace_back("cold_tier_low_watermark", FormatRatio(c.cold_tier.low_watermark));
   out->emplace_back("cold_tier_on_cold_read", config::ToString(c.cold_tier.on_cold_read));
   out->emplace_back("cold_tier_reader_threads", std::to_string(c.cold_tier.reader_threads));
-  out->emplace_back("backpressure_max_queue_depth",
-                    std::to_string(c.backpressure.max_queue_depth));
+  out->emplace_back("backpressure_max_queue_depth", std::to_string(c.backpressure.max_queue_depth));
   out->emplace_back("backpressure_max_queue_delay_ms",
                     std::to_string(c.backpressure.max_queue_delay_ms));
   // auth.file serves both: memcached's -Y (text) and -S (binary SASL PLAIN).
@@ -164,7 +173,8 @@ void AddCorecachedSettings(const StatsSources& s, core::StatList* out) {
 core::StatList Settings(const StatsSources& s) {
   const config::Config& c = *s.config;
   core::StatList out;
-  out.emplace_back("maxbytes", std::to_string(static_cast<uint64_t>(c.memory_limit_mb) * config::kMiB));
+  out.emplace_back("maxbytes",
+                   std::to_string(static_cast<uint64_t>(c.memory_limit_mb) * config::kMiB));
   out.emplace_back("maxconns", std::to_string(s.max_connections));
   out.emplace_back("tcpport", std::to_string(s.port));
   out.emplace_back("udpport", std::to_string(c.udp_port));
@@ -207,7 +217,7 @@ using metrics::MetricKind;
 using metrics::Snapshot;
 
 metrics::Label ShardLabel(const shard::Shard* shard) {
-  return {"shard", std::to_string(shard->id())};
+  return {"shard", std::to_string(shard->Id())};
 }
 
 double AsDouble(uint64_t v) { return static_cast<double>(v); }
@@ -216,11 +226,13 @@ double AsDouble(uint64_t v) { return static_cast<double>(v); }
 void AddCommandMetrics(const StatsSources& s, Snapshot* out) {
   using S = shard::ShardStats;
   const std::pair<const char*, core::RelaxedCounter S::*> commands[] = {
-      {"get", &S::cmd_get}, {"set", &S::cmd_set}, {"touch", &S::cmd_touch},
+      {"get", &S::cmd_get},
+      {"set", &S::cmd_set},
+      {"touch", &S::cmd_touch},
       {"flush_all", &S::cmd_flush}};
-  Family& cmds = out->AddFamily("corecached_commands_total",
-                                "Commands executed, by command (memcached cmd_*).",
-                                MetricKind::kCounter);
+  Family& cmds =
+      out->AddFamily("corecached_commands_total",
+                     "Commands executed, by command (memcached cmd_*).", MetricKind::kCounter);
   for (const auto& [name, field] : commands) {
     cmds.Add(AsDouble(SumShards(s, field)), {{"command", name}});
   }
@@ -290,18 +302,18 @@ void AddShardMetrics(const StatsSources& s, Snapshot* out) {
   for (const auto& [name, help, kind, field] : fields) {
     Family& f = out->AddFamily(name, help, kind);
     for (const shard::Shard* shard : s.shards) {
-      f.Add(AsDouble((shard->stats().*field).Get()), {ShardLabel(shard)});
+      f.Add(AsDouble((shard->Stats().*field).Get()), {ShardLabel(shard)});
     }
   }
   Family& shed = out->AddFamily("corecached_requests_shed_total",
                                 "Requests answered busy by backpressure instead of queued.",
                                 MetricKind::kCounter);
   for (const shard::Shard* shard : s.shards) {
-    shed.Add(AsDouble(shard->shed_requests()), {ShardLabel(shard)});
+    shed.Add(AsDouble(shard->ShedRequests()), {ShardLabel(shard)});
   }
-  Family& depth = out->AddFamily("corecached_queue_depth",
-                                 "Batches queued for the shard, not yet executed.",
-                                 MetricKind::kGauge);
+  Family& depth =
+      out->AddFamily("corecached_queue_depth", "Batches queued for the shard, not yet executed.",
+                     MetricKind::kGauge);
   for (const shard::Shard* shard : s.shards) {
     depth.Add(static_cast<double>(shard->QueueDepth()), {ShardLabel(shard)});
   }
@@ -309,8 +321,8 @@ void AddShardMetrics(const StatsSources& s, Snapshot* out) {
 
 // Folds every network thread's latency buckets into one cumulative histogram per family.
 void AddLatencyMetrics(const StatsSources& s, Snapshot* out) {
-  static constexpr const char* kFamilyNames[net::kCommandFamilies] = {
-      "get", "store", "delete", "arith", "touch", "other"};
+  static constexpr const char* kFamilyNames[net::kCommandFamilies] = {"get",   "store", "delete",
+                                                                      "arith", "touch", "other"};
   Family& f = out->AddFamily(
       "corecached_request_duration_seconds",
       "Time from submitting a round of requests to the shards until every reply is back, by "
@@ -323,15 +335,14 @@ void AddLatencyMetrics(const StatsSources& s, Snapshot* out) {
     uint64_t sum_ns = 0;
     for (std::size_t b = 0; b <= net::kLatencyBoundsUs.size(); ++b) {
       for (const net::NetworkThread* thread : s.threads) {
-        cumulative += thread->stats().latency[fam].buckets[b].Get();
+        cumulative += thread->Stats().latency[fam].buckets[b].Get();
       }
       if (b < net::kLatencyBoundsUs.size()) {
-        sample.histogram.buckets.emplace_back(AsDouble(net::kLatencyBoundsUs[b]) / 1e6,
-                                              cumulative);
+        sample.histogram.buckets.emplace_back(AsDouble(net::kLatencyBoundsUs[b]) / 1e6, cumulative);
       }
     }
     for (const net::NetworkThread* thread : s.threads) {
-      sum_ns += thread->stats().latency[fam].sum_ns.Get();
+      sum_ns += thread->Stats().latency[fam].sum_ns.Get();
     }
     sample.histogram.count = cumulative;
     sample.histogram.sum = AsDouble(sum_ns) / 1e9;

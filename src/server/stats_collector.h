@@ -34,7 +34,7 @@ struct StatsSources {
 // have ("" = general stats, "settings"). An unknown group yields nullopt.
 // Thread: any.
 [[nodiscard]] std::optional<core::StatList> CollectStats(const StatsSources& sources,
-                                                       std::string_view group);
+                                                         std::string_view group);
 
 // Builds one metrics scrape: the same counters with Prometheus names (listed in man/corecached.8
 // "METRICS"), per-shard figures labelled shard="N", and the per-thread latency histograms folded.

@@ -19,10 +19,10 @@ struct BackpressureOptions {
 
 // What the network side reads from a shard before it submits (each an atomic in Shard).
 struct QueueState {
-  std::size_t depth_batches = 0;     // batches queued now
-  std::size_t queued_commands = 0;   // commands in those batches
-  int64_t queue_delay_us = 0;        // age of the oldest queued batch
-  uint64_t drain_commands_per_s = 0; // EWMA of the shard's execution rate; 0 = not measured yet
+  std::size_t depth_batches = 0;      // batches queued now
+  std::size_t queued_commands = 0;    // commands in those batches
+  int64_t queue_delay_us = 0;         // age of the oldest queued batch
+  uint64_t drain_commands_per_s = 0;  // EWMA of the shard's execution rate; 0 = not measured yet
 };
 
 // True when a new batch for this shard must be shed at once (answered kBusy) instead of queued.
@@ -73,7 +73,7 @@ class DrainRate {
     window_ns_ = 0;
     return true;
   }
-  [[nodiscard]] uint64_t commands_per_s() const { return per_s_; }
+  [[nodiscard]] uint64_t CommandsPerS() const { return per_s_; }
 
  private:
   uint64_t window_commands_ = 0;

@@ -16,11 +16,13 @@ constexpr std::size_t kMallocChunkHeaderBytes = sizeof(std::size_t);
 }  // namespace
 
 Item* Item::Create(std::string_view key, std::size_t value_size, uint64_t hash) {
+  // One malloc'd block holds header, key and value; the Store owns it, Item::Destroy frees it.
+  // NOLINTNEXTLINE(cppcoreguidelines-owning-memory)
   void* raw = std::malloc(RequestedBytes(key.size(), value_size));
   if (raw == nullptr) {
     return nullptr;
   }
-  Item* item = new (raw) Item();
+  Item* item = new (raw) Item();  // NOLINT(cppcoreguidelines-owning-memory)
   item->key_size = static_cast<uint8_t>(key.size());
   item->value_size = static_cast<uint32_t>(value_size);
   item->hash_low = static_cast<uint32_t>(hash);
@@ -34,13 +36,13 @@ Item* Item::CreateCold(std::string_view key, uint32_t value_size, uint64_t hash,
   if (item == nullptr) {
     return nullptr;
   }
-  std::memcpy(item->mutable_value(), &write_id, sizeof(write_id));
+  std::memcpy(item->MutableValue(), &write_id, sizeof(write_id));
   item->value_size = value_size;
   item->residency = Residency::kOnDisk;
   return item;
 }
 
-uint64_t Item::write_id() const {
+uint64_t Item::WriteId() const {
   uint64_t id = 0;
   std::memcpy(&id, data() + key_size, sizeof(id));
   return id;
@@ -51,7 +53,7 @@ void Item::Destroy(Item* item) {
     return;
   }
   item->~Item();
-  std::free(item);
+  std::free(item);  // NOLINT(cppcoreguidelines-owning-memory)
 }
 
 std::size_t Item::RequestedBytes(std::size_t key_size, std::size_t value_size) {
@@ -65,19 +67,19 @@ std::size_t Item::AllocatedBytes() const {
 
 const char* Item::data() const { return reinterpret_cast<const char*>(this) + sizeof(Item); }
 
-std::string_view Item::key() const { return {data(), key_size}; }
+std::string_view Item::Key() const { return {data(), key_size}; }
 
-std::string_view Item::value() const {
+std::string_view Item::Value() const {
   if (residency != Residency::kInMemory) {
     return {};
   }
   return {data() + key_size, value_size};
 }
 
-char* Item::mutable_value() { return reinterpret_cast<char*>(this) + sizeof(Item) + key_size; }
+char* Item::MutableValue() { return reinterpret_cast<char*>(this) + sizeof(Item) + key_size; }
 
 bool Item::KeyEquals(uint64_t hash, std::string_view other) const {
-  return hash_low == static_cast<uint32_t>(hash) && key() == other;
+  return hash_low == static_cast<uint32_t>(hash) && Key() == other;
 }
 
 }  // namespace corecached::shard

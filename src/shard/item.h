@@ -35,10 +35,10 @@ class Item {
       boost::intrusive::link_mode<boost::intrusive::normal_link>>;
 
   // Bits in `bits`.
-  static constexpr uint8_t kFetched = 1;    // read at least once since stored (meta h)
-  static constexpr uint8_t kStale = 2;      // invalidated by md I / ms I (meta X)
-  static constexpr uint8_t kTokenSent = 4;  // a client was told to recache (meta W sent, Z next)
-  static constexpr uint8_t kWriting = 8;    // its value is being written to the cold tier
+  static constexpr uint8_t kFetched = 1;       // read at least once since stored (meta h)
+  static constexpr uint8_t kStale = 2;         // invalidated by md I / ms I (meta X)
+  static constexpr uint8_t kTokenSent = 4;     // a client was told to recache (meta W sent, Z next)
+  static constexpr uint8_t kWriting = 8;       // its value is being written to the cold tier
   static constexpr uint8_t kMaybeOnDisk = 16;  // the cold tier may hold a record for its key
   static constexpr uint8_t kKeyBinary = 32;    // stored by ms with b: meta prints the key base64
 
@@ -57,12 +57,12 @@ class Item {
   // What the allocation really costs: malloc_usable_size plus glibc's per-chunk size word.
   [[nodiscard]] std::size_t AllocatedBytes() const;
 
-  [[nodiscard]] std::string_view key() const;
-  [[nodiscard]] std::string_view value() const;
-  [[nodiscard]] char* mutable_value();
+  [[nodiscard]] std::string_view Key() const;
+  [[nodiscard]] std::string_view Value() const;
+  [[nodiscard]] char* MutableValue();
   // Which cold-tier write holds the value. REQUIRES: residency != kInMemory.
-  [[nodiscard]] uint64_t write_id() const;
-  [[nodiscard]] bool hot() const { return residency == Residency::kInMemory; }
+  [[nodiscard]] uint64_t WriteId() const;
+  [[nodiscard]] bool Hot() const { return residency == Residency::kInMemory; }
   [[nodiscard]] bool KeyEquals(uint64_t hash, std::string_view key) const;
 
   [[nodiscard]] bool Has(uint8_t bit) const { return (bits & bit) != 0; }

@@ -33,9 +33,9 @@ class Router {
   [[nodiscard]] ShardId ShardFor(core::KeyHash hash) const {
     return static_cast<ShardId>(hash.ShardBits() % static_cast<uint32_t>(batches_.size()));
   }
-  [[nodiscard]] std::size_t shard_count() const { return batches_.size(); }
+  [[nodiscard]] std::size_t ShardCount() const { return batches_.size(); }
   [[nodiscard]] bool empty() const { return pending_ == 0; }
-  [[nodiscard]] std::size_t pending() const { return pending_; }
+  [[nodiscard]] std::size_t Pending() const { return pending_; }
 
   // Queues `cmd` for its key's shard.
   Slot Add(core::Command cmd);

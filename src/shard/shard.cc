@@ -7,8 +7,8 @@
 
 namespace corecached::shard {
 
-Shard::Shard(ShardId id, ShardOptions options, std::size_t producers, const core::Clock& clock,
-             int64_t process_started_seconds)
+Shard::Shard(ShardId id, const ShardOptions& options, std::size_t producers,
+             const core::Clock& clock, int64_t process_started_seconds)
     : id_(id),
       options_(options),
       store_(std::make_unique<Store>(options.store, clock, process_started_seconds)) {
@@ -22,7 +22,9 @@ Shard::Shard(ShardId id, ShardOptions options, std::size_t producers, const core
 
 Shard::~Shard() { Stop(); }
 
-void Shard::Start() { thread_ = std::thread([this] { Run(); }); }
+void Shard::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
 
 void Shard::Stop() {
   if (!thread_.joinable()) {
@@ -103,7 +105,8 @@ void Shard::Run() {
     self->second->Unpark();
   };
   std::pair<Shard*, runtime::Parker*> ctx{this, &parker};
-  runtime::EventPtr wake_event(event_new(base.get(), waker_.fd(), EV_READ | EV_PERSIST, on_wake, &ctx));
+  runtime::EventPtr wake_event(
+      event_new(base.get(), waker_.Fd(), EV_READ | EV_PERSIST, on_wake, &ctx));
   event_add(wake_event.get(), nullptr);
   park_ = &parker;
   DispatchLoop();
@@ -146,7 +149,7 @@ void Shard::Execute(Batch* batch) {
 void Shard::Complete(Batch* batch, int64_t start_ns, bool record_rate) {
   const std::size_t commands = batch->commands.size();
   if (record_rate && drain_rate_.Record(commands, NowNs() - start_ns)) {
-    drain_per_s_.store(drain_rate_.commands_per_s(), std::memory_order_relaxed);
+    drain_per_s_.store(drain_rate_.CommandsPerS(), std::memory_order_relaxed);
   }
   queued_commands_.fetch_sub(commands, std::memory_order_relaxed);
   // Move the promise out first: once set_value() wakes the network fiber, that thread may
@@ -190,7 +193,7 @@ void Shard::WakeForCold() {
 // Shutdown with the cold tier: let waiting requests finish, then write every hot value to disk,
 // so the next start serves them again. Bounded: a stuck disk cannot hang the shutdown.
 void Shard::FlushCold() {
-  if (!store_->cold_enabled()) {
+  if (!store_->ColdEnabled()) {
     return;
   }
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);

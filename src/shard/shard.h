@@ -43,7 +43,7 @@ struct ShardOptions {
 // thread that owns channel `producer`; stats() from any (atomics only).
 class Shard {
  public:
-  Shard(ShardId id, ShardOptions options, std::size_t producers, const core::Clock& clock,
+  Shard(ShardId id, const ShardOptions& options, std::size_t producers, const core::Clock& clock,
         int64_t process_started_seconds);
   ~Shard();
   Shard(const Shard&) = delete;
@@ -57,8 +57,8 @@ class Shard {
   // channel is full (nothing was queued). REQUIRES: called from producer `producer`'s thread only.
   bool Submit(std::size_t producer, Batch* batch);
 
-  [[nodiscard]] ShardId id() const { return id_; }
-  [[nodiscard]] const ShardStats& stats() const { return store_->stats(); }
+  [[nodiscard]] ShardId Id() const { return id_; }
+  [[nodiscard]] const ShardStats& Stats() const { return store_->Stats(); }
   [[nodiscard]] std::size_t QueueDepth() const;
 
   // Backpressure, read by the network threads before they submit (any thread, atomics only).
@@ -70,7 +70,7 @@ class Shard {
   void CountShed(std::size_t commands) {
     shed_requests_.fetch_add(commands, std::memory_order_relaxed);
   }
-  [[nodiscard]] uint64_t shed_requests() const {
+  [[nodiscard]] uint64_t ShedRequests() const {
     return shed_requests_.load(std::memory_order_relaxed);
   }
 
@@ -105,9 +105,10 @@ class Shard {
   std::atomic<uint64_t> drain_per_s_{0};
   std::atomic<uint64_t> shed_requests_{0};
   // Cold tier, shard thread only: fibers waiting for cold progress and their wake-up.
+  // BasicLockable (for condition_variable_any) needs these lower-case names.
   struct NoLock {
-    void lock() {}
-    void unlock() {}
+    void lock() {}    // NOLINT(readability-identifier-naming)
+    void unlock() {}  // NOLINT(readability-identifier-naming)
   };
   boost::fibers::condition_variable_any cold_cv_;
   std::size_t cold_waiters_ = 0;

@@ -71,7 +71,7 @@ bool IsCasMode(const Command& cmd) {
 
 }  // namespace
 
-Store::Store(StoreOptions options, const core::Clock& clock, int64_t process_started_seconds)
+Store::Store(const StoreOptions& options, const core::Clock& clock, int64_t process_started_seconds)
     : options_(options),
       clock_(clock),
       process_started_seconds_(process_started_seconds),
@@ -97,7 +97,7 @@ void Store::UpdateNow() {
 }
 
 Lru& Store::ListOf(const Item& item) {
-  if (!item.hot()) {
+  if (!item.Hot()) {
     return cold_list_;
   }
   return item.Has(Item::kWriting) ? writing_ : lru_;
@@ -149,7 +149,7 @@ Result Store::ExecuteOp(const Command& cmd) {
 
 Result Store::Get(const Command& cmd) {
   Item* item = FindLive(cmd, /*count_get=*/true);
-  if (item != nullptr && !item->hot()) {
+  if (item != nullptr && !item->Hot()) {
     return NeedValue(*item);  // counted when it runs again with the value in RAM
   }
   (cmd.touch ? stats_.cmd_touch : stats_.cmd_get).Add();
@@ -220,7 +220,7 @@ void Store::DecideWin(const Command& cmd, Item& item, bool created, Result& r) {
 }
 
 void Store::FillHit(const Item& item, Result& r) const {
-  r.value.assign(item.value());
+  r.value.assign(item.Value());
   r.flags = item.flags;
   r.cas = item.cas;
   r.ttl_seconds = TtlSeconds(item);
@@ -292,7 +292,7 @@ Result Store::StoreNew(const Command& cmd, Item* old, bool as_stale) {
     return StoreFailed(cmd, old, a.failure);
   }
   Item& fresh = *a.item;
-  std::memcpy(fresh.mutable_value(), cmd.value.data(), cmd.value.size());
+  std::memcpy(fresh.MutableValue(), cmd.value.data(), cmd.value.size());
   fresh.flags = cmd.flags;
   fresh.exptime = RelativeExptime(cmd.exptime);
   if (as_stale) {
@@ -342,15 +342,15 @@ Result Store::Concat(const Command& cmd) {
   if (cmd.check_cas && old->cas != cmd.compare_cas) {
     return Of(Outcome::kExists);
   }
-  if (!old->hot()) {
+  if (!old->Hot()) {
     return NeedValue(*old);
   }
-  const std::string_view before = old->value();
+  const std::string_view before = old->Value();
   Allocation a = Allocate(cmd, before.size() + cmd.value.size(), old);
   if (a.item == nullptr) {
     return Of(a.failure == Outcome::kTooLarge ? Outcome::kNotStored : a.failure);
   }
-  char* out = a.item->mutable_value();
+  char* out = a.item->MutableValue();
   const std::string_view first = cmd.op == Op::kAppend ? before : std::string_view(cmd.value);
   const std::string_view second = cmd.op == Op::kAppend ? std::string_view(cmd.value) : before;
   std::memcpy(out, first.data(), first.size());
@@ -378,7 +378,7 @@ Result Store::Delete(const Command& cmd) {
     stats_.delete_misses.Add();
     return Of(Outcome::kExists);
   }
-  if (cmd.invalidate && !cmd.delete_value_only && !item->hot()) {
+  if (cmd.invalidate && !cmd.delete_value_only && !item->Hot()) {
     return NeedValue(*item);  // md I gives the item a new CAS: its record must follow
   }
   if (cmd.delete_value_only) {
@@ -434,11 +434,11 @@ Result Store::Arith(const Command& cmd) {
   if (cmd.check_cas && item->cas != cmd.compare_cas) {
     return Of(Outcome::kExists);
   }
-  if (!item->hot()) {
+  if (!item->Hot()) {
     return NeedValue(*item);
   }
   uint64_t number = 0;
-  if (item->value_size == 0 || !ParseDecimal(item->value(), number)) {
+  if (item->value_size == 0 || !ParseDecimal(item->Value(), number)) {
     return Of(Outcome::kNonNumeric);
   }
   if (incr) {
@@ -461,7 +461,7 @@ Result Store::ArithMiss(const Command& cmd) {
   if (a.item == nullptr) {
     return Of(a.failure);
   }
-  std::memcpy(a.item->mutable_value(), digits, length);
+  std::memcpy(a.item->MutableValue(), digits, length);
   a.item->exptime = RelativeExptime(cmd.vivify_exptime);
   a.item->cas = CasFor(cmd);
   Result r = Of(Outcome::kArithOk);
@@ -478,8 +478,8 @@ Result Store::ArithWrite(const Command& cmd, Item* item, uint64_t number) {
   const auto length = static_cast<std::size_t>(end - digits);
   if (length <= item->value_size) {
     CancelWrite(*item);  // the record being written holds the old number
-    std::memcpy(item->mutable_value(), digits, length);
-    std::memset(item->mutable_value() + length, ' ', item->value_size - length);
+    std::memcpy(item->MutableValue(), digits, length);
+    std::memset(item->MutableValue() + length, ' ', item->value_size - length);
     item->cas = CasFor(cmd);
     Refresh(*item);
   } else {
@@ -487,7 +487,7 @@ Result Store::ArithWrite(const Command& cmd, Item* item, uint64_t number) {
     if (a.item == nullptr) {
       return Of(a.failure);
     }
-    std::memcpy(a.item->mutable_value(), digits, length);
+    std::memcpy(a.item->MutableValue(), digits, length);
     a.item->flags = item->flags;
     a.item->exptime = item->exptime;
     a.item->cas = CasFor(cmd);

@@ -10,7 +10,6 @@
 #include <vector>
 
 #include "cold/cold_io.h"
-
 #include "core/clock.h"
 #include "core/command.h"
 #include "core/result.h"
@@ -23,8 +22,8 @@ namespace corecached::shard {
 
 // StoreOptions: one shard's share of the server's limits.
 struct StoreOptions {
-  std::size_t memory_limit_bytes = 64 * 1024 * 1024;  // this shard's share of -m
-  std::size_t max_item_size = 1024 * 1024;            // -I, measured as memcached measures it
+  std::size_t memory_limit_bytes = std::size_t{64} * 1024 * 1024;  // this shard's share of -m
+  std::size_t max_item_size = std::size_t{1024} * 1024;  // -I, measured as memcached measures it
   // CAS values handed out: cas_start, cas_start + cas_step, ... Shard i of S uses start i + 1 and
   // step S, so no two shards ever hand out the same CAS.
   uint64_t cas_start = 1;
@@ -62,7 +61,7 @@ struct StoreOptions {
 // (1048507-byte value with a 10-byte key at -I 1m, measured on the oracle).
 class Store {
  public:
-  Store(StoreOptions options, const core::Clock& clock, int64_t process_started_seconds);
+  Store(const StoreOptions& options, const core::Clock& clock, int64_t process_started_seconds);
   ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
@@ -88,28 +87,26 @@ class Store {
   // Shutdown: writes every hot value to the tier and erases records of dead items, a bounded step
   // at a time. True once all of it is on disk. Call PollCold between steps.
   bool FlushStep();
-  [[nodiscard]] bool cold_enabled() const { return cold_ != nullptr; }
+  [[nodiscard]] bool ColdEnabled() const { return cold_ != nullptr; }
 
   // The counters; the reference stays valid for the Store's lifetime.
-  [[nodiscard]] const ShardStats& stats() const { return stats_; }
+  [[nodiscard]] const ShardStats& Stats() const { return stats_; }
   // Linked items, including expired or flushed ones not reclaimed yet (memcached's curr_items).
-  [[nodiscard]] std::size_t item_count() const { return table_.size(); }
-  [[nodiscard]] std::size_t memory_used_bytes() const {
-    return items_bytes_ + table_.BucketBytes();
-  }
-  [[nodiscard]] std::size_t memory_limit_bytes() const { return options_.memory_limit_bytes; }
+  [[nodiscard]] std::size_t ItemCount() const { return table_.size(); }
+  [[nodiscard]] std::size_t MemoryUsedBytes() const { return items_bytes_ + table_.BucketBytes(); }
+  [[nodiscard]] std::size_t MemoryLimitBytes() const { return options_.memory_limit_bytes; }
 
   // Cold tier bounds: values being written at once (their record copies are RAM outside
   // memory_limit_bytes, so they are bounded here), items demoted per command, and how long the
   // tier rests after a failed write (full map, I/O error) while the store evicts instead.
-  static constexpr std::size_t kMaxWritingBytes = 4 * 1024 * 1024;
+  static constexpr std::size_t kMaxWritingBytes = std::size_t{4} * 1024 * 1024;
   static constexpr std::size_t kMaxWritingItems = 1024;
   static constexpr int kDemoteStepsPerCall = 64;
   static constexpr int64_t kColdRestSeconds = 10;
   static constexpr std::size_t kMaxPendingErases = 100000;
   // Loaded values held back while write-back makes room for them (see store_cold.cc Promote):
   // RAM outside memory_limit_bytes, like the record copies, so bounded the same way.
-  static constexpr std::size_t kMaxDeferredBytes = 4 * 1024 * 1024;
+  static constexpr std::size_t kMaxDeferredBytes = std::size_t{4} * 1024 * 1024;
 
   // memcached's per-item size overhead for the max_item_size check (see above).
   static constexpr std::size_t kMemcachedItemOverheadBytes = 59;
@@ -242,9 +239,9 @@ class Store {
   bool flushing_ = false;
   bool swept_ = false;
   uint64_t next_write_id_ = 1;
-  int64_t cold_rest_until_ = 0;       // Unix seconds; the tier is not used before
-  std::size_t outstanding_ = 0;       // requests submitted, completions not yet drained
-  std::size_t writing_bytes_ = 0;     // record copies queued for the I/O thread
+  int64_t cold_rest_until_ = 0;         // Unix seconds; the tier is not used before
+  std::size_t outstanding_ = 0;         // requests submitted, completions not yet drained
+  std::size_t writing_bytes_ = 0;       // record copies queued for the I/O thread
   std::size_t writing_item_bytes_ = 0;  // allocations of the items being written
   std::unordered_map<std::string, Writing> inflight_writes_;
   std::unordered_map<std::string, Loading> inflight_loads_;  // for the load wait figure

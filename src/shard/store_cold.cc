@@ -75,13 +75,13 @@ Result Store::NeedValue(Item& item) {
   if (item.residency == Residency::kOnDisk) {
     cold::ColdRequest request;
     request.op = cold::ColdOp::kLoad;
-    request.key.assign(item.key());
-    request.write_id = item.write_id();
+    request.key.assign(item.Key());
+    request.write_id = item.WriteId();
     if (Submit(request)) {
       item.residency = Residency::kLoading;
       stats_.cold_reads.Add();
-      inflight_loads_[std::string(item.key())] =
-          Loading{item.write_id(), std::chrono::steady_clock::now()};
+      inflight_loads_[std::string(item.Key())] =
+          Loading{item.WriteId(), std::chrono::steady_clock::now()};
     }
   }
   blocked_ = Blocked::kLoad;
@@ -99,7 +99,7 @@ void Store::OnLoaded(cold::ColdCompletion& c) {
     inflight_loads_.erase(started);
   }
   Item* item = table_.Find(core::KeyHash::Of(c.key).TableBits(), c.key);
-  if (item == nullptr || item->residency != Residency::kLoading || item->write_id() != c.write_id) {
+  if (item == nullptr || item->residency != Residency::kLoading || item->WriteId() != c.write_id) {
     return;  // superseded while loading
   }
   if (c.error) {
@@ -117,7 +117,7 @@ void Store::OnLoaded(cold::ColdCompletion& c) {
 // With no write in flight, or too much already waiting, room is made by eviction (this runs
 // outside any command, so it may not wait).
 void Store::Promote(Item& item, std::string& value, uint64_t write_id) {
-  ItemPtr fresh(Item::Create(item.key(), value.size(), item.hash_low));
+  ItemPtr fresh(Item::Create(item.Key(), value.size(), item.hash_low));
   if (fresh != nullptr &&
       items_bytes_ - item.AllocatedBytes() + fresh->AllocatedBytes() + table_.BucketBytes() <=
           options_.memory_limit_bytes) {
@@ -126,11 +126,11 @@ void Store::Promote(Item& item, std::string& value, uint64_t write_id) {
   }
   if (!inflight_writes_.empty() && deferred_bytes_ + value.size() <= kMaxDeferredBytes) {
     deferred_bytes_ += value.size();
-    deferred_.push_back(Deferred{std::string(item.key()), write_id, std::move(value)});
+    deferred_.push_back(Deferred{std::string(item.Key()), write_id, std::move(value)});
     return;
   }
   may_wait_ = false;
-  Allocation a = AllocateKey(item.key(), item.hash_low, value.size(), &item);
+  Allocation a = AllocateKey(item.Key(), item.hash_low, value.size(), &item);
   may_wait_ = true;
   if (!PromoteInPlace(item, std::move(a.item), value)) {
     item.residency = Residency::kOnDisk;  // the next reader loads again
@@ -145,7 +145,7 @@ void Store::PromoteDeferred() {
   for (Deferred& d : waiting) {
     Item* item = table_.Find(core::KeyHash::Of(d.key).TableBits(), d.key);
     if (item != nullptr && item->residency == Residency::kLoading &&
-        item->write_id() == d.write_id) {
+        item->WriteId() == d.write_id) {
       Promote(*item, d.value, d.write_id);
     }
   }
@@ -156,7 +156,7 @@ bool Store::PromoteInPlace(Item& item, ItemPtr fresh_item, const std::string& va
     return false;
   }
   Item& fresh = *fresh_item;
-  std::memcpy(fresh.mutable_value(), value.data(), value.size());
+  std::memcpy(fresh.MutableValue(), value.data(), value.size());
   fresh.flags = item.flags;
   fresh.exptime = item.exptime;
   fresh.cas = item.cas;
@@ -191,13 +191,13 @@ void Store::MaybeDemote() {
     return;
   }
   const auto limit = static_cast<double>(options_.memory_limit_bytes);
-  if (!flushing_ && static_cast<double>(memory_used_bytes()) <= limit * options_.high_watermark) {
+  if (!flushing_ && static_cast<double>(MemoryUsedBytes()) <= limit * options_.high_watermark) {
     return;
   }
   const auto target =
       flushing_ ? std::size_t{0} : static_cast<std::size_t>(limit * options_.low_watermark);
   for (int step = 0; step < kDemoteStepsPerCall; ++step) {
-    const std::size_t used = memory_used_bytes();
+    const std::size_t used = MemoryUsedBytes();
     if (used - std::min(used, writing_item_bytes_) <= target) {
       return;
     }
@@ -226,9 +226,9 @@ bool Store::StartWrite(Item& item) {
   meta.write_id = next_write_id_;
   cold::ColdRequest request;
   request.op = cold::ColdOp::kPut;
-  request.key.assign(item.key());
+  request.key.assign(item.Key());
   request.write_id = meta.write_id;
-  request.record = cold::EncodeRecord(item.key(), meta, item.value());
+  request.record = cold::EncodeRecord(item.Key(), meta, item.Value());
   const std::size_t record_bytes = request.record.size();
   if (!Submit(request)) {
     return false;
@@ -238,7 +238,7 @@ bool Store::StartWrite(Item& item) {
   item.Set(Item::kWriting);
   item.Set(Item::kMaybeOnDisk);
   writing_.PushFront(item);
-  inflight_writes_[std::string(item.key())] = Writing{meta.write_id, &item};
+  inflight_writes_[std::string(item.Key())] = Writing{meta.write_id, &item};
   writing_bytes_ += record_bytes;
   writing_item_bytes_ += item.AllocatedBytes();
   return true;
@@ -260,7 +260,7 @@ void Store::ForgetWrite(Item& item) {
     return;
   }
   item.Clear(Item::kWriting);
-  auto it = inflight_writes_.find(std::string(item.key()));
+  auto it = inflight_writes_.find(std::string(item.Key()));
   if (it != inflight_writes_.end() && it->second.item == &item) {
     writing_item_bytes_ -= item.AllocatedBytes();
     inflight_writes_.erase(it);
@@ -285,7 +285,7 @@ void Store::OnWritten(cold::ColdCompletion& c) {
 }
 
 void Store::ShrinkToCold(Item& item, uint64_t write_id) {
-  ItemPtr shrunk(Item::CreateCold(item.key(), item.value_size, item.hash_low, write_id));
+  ItemPtr shrunk(Item::CreateCold(item.Key(), item.value_size, item.hash_low, write_id));
   if (shrunk == nullptr) {
     lru_.PushBack(item);
     return;
@@ -310,21 +310,21 @@ void Store::ShrinkToCold(Item& item, uint64_t write_id) {
 // touch/gat: a cold record follows the new exptime (RAM is authoritative while we run; the record
 // matters after a restart). A record still being written gets it after the write (same queue).
 void Store::UpdateDiskExptime(const Item& item) {
-  if (cold_ == nullptr || (item.hot() && !item.Has(Item::kWriting))) {
+  if (cold_ == nullptr || (item.Hot() && !item.Has(Item::kWriting))) {
     return;
   }
   cold::ColdRequest request;
   request.op = cold::ColdOp::kSetExptime;
-  request.key.assign(item.key());
+  request.key.assign(item.Key());
   request.exptime = AbsoluteExptime(item);
-  if (item.hot()) {
+  if (item.Hot()) {
     auto it = inflight_writes_.find(request.key);
     if (it == inflight_writes_.end()) {
       return;
     }
     request.write_id = it->second.write_id;
   } else {
-    request.write_id = item.write_id();
+    request.write_id = item.WriteId();
   }
   (void)Submit(request);
 }
@@ -454,7 +454,7 @@ void Store::RebuildFromCold() {
     }
     next_write_id_ = std::max(next_write_id_, meta.write_id + 1);
     const bool expired = meta.exptime != 0 && meta.exptime <= now_seconds_;
-    Item* item = expired || memory_used_bytes() + 256 > budget
+    Item* item = expired || MemoryUsedBytes() + 256 > budget
                      ? nullptr
                      : Item::CreateCold(key, meta.value_size, hash.TableBits(), meta.write_id);
     if (item == nullptr) {
@@ -477,9 +477,9 @@ void Store::RebuildFromCold() {
     max_cas = std::max(max_cas, meta.cas);
     ++kept;
   };
-  cold::Expected<std::size_t> dropped = cold_->store().Scan(visit);
+  cold::Expected<std::size_t> dropped = cold_->Store().Scan(visit);
   if (!dropped) {
-    DiskError(dropped.error(), "start-up scan", false);
+    DiskError(dropped.Error(), "start-up scan", false);
   }
   for (const std::string& key : drop) {
     SubmitErase(key);

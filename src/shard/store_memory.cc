@@ -132,12 +132,12 @@ void Store::Unlink(Item* item) {
   ListOf(*item).Remove(*item);
   if (cold_ != nullptr) {
     ForgetWrite(*item);
-    if (!item->hot()) {
+    if (!item->Hot()) {
       stats_.cold_items.Sub();
       stats_.cold_bytes.Sub(item->value_size);
     }
     if (item->Has(Item::kMaybeOnDisk)) {
-      SubmitErase(item->key());
+      SubmitErase(item->Key());
     }
   }
   items_bytes_ -= item->AllocatedBytes();
@@ -149,7 +149,7 @@ void Store::PublishGauges() {
   stats_.curr_items.Set(table_.size());
   stats_.bytes.Set(items_bytes_);
   stats_.hash_bytes.Set(table_.BucketBytes());
-  stats_.hash_is_expanding.Set(table_.rehashing() ? 1 : 0);
+  stats_.hash_is_expanding.Set(table_.Rehashing() ? 1 : 0);
 }
 
 }  // namespace corecached::shard

@@ -42,7 +42,7 @@ void Table::Insert(Item* item) {
   item->hash_next = *slot;
   *slot = item;
   ++size_;
-  if (rehashing()) {
+  if (Rehashing()) {
     RehashStep();
   } else if (NeedsGrowth(size_)) {
     StartGrowth();
@@ -59,7 +59,7 @@ void Table::Remove(Item* item) {
     item->hash_next = nullptr;
     --size_;
   }
-  if (rehashing()) {
+  if (Rehashing()) {
     RehashStep();
   }
 }
@@ -120,12 +120,13 @@ void Table::RehashStep() {
 }
 
 std::size_t Table::BucketBytes() const {
-  return (bucket_count_ + old_bucket_count_) * sizeof(Item*);
+  // The bucket arrays hold Item pointers: sizeof(Item*) is meant.
+  return (bucket_count_ + old_bucket_count_) * sizeof(Item*);  // NOLINT(bugprone-sizeof-expression)
 }
 
 std::size_t Table::BucketBytesAfterInsert() const {
-  if (!rehashing() && NeedsGrowth(size_ + 1)) {
-    return BucketBytes() + 2 * bucket_count_ * sizeof(Item*);
+  if (!Rehashing() && NeedsGrowth(size_ + 1)) {
+    return BucketBytes() + 2 * bucket_count_ * sizeof(Item*);  // NOLINT(bugprone-sizeof-expression)
   }
   return BucketBytes();
 }

@@ -43,8 +43,8 @@ class Table {
   Item* PopAny();
 
   [[nodiscard]] std::size_t size() const { return size_; }
-  [[nodiscard]] std::size_t bucket_count() const { return bucket_count_; }
-  [[nodiscard]] bool rehashing() const { return old_buckets_ != nullptr; }
+  [[nodiscard]] std::size_t BucketCount() const { return bucket_count_; }
+  [[nodiscard]] bool Rehashing() const { return old_buckets_ != nullptr; }
   // Bytes of the bucket arrays now, and after one more Insert (which may start a rehash).
   [[nodiscard]] std::size_t BucketBytes() const;
   [[nodiscard]] std::size_t BucketBytesAfterInsert() const;

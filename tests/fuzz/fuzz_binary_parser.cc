@@ -4,9 +4,8 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   std::string_view in(reinterpret_cast<const char*>(data), size);
-  corecached::fuzz::Drive(in, [](std::string_view v, const corecached::proto::ParserOptions& o,
-                                 corecached::proto::Request* r) {
-    return corecached::proto::ParseBinary(v, o, r);
-  });
+  corecached::fuzz::Drive(
+      in, [](std::string_view v, const corecached::proto::ParserOptions& o,
+             corecached::proto::Request* r) { return corecached::proto::ParseBinary(v, o, r); });
   return 0;
 }

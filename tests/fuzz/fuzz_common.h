@@ -53,7 +53,8 @@ inline void EncodeSomething(proto::Codec& codec, const proto::Request& req, uint
     core::Result& r = results[i];
     // every Outcome (kColdLoading is the last one), and every meta reply flag's branch
     const unsigned v = salt + static_cast<unsigned>(i);
-    r.outcome = static_cast<core::Outcome>(v % (static_cast<unsigned>(core::Outcome::kColdLoading) + 1));
+    r.outcome =
+        static_cast<core::Outcome>(v % (static_cast<unsigned>(core::Outcome::kColdLoading) + 1));
     r.value = (v & 1U) != 0 ? "v" : "";
     r.flags = salt;
     r.cas = (v & 2U) != 0 ? 7 : 0;

@@ -27,9 +27,9 @@
 #include <thread>
 #include <vector>
 
+#include "../test_commands.h"
 #include "cold/cold_io.h"
 #include "shard/store.h"
-#include "../test_commands.h"
 
 namespace corecached::shard {
 namespace {
@@ -101,8 +101,7 @@ struct Wakeup {
 };
 
 struct ShardSim {
-  ShardSim(uint32_t shard, std::shared_ptr<cold::ColdIo> io, int64_t now)
-      : id(shard), clock(now) {
+  ShardSim(uint32_t shard, std::shared_ptr<cold::ColdIo> io, int64_t now) : id(shard), clock(now) {
     StoreOptions options;
     options.memory_limit_bytes = kMemoryLimit;
     options.cold = std::move(io);
@@ -119,7 +118,7 @@ struct ShardSim {
   std::optional<Result> Run(const Command& cmd) {
     for (int waits = 0; waits < 1000; ++waits) {
       Result r = store->Execute(cmd);
-      if (store->memory_used_bytes() > store->memory_limit_bytes()) {
+      if (store->MemoryUsedBytes() > store->MemoryLimitBytes()) {
         ++over_limit;
       }
       if (!store->MustWait(r)) {
@@ -186,7 +185,7 @@ void CheckRead(ShardSim& s, Model& model, const std::string& key, const Result& 
   }
   if (want) {
     // Data is dropped only when counted as an eviction (promotion making room, a full tier).
-    if (s.store->stats().evictions.Get() == 0) {
+    if (s.store->Stats().evictions.Get() == 0) {
       ++s.unexpected_misses;
     } else {
       ++s.misses_after_eviction;
@@ -235,7 +234,7 @@ void Workload(ShardSim& s, const std::vector<std::string>& keys, Model& model, E
         }
       } else if (r && r->outcome == Outcome::kNotStored && model[key]) {
         // Only an eviction may have dropped it.
-        if (s.store->stats().evictions.Get() == 0) {
+        if (s.store->Stats().evictions.Get() == 0) {
           ++s.unexpected_misses;
         }
         model[key].reset();
@@ -297,7 +296,7 @@ TEST_CASE("cold tier, real I/O thread: two shards' cycles through LMDB read the 
     uint64_t sum = 0;
     while (!done.load()) {
       for (const auto& s : shards) {
-        const ShardStats& st = s->store->stats();
+        const ShardStats& st = s->store->Stats();
         sum += st.cold_items.Get() + st.cold_reads.Get() + st.evictions_to_disk.Get() +
                st.cold_writes_pending.Get();
       }
@@ -310,8 +309,7 @@ TEST_CASE("cold tier, real I/O thread: two shards' cycles through LMDB read the 
   {
     std::vector<std::thread> threads;
     for (uint32_t id = 0; id < kShards; ++id) {
-      threads.emplace_back(
-          [&, id] {
+      threads.emplace_back([&, id] {
         Workload(*shards[id], keys[id], models[id], expiring[id], 1000 + id, kOpsPerShard);
       });
     }
@@ -323,16 +321,16 @@ TEST_CASE("cold tier, real I/O thread: two shards' cycles through LMDB read the 
   uint64_t promotions = 0;
   for (const auto& s : shards) {
     CheckShard(*s);
-    to_disk += s->store->stats().evictions_to_disk.Get();
-    promotions += s->store->stats().cold_promotions.Get();
+    to_disk += s->store->Stats().evictions_to_disk.Get();
+    promotions += s->store->Stats().cold_promotions.Get();
     MESSAGE("shard " << s->id << ": hits " << s->hits << ", to disk "
-                     << s->store->stats().evictions_to_disk.Get() << ", cold reads "
-                     << s->store->stats().cold_reads.Get() << ", promotions "
-                     << s->store->stats().cold_promotions.Get() << ", evictions "
-                     << s->store->stats().evictions.Get() << ", misses after eviction "
+                     << s->store->Stats().evictions_to_disk.Get() << ", cold reads "
+                     << s->store->Stats().cold_reads.Get() << ", promotions "
+                     << s->store->Stats().cold_promotions.Get() << ", evictions "
+                     << s->store->Stats().evictions.Get() << ", misses after eviction "
                      << s->misses_after_eviction);
   }
-  CHECK(to_disk > 500);      // the cycles really went through the tier
+  CHECK(to_disk > 500);  // the cycles really went through the tier
   CHECK(promotions > 200);
   uint64_t loads = 0;
   for (uint64_t n : io->LoadsPerReader()) {

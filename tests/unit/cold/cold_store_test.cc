@@ -39,8 +39,8 @@ TEST_CASE("ColdStore: put, get, erase, scan with a real LMDB") {
     auto a = (*store)->Get(*txn, "a", 3);
     REQUIRE(a);
     CHECK(a->value == "alpha");
-    CHECK((*store)->Get(*txn, "a", 4).error() == LmdbError(MDB_NOTFOUND));
-    CHECK((*store)->Get(*txn, "bad", 0).error() == LmdbError(MDB_CORRUPTED));
+    CHECK((*store)->Get(*txn, "a", 4).Error() == LmdbError(MDB_NOTFOUND));
+    CHECK((*store)->Get(*txn, "bad", 0).Error() == LmdbError(MDB_CORRUPTED));
   }
   int seen = 0;
   auto dropped = (*store)->Scan([&](ColdKey, const RecordMeta&) { ++seen; });
@@ -60,7 +60,7 @@ TEST_CASE("ColdStore: put, get, erase, scan with a real LMDB") {
 TEST_CASE("ColdStore: an unwritable directory is an error, not a crash") {
   auto store = ColdStore::Open("/proc/no/such/dir", 8 << 20);
   CHECK(!store);
-  CHECK(!store.error().message().empty());
+  CHECK(!store.Error().message().empty());
 }
 
 TEST_CASE("ColdIo: a full map fails only the puts that do not fit") {

@@ -71,7 +71,7 @@ struct ColdFixture {
     Result r;
     for (int i = 0; i < 100; ++i) {
       r = store.Execute(cmd);
-      CHECK(store.memory_used_bytes() <= store.memory_limit_bytes());
+      CHECK(store.MemoryUsedBytes() <= store.MemoryLimitBytes());
       if (!store.MustWait(r)) {
         return r;
       }
@@ -98,9 +98,9 @@ TEST_CASE("cold tier: the LRU tail goes to disk, metadata stays, nothing is drop
   first.flags = 77;
   const Result stored = f.Run(first);
   f.Fill(150);  // 3 MB through a 1 MB store
-  CHECK(f.store.stats().evictions.Get() == 0);
-  CHECK(f.store.stats().cold_items.Get() > 50);
-  CHECK(f.store.item_count() == 151);
+  CHECK(f.store.Stats().evictions.Get() == 0);
+  CHECK(f.store.Stats().cold_items.Get() > 50);
+  CHECK(f.store.ItemCount() == 151);
   // "meta" is the oldest: cold. Its first read starts a load and must wait.
   const Result pending = f.store.Execute(Cmd(Op::kGet, "meta"));
   CHECK(pending.outcome == Outcome::kColdLoading);
@@ -110,7 +110,7 @@ TEST_CASE("cold tier: the LRU tail goes to disk, metadata stays, nothing is drop
   CHECK(hit.value == ValueFor(0));
   CHECK(hit.flags == 77);
   CHECK(hit.cas == stored.cas);
-  CHECK(f.store.stats().cold_promotions.Get() == 1);
+  CHECK(f.store.Stats().cold_promotions.Get() == 1);
   for (int i = 0; i < 150; ++i) {
     CHECK(f.Value("k" + std::to_string(i)) == ValueFor(i));
   }
@@ -125,7 +125,7 @@ TEST_CASE("cold tier: every command on a cold item") {
   const Result c = f.Run(Cmd(Op::kSet, "c", "casme"));
   f.Run(Cmd(Op::kSet, "a", "keep"));
   f.Fill(150);
-  REQUIRE(f.store.stats().cold_items.Get() > 100);
+  REQUIRE(f.store.Stats().cold_items.Get() > 100);
   Command incr = Cmd(Op::kIncr, "n");
   incr.delta = 1;
   CHECK(f.Run(incr).number == 42);
@@ -158,7 +158,7 @@ TEST_CASE("cold tier: a load racing a set or delete never returns the old value"
   f.Fill(150);
   CHECK(f.store.Execute(Cmd(Op::kGet, "r")).outcome == Outcome::kColdLoading);
   CHECK(f.store.Execute(Cmd(Op::kGet, "r")).outcome == Outcome::kColdLoading);
-  CHECK(f.store.stats().cold_reads.Get() == 1);  // concurrent reads share one load
+  CHECK(f.store.Stats().cold_reads.Get() == 1);  // concurrent reads share one load
   CHECK(f.store.Execute(Cmd(Op::kSet, "r", "new")).outcome == Outcome::kStored);
   f.RunIo();  // the load completes after the set
   CHECK(f.Value("r") == "new");
@@ -208,7 +208,7 @@ TEST_CASE("cold tier: a flushed store restarts with every value") {
     CHECK(f.store.FlushStep());
   }
   ColdFixture g(io);
-  CHECK(g.store.item_count() == 149);
+  CHECK(g.store.ItemCount() == 149);
   CHECK(g.Value("k5") == "<miss>");
   for (int i = 0; i < 150; ++i) {
     if (i != 5) {
@@ -253,9 +253,9 @@ TEST_CASE("cold tier: a load that read the old record, applied after a newer wri
   f.io->ReleaseHeldLoads();  // the old load lands while the new one is in flight
   f.store.PollCold();
   CHECK(f.store.Execute(Cmd(Op::kGet, "r")).outcome == Outcome::kColdLoading);  // not "old"
-  CHECK(f.store.stats().cold_reads.Get() == 2);  // the second get shared the in-flight load
+  CHECK(f.store.Stats().cold_reads.Get() == 2);  // the second get shared the in-flight load
   CHECK(f.Value("r") == "new");
-  CHECK(f.store.stats().cold_disk_errors.Get() == 0);
+  CHECK(f.store.Stats().cold_disk_errors.Get() == 0);
 }
 
 TEST_CASE("cold tier: a load that runs after its key was rewritten finds nothing and is ignored") {
@@ -272,7 +272,7 @@ TEST_CASE("cold tier: a load that runs after its key was rewritten finds nothing
   const Result hit = f.store.Execute(Cmd(Op::kGet, "r"));
   REQUIRE(hit.outcome == Outcome::kHit);
   CHECK(hit.value == "new");
-  CHECK(f.store.stats().cold_disk_errors.Get() == 0);
+  CHECK(f.store.Stats().cold_disk_errors.Get() == 0);
 }
 
 TEST_CASE("cold tier: a load after a delete, or after the record vanished, is a miss") {
@@ -287,20 +287,20 @@ TEST_CASE("cold tier: a load after a delete, or after the record vanished, is a 
   CHECK(f.io->RunQueuedLoads() == 1);
   f.store.PollCold();
   CHECK(f.Value("q") == "<miss>");
-  CHECK(f.store.stats().cold_disk_errors.Get() == 0);
+  CHECK(f.store.Stats().cold_disk_errors.Get() == 0);
 
   // The record of a cold item disappears under it (a damaged or foreign tier): a miss that drops
   // the item, counted as a disk error; nothing stays kLoading.
   {
-    cold::Expected<cold::Txn> txn = f.io->store().BeginWrite();
+    cold::Expected<cold::Txn> txn = f.io->Store().BeginWrite();
     REQUIRE(txn);
-    CHECK(!f.io->store().Erase(*txn, "p"));
+    CHECK(!f.io->Store().Erase(*txn, "p"));
     CHECK(!txn->Commit());
   }
-  const std::size_t items = f.store.item_count();
+  const std::size_t items = f.store.ItemCount();
   CHECK(f.Value("p") == "<miss>");
-  CHECK(f.store.item_count() == items - 1);
-  CHECK(f.store.stats().cold_disk_errors.Get() == 1);
+  CHECK(f.store.ItemCount() == items - 1);
+  CHECK(f.store.Stats().cold_disk_errors.Get() == 1);
   CHECK(f.Run(Cmd(Op::kSet, "p", "again")).outcome == Outcome::kStored);
   CHECK(f.Value("p") == "again");
 }
@@ -322,15 +322,15 @@ TEST_CASE("cold tier: a load that lands before the write-back making room waits,
   CHECK(f.io->RunQueuedLoads() == 1);
   f.store.PollCold();
   CHECK(f.store.Execute(Cmd(Op::kGet, "k0")).outcome == Outcome::kColdLoading);  // held back
-  CHECK(f.store.stats().cold_promotions.Get() == 0);
-  CHECK(f.store.memory_used_bytes() <= f.store.memory_limit_bytes());
+  CHECK(f.store.Stats().cold_promotions.Get() == 0);
+  CHECK(f.store.MemoryUsedBytes() <= f.store.MemoryLimitBytes());
   RunWritesOnly(f);  // write-back completes: room for the loaded value
   const Result hit = f.store.Execute(Cmd(Op::kGet, "k0"));
   REQUIRE(hit.outcome == Outcome::kHit);
   CHECK(hit.value == ValueFor(0));
-  CHECK(f.store.stats().cold_promotions.Get() == 1);
-  CHECK(f.store.stats().cold_reads.Get() == 1);  // one disk load for all three reads
-  CHECK(f.store.stats().evictions.Get() == 0);
+  CHECK(f.store.Stats().cold_promotions.Get() == 1);
+  CHECK(f.store.Stats().cold_reads.Get() == 1);  // one disk load for all three reads
+  CHECK(f.store.Stats().evictions.Get() == 0);
 }
 
 // An erase the full write queue refused must reach the writer before a later put of its key, or

@@ -262,8 +262,8 @@ TEST_CASE("conf/corecached.yaml loads, sets every key, and holds the defaults bu
   CHECK(c.log_level == d.log_level);
   CHECK(c.metrics.enabled == d.metrics.enabled);
   CHECK(c.metrics.listen == d.metrics.listen);
-  CHECK_FALSE(d.cold_tier.enabled);  // embedded default: off
-  CHECK(c.cold_tier.enabled);         // packaged: on...
+  CHECK_FALSE(d.cold_tier.enabled);                       // embedded default: off
+  CHECK(c.cold_tier.enabled);                             // packaged: on...
   CHECK(c.cold_tier.path == "/var/lib/corecached/cold");  // ...under StateDirectory=corecached
   CHECK(c.cold_tier.max_size_bytes == d.cold_tier.max_size_bytes);
   CHECK(c.cold_tier.high_watermark == d.cold_tier.high_watermark);

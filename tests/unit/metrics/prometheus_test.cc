@@ -41,10 +41,10 @@ TEST_CASE("ToText: histogram buckets, +Inf, sum and count") {
 
 TEST_CASE("LatencyHistogram: each sample lands in the first bucket whose bound holds it") {
   net::LatencyHistogram h;
-  h.Record(std::chrono::microseconds(10));   // <= 10 us
-  h.Record(std::chrono::microseconds(11));   // <= 25 us
-  h.Record(std::chrono::seconds(5));         // +Inf
-  h.Record(std::chrono::nanoseconds(-1));    // clock went back: counted as 0
+  h.Record(std::chrono::microseconds(10));  // <= 10 us
+  h.Record(std::chrono::microseconds(11));  // <= 25 us
+  h.Record(std::chrono::seconds(5));        // +Inf
+  h.Record(std::chrono::nanoseconds(-1));   // clock went back: counted as 0
   CHECK(h.buckets[0].Get() == 2);
   CHECK(h.buckets[1].Get() == 1);
   CHECK(h.buckets[net::kLatencyBoundsUs.size()].Get() == 1);

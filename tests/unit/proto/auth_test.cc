@@ -211,13 +211,13 @@ TEST_CASE("SaslServer: list, auth, wrong password, unknown mechanism") {
   CHECK(sasl.Handle({kAuth, 1, "PLAIN", "\0alice\0wrong"sv, false}, AliceOnly, &out) ==
         SaslOutcome::kFailed);
   CHECK(out == Response(kAuth, 0x0020, "Auth failure.", 1));
-  CHECK_FALSE(sasl.authenticated());
+  CHECK_FALSE(sasl.Authenticated());
   out.clear();
   CHECK(sasl.Handle({kAuth, 2, "CRAM-MD5", "x", false}, AliceOnly, &out) == SaslOutcome::kFailed);
   CHECK(sasl.Handle({kAuth, 3, "plain", "alice\0alice\0secret"sv, false}, AliceOnly, &out) ==
         SaslOutcome::kAuthenticated);
   CHECK(out.substr(out.size() - 24 - 13) == Response(kAuth, 0, "Authenticated", 3));
-  CHECK(sasl.authenticated());
+  CHECK(sasl.Authenticated());
 }
 
 TEST_CASE("SaslServer: proxy authorization and malformed messages fail") {
@@ -229,7 +229,7 @@ TEST_CASE("SaslServer: proxy authorization and malformed messages fail") {
         SaslOutcome::kFailed);
   CHECK(sasl.Handle({kAuth, 0, "PLAIN", "alicesecret", false}, AliceOnly, &out) ==
         SaslOutcome::kFailed);
-  CHECK_FALSE(sasl.authenticated());
+  CHECK_FALSE(sasl.Authenticated());
 }
 
 TEST_CASE("SaslServer: Auth without data, then Step (memcached 1.6.18 with Cyrus)") {
@@ -240,18 +240,18 @@ TEST_CASE("SaslServer: Auth without data, then Step (memcached 1.6.18 with Cyrus
   out.clear();
   CHECK(sasl.Handle({kAuth, 9, "PLAIN", {}, false}, AliceOnly, &out) == SaslOutcome::kContinue);
   CHECK(out == Response(kAuth, 0x0021, "", 9));
-  CHECK_FALSE(sasl.authenticated());
+  CHECK_FALSE(sasl.Authenticated());
   CHECK(sasl.Handle({kStep, 0, "PLAIN", {}, false}, AliceOnly, &out) == SaslOutcome::kFailed);
   CHECK(sasl.Handle({kStep, 0, "PLAIN", "\0alice\0bad"sv, false}, AliceOnly, &out) ==
         SaslOutcome::kFailed);
   // A failed Step leaves the Auth pending; the key of a Step is not looked at.
   CHECK(sasl.Handle({kStep, 0, "FOO", "\0alice\0secret"sv, false}, AliceOnly, &out) ==
         SaslOutcome::kAuthenticated);
-  CHECK(sasl.authenticated());
+  CHECK(sasl.Authenticated());
   // Step once authenticated fails and ends the authentication.
   CHECK(sasl.Handle({kStep, 0, "PLAIN", "\0alice\0secret"sv, false}, AliceOnly, &out) ==
         SaslOutcome::kFailed);
-  CHECK_FALSE(sasl.authenticated());
+  CHECK_FALSE(sasl.Authenticated());
 }
 
 TEST_CASE("SaslServer: a failed Auth ends an earlier authentication and any pending Step") {
@@ -261,7 +261,7 @@ TEST_CASE("SaslServer: a failed Auth ends an earlier authentication and any pend
           SaslOutcome::kAuthenticated);
   CHECK(sasl.Handle({kAuth, 0, "PLAIN", "\0alice\0bad"sv, false}, AliceOnly, &out) ==
         SaslOutcome::kFailed);
-  CHECK_FALSE(sasl.authenticated());
+  CHECK_FALSE(sasl.Authenticated());
   CHECK(sasl.Handle({kAuth, 0, "PLAIN", {}, false}, AliceOnly, &out) == SaslOutcome::kContinue);
   CHECK(sasl.Handle({kAuth, 0, "PLAIN", "\0alice\0bad"sv, false}, AliceOnly, &out) ==
         SaslOutcome::kFailed);

@@ -248,8 +248,8 @@ TEST_CASE("MetaParser: mg base64 keys decode, and replies re-encode them") {
   CHECK(ParseAndEncode("mg YQ=A b k\r\n", miss) == "EN kYQA= b\r\n");
   CHECK(ParseAndEncode("mg =YQ= b k\r\n", miss) == "EN kAQ== b\r\n");
   CHECK(ParseAndEncode("mg YQ=\x80= b k\r\n", miss) == "EN kYQ== b\r\n");
-  for (std::string_view bad : {"YQ", "YQ=", "!!!!", "Y", "YQ===", "YWJjZA", "====", "a1", "k",
-                               "YWJj=", "YQ==YQ="}) {
+  for (std::string_view bad :
+       {"YQ", "YQ=", "!!!!", "Y", "YQ===", "YWJjZA", "====", "a1", "k", "YWJj=", "YQ==YQ="}) {
     CheckError("mg " + std::string(bad) + " b k v\r\n", kDecodeKey);
   }
 }
@@ -293,8 +293,8 @@ TEST_CASE("MetaParser: mg malformed lines") {
   CheckError("mg g1 Mxx\r\n", "CLIENT_ERROR incorrect length for M token\r\n");
   CheckError("mg g1 Dx\r\n", "CLIENT_ERROR invalid numeric delta value\r\n");
   CheckError("mg g1 Jx\r\n", "CLIENT_ERROR invalid numeric initial value\r\n");
-  for (std::string_view flag : {"Cx", "C-1", "N", "R", "T", "T1x", "T9223372036854775808",
-                                "C18446744073709551616"}) {
+  for (std::string_view flag :
+       {"Cx", "C-1", "N", "R", "T", "T1x", "T9223372036854775808", "C18446744073709551616"}) {
     CheckError("mg g1 " + std::string(flag) + "\r\n", kBadToken);
   }
   // Errors accumulate: the last one with a message wins; unknown and repeated flags stop at once.
@@ -375,7 +375,7 @@ TEST_CASE("MetaParser: ms modes, CAS and flags map onto the Command") {
       {"ms k 2 C5", core::Op::kCas, true, 5, false},
       {"ms k 2 C0", core::Op::kCas, true, 0, false},  // answers EX: no item has CAS 0
       {"ms k 2 C1 I", core::Op::kCas, true, 1, true},
-      {"ms k 2 I", core::Op::kSet, false, 0, false},  // I only counts with C
+      {"ms k 2 I", core::Op::kSet, false, 0, false},          // I only counts with C
       {"ms k 2 MA N30", core::Op::kAppend, false, 0, false},  // 1.6.18: no ms autovivify
   };
   for (const Case& c : cases) {
@@ -402,10 +402,8 @@ TEST_CASE("MetaParser: ms waits for its data block and leaves what follows") {
 TEST_CASE("MetaEncoder: ms replies") {
   CHECK(ParseAndEncode("ms a3 2 c k O99\r\nhi\r\n", Outcome(core::Outcome::kStored, 4)) ==
         "HD c4 ka3 O99\r\n");
-  CHECK(ParseAndEncode("ms a3 2 c k O99 q\r\nhi\r\n", Outcome(core::Outcome::kStored, 4))
-            .empty());
-  CHECK(ParseAndEncode("ms a1 3 T0 F5\r\nbar\r\n", Outcome(core::Outcome::kStored, 1)) ==
-        "HD\r\n");
+  CHECK(ParseAndEncode("ms a3 2 c k O99 q\r\nhi\r\n", Outcome(core::Outcome::kStored, 4)).empty());
+  CHECK(ParseAndEncode("ms a1 3 T0 F5\r\nbar\r\n", Outcome(core::Outcome::kStored, 1)) == "HD\r\n");
   CHECK(ParseAndEncode("ms a4 2 ME q k O1\r\nhi\r\n", Outcome(core::Outcome::kNotStored)) ==
         "NS ka4 O1\r\n");
   CHECK(ParseAndEncode("ms a5 2 MR\r\nhi\r\n", Outcome(core::Outcome::kNotStored)) == "NS\r\n");
@@ -467,7 +465,8 @@ TEST_CASE("MetaParser: ms malformed lines, and which of them swallow the data bl
 }
 
 TEST_CASE("MetaParser: ms bad data chunk consumes the block and answers even with q") {
-  for (std::string_view in : {"ms g1 2\r\nhixx\r\n", "ms g1 2\r\nhi\nmn\r\n", "ms g1 2 q\r\nhixx"}) {
+  for (std::string_view in :
+       {"ms g1 2\r\nhixx\r\n", "ms g1 2\r\nhi\nmn\r\n", "ms g1 2 q\r\nhixx"}) {
     CAPTURE(in);
     const Request req = Parse(in, 9 + (in.find(" q") != std::string_view::npos ? 2 : 0) + 4);
     CHECK(req.kind == RequestKind::kError);
@@ -550,8 +549,7 @@ TEST_CASE("MetaParser: ma flags and modes") {
 TEST_CASE("MetaEncoder: ma replies; q hides success unless the item was created") {
   CHECK(ParseAndEncode("ma d1\r\n", Outcome(core::Outcome::kNotFound)) == "NF\r\n");
   CHECK(ParseAndEncode("ma d1 q\r\n", Outcome(core::Outcome::kNotFound)) == "NF\r\n");
-  CHECK(ParseAndEncode("ma d1 q O1 k\r\n", Outcome(core::Outcome::kNotFound)) ==
-        "NF O1 kd1\r\n");
+  CHECK(ParseAndEncode("ma d1 q O1 k\r\n", Outcome(core::Outcome::kNotFound)) == "NF O1 kd1\r\n");
   CHECK(ParseAndEncode("ma d1 N0 J10 v\r\n", Arith(10, 30, true)) == "VA 2\r\n10\r\n");
   CHECK(ParseAndEncode("ma d1 v\r\n", Arith(11)) == "VA 2\r\n11\r\n");
   CHECK(ParseAndEncode("ma d1 q v\r\n", Arith(12)).empty());
@@ -610,9 +608,10 @@ TEST_CASE("MetaParser: me, and the debug line it answers with") {
   CHECK(Encode(b64, r) == "ME a2 exp=-100 la=0 cas=3 fetch=yes cls=1 size=68\r\n");
   r.key_binary = true;  // me follows the item's flag, not the request's b (oracle)
   CHECK(Encode(b64, r) == "ME YTI= exp=-100 la=0 cas=3 fetch=yes cls=1 size=68\r\n");
-  CHECK(ParseAndEncode("me a2\r\n", r) == "ME YTI= exp=-100 la=0 cas=3 fetch=yes cls=1 size=68\r\n");
+  CHECK(ParseAndEncode("me a2\r\n", r) ==
+        "ME YTI= exp=-100 la=0 cas=3 fetch=yes cls=1 size=68\r\n");
   CHECK(ParseAndEncode("me a2\r\n", Outcome(core::Outcome::kMiss)) == "EN\r\n");
-  CHECK(Cmd(Parse("me k k\r\n")).key == "k");          // only an exact "b" decodes
+  CHECK(Cmd(Parse("me k k\r\n")).key == "k");  // only an exact "b" decodes
   CHECK(Cmd(Parse("me YQ== bx\r\n")).key == "YQ==");
   CHECK(Cmd(Parse("me YQ== b x\r\n")).key == "a");
   CheckError("me\r\n", kBadFormat);

@@ -69,17 +69,17 @@ TEST_CASE("Backpressure: before the first rate sample the queue delay is the hin
 TEST_CASE("DrainRate: pools samples until a 1 ms window, then averages") {
   DrainRate rate;
   CHECK_FALSE(rate.Record(100, 400'000));
-  CHECK(rate.commands_per_s() == 0);
+  CHECK(rate.CommandsPerS() == 0);
   CHECK(rate.Record(150, 600'000));  // 250 commands in 1 ms
-  CHECK(rate.commands_per_s() == 250'000);
+  CHECK(rate.CommandsPerS() == 250'000);
   CHECK(rate.Record(1250, 1'000'000));  // a faster window: EWMA moves a quarter of the way
-  CHECK(rate.commands_per_s() == (250'000 * 3 + 1'250'000) / 4);
+  CHECK(rate.CommandsPerS() == (250'000 * 3 + 1'250'000) / 4);
 }
 
 TEST_CASE("DrainRate: a negative busy time (clock oddity) counts as zero") {
   DrainRate rate;
   CHECK_FALSE(rate.Record(10, -5));
-  CHECK(rate.commands_per_s() == 0);
+  CHECK(rate.CommandsPerS() == 0);
 }
 
 }  // namespace

@@ -16,24 +16,24 @@ TEST_CASE("Item: one allocation holds header, key and value") {
   const uint64_t hash = core::KeyHash::Of(key).value;
   ItemPtr item(Item::Create(key, 5, hash));
   REQUIRE(item != nullptr);
-  std::memcpy(item->mutable_value(), "hello", 5);
-  CHECK(item->key() == "user:42");
-  CHECK(item->value() == "hello");
+  std::memcpy(item->MutableValue(), "hello", 5);
+  CHECK(item->Key() == "user:42");
+  CHECK(item->Value() == "hello");
   CHECK(item->value_size == 5);
   CHECK(item->residency == Residency::kInMemory);
   CHECK(item->KeyEquals(hash, key));
   CHECK_FALSE(item->KeyEquals(hash + 1, key));
   CHECK_FALSE(item->KeyEquals(hash, "user:43"));
-  CHECK(item->key().data() == reinterpret_cast<const char*>(item.get()) + sizeof(Item));
-  CHECK(item->value().data() == item->key().data() + key.size());
+  CHECK(item->Key().data() == reinterpret_cast<const char*>(item.get()) + sizeof(Item));
+  CHECK(item->Value().data() == item->Key().data() + key.size());
 }
 
 TEST_CASE("Item: empty value and longest key") {
   const std::string key(250, 'k');
   ItemPtr item(Item::Create(key, 0, 7));
   REQUIRE(item != nullptr);
-  CHECK(item->key() == key);
-  CHECK(item->value().empty());
+  CHECK(item->Key() == key);
+  CHECK(item->Value().empty());
   CHECK(Item::RequestedBytes(250, 0) == sizeof(Item) + 250);
 }
 
@@ -52,9 +52,9 @@ TEST_CASE("Item: bits set and clear independently") {
 
 TEST_CASE("Item: a value that is not resident reads as empty") {
   ItemPtr item(Item::Create("k", 3, 1));
-  std::memcpy(item->mutable_value(), "abc", 3);
+  std::memcpy(item->MutableValue(), "abc", 3);
   item->residency = Residency::kOnDisk;
-  CHECK(item->value().empty());
+  CHECK(item->Value().empty());
   CHECK(item->value_size == 3);
 }
 

@@ -19,7 +19,7 @@ struct Items {
 std::vector<std::string> OldestFirst(Lru& lru) {
   std::vector<std::string> keys;
   for (Item* item = lru.Oldest(); item != nullptr; item = lru.Newer(*item)) {
-    keys.emplace_back(item->key());
+    keys.emplace_back(item->Key());
   }
   return keys;
 }

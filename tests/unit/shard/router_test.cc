@@ -8,15 +8,14 @@
 #include <thread>
 #include <vector>
 
+#include "../test_commands.h"
 #include "core/clock.h"
 #include "runtime/event_base.h"
 #include "runtime/fiber_scheduler.h"
 #include "shard/shard.h"
-#include "../test_commands.h"
 
 namespace corecached::shard {
 namespace {
-
 
 ShardOptions SmallShard() {
   ShardOptions options;
@@ -42,8 +41,8 @@ void ProducerThread(std::vector<Shard*> shards, std::size_t producer, int fibers
     running.emplace_back([&, f] {
       Router router(shards, producer);
       for (int r = 0; r < rounds; ++r) {
-        std::string key = "p" + std::to_string(producer) + "f" + std::to_string(f) + "r" +
-                          std::to_string(r);
+        std::string key =
+            "p" + std::to_string(producer) + "f" + std::to_string(f) + "r" + std::to_string(r);
         Router::Slot set = router.Add(test::Cmd(core::Op::kSet, key, "v" + key));
         router.ExecuteRound();
         if (router.ResultAt(set).outcome != core::Outcome::kStored) {
@@ -85,10 +84,10 @@ TEST_CASE("Router: fibers on two network threads round-trip through two shards")
   t0.join();
   t1.join();
   CHECK(errors.load() == 0);
-  CHECK(s0.stats().curr_items.Get() + s1.stats().curr_items.Get() == 2 * 8 * 300);
+  CHECK(s0.Stats().curr_items.Get() + s1.Stats().curr_items.Get() == 2 * 8 * 300);
   // Keys spread over both shards.
-  CHECK(s0.stats().curr_items.Get() > 0);
-  CHECK(s1.stats().curr_items.Get() > 0);
+  CHECK(s0.Stats().curr_items.Get() > 0);
+  CHECK(s1.Stats().curr_items.Get() > 0);
   s0.Stop();
   s1.Stop();
 }

@@ -1,5 +1,4 @@
 #include "shard/store.h"
-#include "../test_commands.h"
 
 #include <doctest/doctest.h>
 
@@ -11,6 +10,7 @@
 #include <random>
 #include <string>
 
+#include "../test_commands.h"
 #include "core/protocol_limits.h"
 
 // Expected behaviours marked "oracle" were checked against Debian's memcached 1.6.18.
@@ -44,7 +44,7 @@ struct Fixture {
 
   Result Run(const Command& cmd) {
     Result r = store.Execute(cmd);
-    CHECK(store.memory_used_bytes() <= store.memory_limit_bytes());
+    CHECK(store.MemoryUsedBytes() <= store.MemoryLimitBytes());
     return r;
   }
   Result Set(const std::string& key, const std::string& value, int64_t exptime = 0,
@@ -79,9 +79,9 @@ TEST_CASE("Store: set then get returns value, flags, cas and ttl") {
   CHECK_FALSE(r.hit_before);
   CHECK(f.Get("k").hit_before);
   CHECK(f.Get("nope").outcome == Outcome::kMiss);
-  CHECK(f.store.stats().get_hits.Get() == 2);
-  CHECK(f.store.stats().get_misses.Get() == 1);
-  CHECK(f.store.stats().cmd_set.Get() == 1);
+  CHECK(f.store.Stats().get_hits.Get() == 2);
+  CHECK(f.store.Stats().get_misses.Get() == 1);
+  CHECK(f.store.Stats().cmd_set.Get() == 1);
 }
 
 TEST_CASE("Store: add and replace") {
@@ -125,9 +125,9 @@ TEST_CASE("Store: cas miss, mismatch, match") {
   CHECK(r.cas != first);
   CHECK(f.Value("k") == "v2");
   CHECK(f.Run(cas).outcome == Outcome::kExists);
-  CHECK(f.store.stats().cas_misses.Get() == 1);
-  CHECK(f.store.stats().cas_badval.Get() == 2);
-  CHECK(f.store.stats().cas_hits.Get() == 1);
+  CHECK(f.store.Stats().cas_misses.Get() == 1);
+  CHECK(f.store.Stats().cas_badval.Get() == 2);
+  CHECK(f.store.Stats().cas_hits.Get() == 1);
   Command set_cas = Cmd(Op::kSet, "k", "v3");  // binary set with CAS / ms C
   set_cas.check_cas = true;
   set_cas.compare_cas = r.cas;
@@ -175,7 +175,7 @@ TEST_CASE("Store: exptime edges") {
   f.clock.Advance(90);
   CHECK(f.Value("abs_future") == "<miss>");
   CHECK(f.Value("never") == "v");
-  CHECK(f.store.stats().get_expired.Get() == 5);
+  CHECK(f.store.Stats().get_expired.Get() == 5);
 }
 
 TEST_CASE("Store: touch and get-and-touch") {
@@ -195,9 +195,9 @@ TEST_CASE("Store: touch and get-and-touch") {
   gat.exptime = -1;  // oracle: returned once, then gone
   CHECK(f.Run(gat).outcome == Outcome::kHit);
   CHECK(f.Value("k") == "<miss>");
-  CHECK(f.store.stats().touch_hits.Get() == 3);
-  CHECK(f.store.stats().touch_misses.Get() == 1);
-  CHECK(f.store.stats().cmd_touch.Get() == 4);
+  CHECK(f.store.Stats().touch_hits.Get() == 3);
+  CHECK(f.store.Stats().touch_misses.Get() == 1);
+  CHECK(f.store.Stats().cmd_touch.Get() == 4);
 }
 
 TEST_CASE("Store: delete") {
@@ -211,8 +211,8 @@ TEST_CASE("Store: delete") {
   del.compare_cas = cas;
   CHECK(f.Run(del).outcome == Outcome::kDeleted);
   CHECK(f.Value("k") == "<miss>");
-  CHECK(f.store.stats().delete_hits.Get() == 1);
-  CHECK(f.store.stats().delete_misses.Get() == 2);
+  CHECK(f.store.Stats().delete_hits.Get() == 1);
+  CHECK(f.store.Stats().delete_misses.Get() == 2);
 }
 
 TEST_CASE("Store: incr and decr (oracle: padding, wrap, floor, parsing)") {
@@ -247,8 +247,8 @@ TEST_CASE("Store: incr and decr (oracle: padding, wrap, floor, parsing)") {
     f.Set("q", value);
     CHECK_MESSAGE(f.Arith(Op::kIncr, "q", 1).outcome == Outcome::kNonNumeric, value);
   }
-  CHECK(f.store.stats().incr_misses.Get() == 1);
-  CHECK(f.store.stats().decr_hits.Get() == 2);
+  CHECK(f.store.Stats().incr_misses.Get() == 1);
+  CHECK(f.store.Stats().decr_hits.Get() == 2);
 }
 
 TEST_CASE("Store: incr vivify, ttl update and cas check (meta ma)") {
@@ -285,7 +285,7 @@ TEST_CASE("Store: flush_all now hides everything stored before it") {
   CHECK(f.Value("c") == "3");
   f.clock.Advance(5);
   CHECK(f.Value("c") == "3");
-  CHECK(f.store.stats().get_flushed.Get() == 2);
+  CHECK(f.store.Stats().get_flushed.Get() == 2);
 }
 
 TEST_CASE("Store: delayed flush_all takes effect at delay - 1 (oracle)") {
@@ -309,7 +309,7 @@ TEST_CASE("Store: eviction takes the least recently used item") {
   Fixture f(Opts(4096, 1 << 20, 1, 1));
   const std::string value(200, 'v');
   int stored = 0;
-  while (f.store.stats().evictions.Get() == 0) {
+  while (f.store.Stats().evictions.Get() == 0) {
     f.Set("k" + std::to_string(stored++), value);
     if (stored > 1) {
       f.Get("k0");  // keep k0 hot
@@ -318,8 +318,8 @@ TEST_CASE("Store: eviction takes the least recently used item") {
   CHECK(f.Value("k0") == value);
   CHECK(f.Value("k1") == "<miss>");
   CHECK(f.Value("k" + std::to_string(stored - 1)) == value);
-  CHECK(f.store.stats().evicted_unfetched.Get() == 1);
-  CHECK(f.store.memory_used_bytes() <= 4096);
+  CHECK(f.store.Stats().evicted_unfetched.Get() == 1);
+  CHECK(f.store.MemoryUsedBytes() <= 4096);
 }
 
 TEST_CASE("Store: no_lru_bump leaves the item where it is") {
@@ -331,7 +331,7 @@ TEST_CASE("Store: no_lru_bump leaves the item where it is") {
   peek.no_lru_bump = true;
   f.Run(peek);
   CHECK_FALSE(f.Run(peek).hit_before);
-  for (int i = 2; f.store.stats().evictions.Get() == 0; ++i) {
+  for (int i = 2; f.store.Stats().evictions.Get() == 0; ++i) {
     f.Set("k" + std::to_string(i), value);
   }
   CHECK(f.Value("k0") == "<miss>");
@@ -347,27 +347,27 @@ TEST_CASE("Store: expired items are reclaimed from the tail before anything is e
   for (int i = 0; i < 12; ++i) {
     f.Set("k" + std::to_string(i), value);
   }
-  CHECK(f.store.stats().reclaimed.Get() >= 1);
-  CHECK(f.store.stats().expired_unfetched.Get() >= 1);
+  CHECK(f.store.Stats().reclaimed.Get() >= 1);
+  CHECK(f.store.Stats().expired_unfetched.Get() >= 1);
 }
 
 TEST_CASE("Store: memory accounting goes up, down and back to the table alone") {
   Fixture f(Opts(1 << 20, 1 << 20, 1, 1));
-  const std::size_t empty = f.store.memory_used_bytes();
+  const std::size_t empty = f.store.MemoryUsedBytes();
   CHECK(empty == Table::kInitialBuckets * sizeof(Item*));
   for (int i = 0; i < 100; ++i) {
     f.Set("key" + std::to_string(i), std::string(100, 'x'));
   }
-  CHECK(f.store.memory_used_bytes() >= empty + 100 * 110);
-  CHECK(f.store.stats().bytes.Get() ==
-        f.store.memory_used_bytes() - f.store.stats().hash_bytes.Get());
-  CHECK(f.store.stats().curr_items.Get() == 100);
+  CHECK(f.store.MemoryUsedBytes() >= empty + 100 * 110);
+  CHECK(f.store.Stats().bytes.Get() ==
+        f.store.MemoryUsedBytes() - f.store.Stats().hash_bytes.Get());
+  CHECK(f.store.Stats().curr_items.Get() == 100);
   for (int i = 0; i < 100; ++i) {
     f.Run(Cmd(Op::kDelete, "key" + std::to_string(i)));
   }
-  CHECK(f.store.stats().bytes.Get() == 0);
-  CHECK(f.store.item_count() == 0);
-  CHECK(f.store.memory_used_bytes() == f.store.stats().hash_bytes.Get());
+  CHECK(f.store.Stats().bytes.Get() == 0);
+  CHECK(f.store.ItemCount() == 0);
+  CHECK(f.store.MemoryUsedBytes() == f.store.Stats().hash_bytes.Get());
 }
 
 TEST_CASE("Store: too large (oracle sizes) and what a failed store leaves") {
@@ -396,7 +396,7 @@ TEST_CASE("Store: a replace may exceed the limit only while both copies exist") 
   CHECK(f.Value("k") == std::string(500, 'a') + std::string(400, 'b'));
   CHECK(f.Set("k", std::string(1200, 'c'), 0, 0, Op::kAppend).outcome == Outcome::kNotStored);
   CHECK(f.Value("k").size() == 900);  // nothing half-stored
-  CHECK(f.store.stats().evictions.Get() == 0);
+  CHECK(f.store.Stats().evictions.Get() == 0);
 }
 
 TEST_CASE("Store: mg N vivify gives W to the first asker and Z to the rest (oracle)") {
@@ -596,8 +596,8 @@ TEST_CASE("Store: randomized operations agree with a std::map model") {
       ++present;
     }
   }
-  CHECK(present == f.store.item_count());
-  CHECK(f.store.stats().evictions.Get() > 0);
+  CHECK(present == f.store.ItemCount());
+  CHECK(f.store.Stats().evictions.Get() > 0);
 }
 
 }  // namespace

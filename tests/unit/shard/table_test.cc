@@ -60,8 +60,8 @@ TEST_CASE("Table: grows by powers of two, incrementally, and finds everything me
   bool saw_rehash = false;
   for (int i = 0; i < kCount; ++i) {
     table.Insert(owned.Make("key:" + std::to_string(i)));
-    saw_rehash = saw_rehash || table.rehashing();
-    if (table.rehashing() && i % 97 == 0) {
+    saw_rehash = saw_rehash || table.Rehashing();
+    if (table.Rehashing() && i % 97 == 0) {
       for (int j = 0; j <= i; j += 13) {
         const std::string key = "key:" + std::to_string(j);
         REQUIRE(table.Find(HashOf(key), key) != nullptr);
@@ -70,7 +70,7 @@ TEST_CASE("Table: grows by powers of two, incrementally, and finds everything me
   }
   CHECK(saw_rehash);
   CHECK(table.size() == kCount);
-  const std::size_t buckets = table.bucket_count();
+  const std::size_t buckets = table.BucketCount();
   CHECK((buckets & (buckets - 1)) == 0);
   CHECK(kCount <= buckets + buckets / 2);
   CHECK(table.BucketBytes() >= buckets * sizeof(Item*));
@@ -94,12 +94,12 @@ TEST_CASE("Table: BucketBytesAfterInsert foresees a growth") {
   for (std::size_t i = 0; i < limit; ++i) {
     table.Insert(owned.Make("k" + std::to_string(i)));
   }
-  CHECK_FALSE(table.rehashing());
+  CHECK_FALSE(table.Rehashing());
   const std::size_t predicted = table.BucketBytesAfterInsert();
   CHECK(predicted == 3 * Table::kInitialBuckets * sizeof(Item*));
   table.Insert(owned.Make("one more"));
   CHECK(table.BucketBytes() <= predicted);
-  CHECK(table.bucket_count() == 2 * Table::kInitialBuckets);
+  CHECK(table.BucketCount() == 2 * Table::kInitialBuckets);
 }
 
 TEST_CASE("Table: PopAny drains every item") {
