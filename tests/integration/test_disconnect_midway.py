@@ -106,7 +106,17 @@ def run(srv, name, before, raw, keys, prefix, reset):
 def test_cut_leaves_nothing_half_stored(server, reference, name, before, raw, keys, reset):
     prefix = f"cut-{name}-{'rst' if reset else 'fin'}-"
     ours = run(server, name, before, raw, keys, prefix, reset)
-    theirs = run(reference, name, before, raw, keys, prefix, reset)
+    exact = not (name in RACY or reset or SANITIZED)
+    # memcached itself is timing-dependent even for a FIN cut: on a loaded machine it was seen to
+    # keep neither complete set of text-set-mid-value (CI, 2026-12-03). So the oracle gets up to
+    # three runs (fresh key prefixes, normalised back) to produce corecached's result, which must
+    # then be one that memcached produces.
+    for attempt in range(3 if exact else 1):
+        fresh = prefix if attempt == 0 else f"{prefix}again{attempt}-"
+        got = run(reference, name, before, raw, keys, fresh, reset)
+        theirs = {k: v.replace(fresh.encode(), prefix.encode()) for k, v in got.items()}
+        if theirs == ours:
+            break
     p = prefix.encode()
 
     def item(k, v):
