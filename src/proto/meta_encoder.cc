@@ -91,6 +91,18 @@ bool AppendServerError(const MetaContext& ctx, core::Outcome outcome, uint32_t r
   }
 }
 
+// EX / NF / NS: how ms and ma report a write that did not happen.
+std::string_view FailureCode(core::Outcome outcome) {
+  switch (outcome) {
+    case core::Outcome::kExists:
+      return replies::kMetaExists;
+    case core::Outcome::kNotFound:
+      return replies::kMetaNotFound;
+    default:
+      return replies::kMetaNotStored;
+  }
+}
+
 void EncodeGetHit(const Request& req, const MetaContext& ctx, const core::Result& r,
                   std::string* out) {
   const bool value = Wants(ctx, 'v');
@@ -158,20 +170,7 @@ void EncodeSet(const Request& req, const MetaContext& ctx, const core::Result& r
   if (stored && ctx.quiet) {
     return;  // q hides HD only
   }
-  switch (r.outcome) {
-    case core::Outcome::kStored:
-      out->append(replies::kMetaHeader);
-      break;
-    case core::Outcome::kExists:
-      out->append(replies::kMetaExists);
-      break;
-    case core::Outcome::kNotFound:
-      out->append(replies::kMetaNotFound);
-      break;
-    default:
-      out->append(replies::kMetaNotStored);
-      break;
-  }
+  out->append(stored ? replies::kMetaHeader : FailureCode(r.outcome));
   for (const char flag : ctx.return_flags) {
     if (flag == 'c') {
       // The new CAS once stored; 1.6.18 sends c0 with NS/EX/NF.
@@ -234,19 +233,10 @@ void EncodeArithOk(const Request& req, const MetaContext& ctx, const core::Resul
 
 void EncodeArith(const Request& req, const MetaContext& ctx, const core::Result& r,
                  std::string* out) {
-  switch (r.outcome) {
-    case core::Outcome::kArithOk:
-      return EncodeArithOk(req, ctx, r, out);
-    case core::Outcome::kNotFound:
-      out->append(replies::kMetaNotFound);
-      break;
-    case core::Outcome::kExists:
-      out->append(replies::kMetaExists);
-      break;
-    default:
-      out->append(replies::kMetaNotStored);
-      break;
+  if (r.outcome == core::Outcome::kArithOk) {
+    return EncodeArithOk(req, ctx, r, out);
   }
+  out->append(FailureCode(r.outcome));
   AppendCommonFlags(req, ctx, out);
   out->append(replies::kMetaEol);
 }
