@@ -282,3 +282,15 @@ def exchange_many(socks, payloads, done, timeout=30.0):
     finally:
         sel.close()
     return replies, closed, latency
+
+
+def wait_for(predicate, what, timeout=5.0):
+    """Polls predicate() every 20 ms until it is true; fails the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    for _ in range(int(timeout / 0.02) + 1):
+        if predicate():
+            return
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")

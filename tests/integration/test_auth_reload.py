@@ -3,11 +3,10 @@ text and binary SASL; a file that cannot be read on SIGHUP keeps the old users a
 
 import signal
 import struct
-import time
 
 import pytest
 
-from helpers import call
+from helpers import call, wait_for
 
 HEADER = struct.Struct(">BBHBBHIIQ")
 
@@ -33,17 +32,6 @@ def text_login(srv, user, password):
     with srv.connect() as s:
         data = user + b" " + password
         return call(s, b"set u 0 0 %d\r\n%s\r\n" % (len(data), data))
-
-
-def wait_for(predicate, what, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    for _ in range(int(timeout / 0.02) + 1):
-        if predicate():
-            return
-        if time.monotonic() > deadline:
-            break
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from helpers import call, is_closed, stats
+from helpers import call, is_closed, stats, wait_for
 
 MiB = 1 << 20
 
@@ -21,17 +21,6 @@ def skip_memcached(server):
 def settings_of(srv):
     with srv.connect() as s:
         return stats(s, b"settings")
-
-
-def wait_for(predicate, what, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    for _ in range(int(timeout / 0.02) + 1):
-        if predicate():
-            return
-        if time.monotonic() > deadline:
-            break
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def reload(srv, path, text):
