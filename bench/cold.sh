@@ -172,7 +172,7 @@ print(f"| hot path hits / misses / bad / cold_reads during it | {ch_['hits']} / 
 print(f"| warm-up cold_reads per pass | {' / '.join(str(p['cold_reads']) for p in cw['passes'])} | - |")
 print(f"| mixed ops/s (90/10, Zipf {0.99}), {len(c_r)} rounds | {c['ops_per_s']} | {r['ops_per_s']} |")
 print(f"| mixed per round | {' '.join(str(p['ops_per_s']) for p in c_r)} | {' '.join(str(p['ops_per_s']) for p in r_r)} |")
-print(f"| get hits / misses / bad | {c['hits']} / {c['misses']} / {c['bad']} | {r['hits']} / {r['misses']} / {r['bad']} |")
+print(f"| get hits / misses / bad / shed (busy) | {c['hits']} / {c['misses']} / {c['bad']} / {c['busy']} | {r['hits']} / {r['misses']} / {r['bad']} / {r['busy']} |")
 cl, rl = j("cold.coldlat"), j("ram.coldlat")
 print(f"| tail-key get p50 / p99 (us) | {cl['p50_us']} / {cl['p99_us']} | {rl['p50_us']} / {rl['p99_us']} |")
 print(f"| tail gets that were cold reads | {cl['cold_reads']} of {cl['samples']} | - |")

@@ -50,9 +50,11 @@ class ColdTier {
   static constexpr std::size_t kMaxStagedBytes = std::size_t{4} * 1024 * 1024;
   // Write-back in flight: the record copies are RAM outside the memory limit. The byte budget is
   // kWriteBacklogSeconds of the writer's measured throughput, within these bounds.
-  static constexpr std::size_t kMinWritingBytes = std::size_t{1} * 1024 * 1024;
-  static constexpr std::size_t kMaxWritingBytes = std::size_t{32} * 1024 * 1024;
-  static constexpr double kWriteBacklogSeconds = 0.05;
+  // The minimum is the constant of the first generation (4 MiB); small batches cost LMDB a commit
+  // each, so a budget that follows a slow measurement down would slow the writer further.
+  static constexpr std::size_t kMinWritingBytes = std::size_t{4} * 1024 * 1024;
+  static constexpr std::size_t kMaxWritingBytes = std::size_t{16} * 1024 * 1024;
+  static constexpr double kWriteBacklogSeconds = 0.1;
   static constexpr std::size_t kMaxWritingItems = 4096;
   static constexpr std::size_t kMaxPendingErases = 100000;
   static constexpr int64_t kRestSeconds = 10;
