@@ -41,7 +41,13 @@ free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("12
 wait_port() {  # wait_port PORT PID
   for _ in $(seq 100); do
     kill -0 "$2" 2>/dev/null || { echo "lat4.sh: server pid $2 died" >&2; exit 1; }
-    printf 'version\r\n' | timeout 1 nc -q1 127.0.0.1 "$1" 2>/dev/null | grep -q VERSION && return 0
+    if exec 3<>"/dev/tcp/127.0.0.1/$1" 2>/dev/null; then
+      printf 'version\r\n' >&3
+      local reply=""
+      read -r -t 1 reply <&3 || true
+      exec 3>&-
+      [[ "$reply" == VERSION* ]] && return 0
+    fi
     sleep 0.1
   done
   echo "lat4.sh: port $1 never answered" >&2; exit 1
