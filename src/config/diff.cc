@@ -4,6 +4,8 @@
 #include <functional>
 #include <utility>
 
+#include "config/units.h"
+
 namespace corecached::config {
 
 namespace {
@@ -15,6 +17,7 @@ std::string Str(int32_t v) { return std::to_string(v); }
 std::string Str(uint64_t v) { return std::to_string(v); }
 std::string Str(LogLevel v) { return ToString(v); }
 std::string Str(OnColdRead v) { return ToString(v); }
+std::string Str(Protocol v) { return ToString(v); }
 std::string Str(double v) {
   char buf[32];
   std::snprintf(buf, sizeof(buf), "%g", v);
@@ -29,6 +32,10 @@ const std::vector<std::pair<const char*, Render>>& Keys() {
       {"listen", [](const Config& c) { return Str(c.listen); }},
       {"port", [](const Config& c) { return Str(c.port); }},
       {"udp_port", [](const Config& c) { return Str(c.udp_port); }},
+      {"unix_socket", [](const Config& c) { return Str(c.unix_socket); }},
+      {"unix_socket_mask", [](const Config& c) { return FormatOctalMask(c.unix_socket_mask); }},
+      {"listen_backlog", [](const Config& c) { return Str(c.listen_backlog); }},
+      {"protocol", [](const Config& c) { return Str(c.protocol); }},
       {"memory_limit_mb", [](const Config& c) { return Str(c.memory_limit_mb); }},
       {"max_connections", [](const Config& c) { return Str(c.max_connections); }},
       {"max_item_size", [](const Config& c) { return Str(c.max_item_size_bytes); }},
@@ -37,6 +44,14 @@ const std::vector<std::pair<const char*, Render>>& Keys() {
       {"enable_shutdown", [](const Config& c) { return Str(c.enable_shutdown); }},
       {"verbosity", [](const Config& c) { return Str(c.verbosity); }},
       {"idle_timeout_s", [](const Config& c) { return Str(c.idle_timeout_s); }},
+      {"max_reqs_per_event", [](const Config& c) { return Str(c.max_reqs_per_event); }},
+      {"evict_on_full", [](const Config& c) { return Str(c.evict_on_full); }},
+      {"cas_enabled", [](const Config& c) { return Str(c.cas_enabled); }},
+      {"flush_enabled", [](const Config& c) { return Str(c.flush_enabled); }},
+      {"lock_memory", [](const Config& c) { return Str(c.lock_memory); }},
+      {"daemonize", [](const Config& c) { return Str(c.daemonize); }},
+      {"pid_file", [](const Config& c) { return Str(c.pid_file); }},
+      {"user", [](const Config& c) { return Str(c.user); }},
       {"max_connection_output", [](const Config& c) { return Str(c.max_connection_output_bytes); }},
       {"slow_client_timeout_s", [](const Config& c) { return Str(c.slow_client_timeout_s); }},
       {"log_level", [](const Config& c) { return Str(c.log_level); }},
@@ -58,7 +73,50 @@ const std::vector<std::pair<const char*, Render>>& Keys() {
   return kKeys;
 }
 
+// A YAML scalar: plain when it is unambiguous, else double-quoted with \\ and \" escaped.
+std::string YamlScalar(const std::string& v) {
+  bool plain = !v.empty() && v.front() != '-' && v.front() != '.';
+  for (char ch : v) {
+    const bool safe = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                      (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '/' || ch == '-';
+    plain = plain && safe;
+  }
+  bool numeric = !v.empty() && v.find_first_not_of("0123456789.-") == std::string::npos;
+  if (plain || numeric) {
+    return v;
+  }
+  std::string out = "\"";
+  for (char ch : v) {
+    if (ch == '"' || ch == '\\') {
+      out.push_back('\\');
+    }
+    out.push_back(ch);
+  }
+  return out + "\"";
+}
+
 }  // namespace
+
+std::string RenderYaml(const Config& config) {
+  std::string out =
+      "# corecached.yaml: every key, in conf/corecached.yaml's order (corecached.yaml(5))\n";
+  std::string section;
+  for (const auto& [key, render] : Keys()) {
+    std::string name = key;
+    std::string indent;
+    const std::size_t dot = name.find('.');
+    if (dot != std::string::npos) {
+      if (name.substr(0, dot) != section) {
+        section = name.substr(0, dot);
+        out += section + ":\n";
+      }
+      name = name.substr(dot + 1);
+      indent = "  ";
+    }
+    out += indent + name + ": " + YamlScalar(render(config)) + "\n";
+  }
+  return out;
+}
 
 std::vector<KeyChange> ChangedKeys(const Config& before, const Config& after) {
   std::vector<KeyChange> out;
