@@ -37,10 +37,11 @@ Server::Server(config::Config config, ConfigSource reload)
                                                      clock_, started_seconds_));
     shard_ptrs_.push_back(shards_.back().get());
   }
+  executors_ = std::make_unique<shard::RouterFactory>(shard_ptrs_);
   for (uint32_t t = 0; t < config_.network_threads; ++t) {
     net::SessionEnv env;
-    env.shards = shard_ptrs_;
-    env.producer = t;
+    env.executors = executors_.get();
+    env.thread = t;
     env.parser = ParserOptionsFor(config_);
     env.max_reqs_per_event = config_.max_reqs_per_event;
     env.version = kProtocolVersion;

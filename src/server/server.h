@@ -17,6 +17,7 @@
 #include "net/net_stats.h"
 #include "net/network_thread.h"
 #include "runtime/event_base.h"
+#include "shard/router.h"
 #include "shard/shard.h"
 
 namespace corecached::server {
@@ -77,6 +78,7 @@ class Server {
   const int64_t started_seconds_;
   std::vector<std::unique_ptr<shard::Shard>> shards_;
   std::vector<shard::Shard*> shard_ptrs_;
+  std::unique_ptr<core::ExecutorFactory> executors_;  // makes each connection's Router
   net::ConnectionGate gate_;
   std::vector<std::unique_ptr<net::NetworkThread>> threads_;
   // Read-only views for the stats and metrics collectors (fixed after construction).
