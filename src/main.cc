@@ -8,6 +8,7 @@
 #include "config/flags.h"
 #include "core/log.h"
 #include "net/listener.h"
+#include "net/tls_context.h"
 #include "server/module_options.h"
 #include "server/server.h"
 
@@ -34,6 +35,10 @@ int main(int argc, char** argv) {
   } catch (const corecached::net::BindError& e) {
     Log::Error(e.what());
     return corecached::config::kExitOsError;
+  } catch (const corecached::net::TlsLoadError& e) {
+    // memcached's message, and its exit status (EX_USAGE) for a certificate it cannot load.
+    std::cerr << "corecached: " << e.what() << '\n';
+    return corecached::config::kExitTlsError;
   } catch (const corecached::config::ConfigError& e) {
     // The start-up error format of STYLE.md 6.6: "corecached: <file>:<line>: <key>: <message>".
     std::cerr << "corecached: " << e.what() << '\n';

@@ -54,6 +54,28 @@ const std::vector<std::pair<const char*, Render>>& Keys() {
       {"backpressure.max_queue_delay_ms",
        [](const Config& c) { return Str(c.backpressure.max_queue_delay_ms); }},
       {"auth.file", [](const Config& c) { return Str(c.auth.file); }},
+      {"tls.enabled", [](const Config& c) { return Str(c.tls.enabled); }},
+      {"tls.chain_cert", [](const Config& c) { return Str(c.tls.chain_cert); }},
+      {"tls.key", [](const Config& c) { return Str(c.tls.key); }},
+      {"tls.key_format", [](const Config& c) { return Str(c.tls.key_format); }},
+      {"tls.ca_cert", [](const Config& c) { return Str(c.tls.ca_cert); }},
+      {"tls.ciphers", [](const Config& c) { return Str(c.tls.ciphers); }},
+      {"tls.verify_mode", [](const Config& c) { return Str(c.tls.verify_mode); }},
+      {"tls.min_version", [](const Config& c) { return Str(c.tls.min_version); }},
+      {"tls.session_cache", [](const Config& c) { return Str(c.tls.session_cache); }},
+      {"tls.kernel_tls", [](const Config& c) { return Str(c.tls.kernel_tls); }},
+      {"tls.wbuf_size", [](const Config& c) { return Str(c.tls.wbuf_size_bytes); }},
+      {"tls.allowed_subjects",
+       [](const Config& c) {
+         std::string joined;
+         for (const std::string& s : c.tls.allowed_subjects) {
+           joined += (joined.empty() ? "" : "; ") + s;
+         }
+         return joined;
+       }},
+      {"tls.handshake_timeout_ms", [](const Config& c) { return Str(c.tls.handshake_timeout_ms); }},
+      {"tls.max_handshakes_per_thread",
+       [](const Config& c) { return Str(c.tls.max_handshakes_per_thread); }},
   };
   return kKeys;
 }

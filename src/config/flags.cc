@@ -7,6 +7,7 @@
 #include <map>
 #include <string_view>
 
+#include "config/tls_options.h"
 #include "config/units.h"
 #include "config/validate.h"
 #include "config/yaml_loader.h"
@@ -220,6 +221,7 @@ class CommandLine {
     shutdown_opt_ = app_.add_flag("-A,--enable-shutdown", enable_shutdown_,
                                   "enable the ascii \"shutdown\" command");
     app_.add_flag("-V,--version", version_, "print version and exit");
+    tls_opt_ = app_.add_flag("-Z,--enable-ssl", enable_tls_, "enable TLS/SSL (see -o ssl_*)");
     app_.add_option("-o,--extended", extended_,
                     "comma separated list of extended options (idle_timeout=N)")
         ->allow_extra_args(false)
@@ -273,6 +275,10 @@ class CommandLine {
       loaded.config.enable_shutdown = true;
       Override(loaded, "enable_shutdown", "-A/--enable-shutdown");
     }
+    if (tls_opt_->count() > 0) {
+      loaded.config.tls.enabled = true;
+      Override(loaded, "tls.enabled", "-Z/--enable-ssl");
+    }
     if (cold_opt_->count() > 0) {
       loaded.config.cold_tier.enabled = true;
       loaded.config.cold_tier.path = cold_tier_path_;
@@ -290,12 +296,16 @@ class CommandLine {
                       std::vector<std::string>* warnings) {
     const std::size_t eq = sub.find('=');
     const std::string name = sub.substr(0, eq);
+    const std::string value = eq == std::string::npos ? std::string() : sub.substr(eq + 1);
     if (name == "idle_timeout") {
       if (eq == std::string::npos) {
         throw ConfigError("", 0, "-o idle_timeout", "missing numeric argument");
       }
       loaded.config.idle_timeout_s = FlagUint32("-o idle_timeout", sub.substr(eq + 1));
       Override(loaded, "idle_timeout_s", "-o idle_timeout");
+    } else if (const std::optional<std::string> tls_key = ApplyTlsSuboption(
+                   loaded.config, name, eq == std::string::npos ? nullptr : &value)) {
+      Override(loaded, *tls_key, "-o " + name);
     } else if (IsIgnoredSuboption(name)) {
       warnings->push_back("-o " + name + ": memcached option not supported by corecached; ignored");
     } else {
@@ -341,6 +351,8 @@ class CommandLine {
   CLI::Option* verbose_opt_ = nullptr;
   CLI::Option* shutdown_opt_ = nullptr;
   CLI::Option* cold_opt_ = nullptr;
+  CLI::Option* tls_opt_ = nullptr;
+  bool enable_tls_ = false;
   int verbose_ = 0;
   bool enable_shutdown_ = false;
   bool version_ = false;

@@ -71,6 +71,44 @@ std::vector<std::string> SplitCommas(const std::string& s) {
   }
   return parts;
 }
+// One -l entry: "HOST", "HOST:PORT", "[V6]:PORT", each optionally prefixed "notls:" (memcached's
+// server_sockets). A port given here wins over -p; "notls:" makes that listener plain under -Z.
+struct ListenSpec {
+  std::string host;
+  int port = -1;  // -1: the -p port
+  bool tls = false;
+};
+
+ListenSpec ParseListenSpec(std::string entry, bool tls) {
+  ListenSpec spec;
+  spec.tls = tls;
+  constexpr std::string_view kNoTls = "notls:";
+  if (entry.starts_with(kNoTls)) {
+    spec.tls = false;
+    entry.erase(0, kNoTls.size());
+  }
+  std::string port;
+  if (entry.starts_with('[')) {
+    const std::size_t close = entry.find(']');
+    if (close != std::string::npos && close + 1 < entry.size() && entry[close + 1] == ':') {
+      port = entry.substr(close + 2);
+    }
+    entry = entry.substr(1, close == std::string::npos ? std::string::npos : close - 1);
+  } else if (std::count(entry.begin(), entry.end(), ':') == 1) {
+    const std::size_t colon = entry.find(':');
+    port = entry.substr(colon + 1);
+    entry.erase(colon);
+  }
+  if (!port.empty()) {
+    try {
+      spec.port = std::stoi(port);
+    } catch (const std::exception&) {
+      throw BindError("invalid port in listen address: " + port);
+    }
+  }
+  spec.host = std::move(entry);
+  return spec;
+}
 }  // namespace
 
 Listener::Listener(event_base* base, const ListenerOptions& options,
@@ -78,10 +116,17 @@ Listener::Listener(event_base* base, const ListenerOptions& options,
     : threads_(std::move(threads)), gate_(gate) {
   RaiseFileLimit(gate_->max_open.load());
   int port = options.port < 0 ? 0 : options.port;
-  for (const std::string& host : SplitCommas(options.address)) {
-    // Every address shares the port: the first bind picks it when it was ephemeral.
-    Bind(base, host, port_ != 0 ? port_ : port);
+  int bound_port = 0;  // the -p port once bound (the ephemeral one when -p -1)
+  for (const std::string& entry : SplitCommas(options.address)) {
+    const ListenSpec spec = ParseListenSpec(entry, options.tls);
+    // Addresses without a port share -p: the first bind picks it when it was ephemeral.
+    const int want = spec.port >= 0 ? spec.port : (bound_port != 0 ? bound_port : port);
+    const int got = Bind(base, spec.host, want, spec.tls);
+    if (spec.port < 0 && bound_port == 0) {
+      bound_port = got;
+    }
   }
+  port_ = bound_port != 0 ? bound_port : port_;
   if (listeners_.empty()) {
     throw BindError("no listen address given");
   }
@@ -91,7 +136,7 @@ Listener::~Listener() { Close(); }
 
 void Listener::Close() { listeners_.clear(); }
 
-void Listener::Bind(event_base* base, const std::string& host, int port) {
+int Listener::Bind(event_base* base, const std::string& host, int port, bool tls) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -102,9 +147,11 @@ void Listener::Bind(event_base* base, const std::string& host, int port) {
     throw BindError("failed to resolve " + host + ": " + gai_strerror(rc));
   }
   std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> guard(found, &freeaddrinfo);
-  evconnlistener* l = evconnlistener_new_bind(
-      base, &OnAccept, this, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
-      1024, found->ai_addr, static_cast<int>(found->ai_addrlen));
+  bound_.push_back(std::make_unique<Bound>(Bound{this, tls}));
+  evconnlistener* l =
+      evconnlistener_new_bind(base, &OnAccept, bound_.back().get(),
+                              LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
+                              1024, found->ai_addr, static_cast<int>(found->ai_addrlen));
   if (l == nullptr) {
     throw BindError("failed to listen on TCP port " + service + " at " + host + ": " +
                     std::generic_category().message(errno));
@@ -113,16 +160,22 @@ void Listener::Bind(event_base* base, const std::string& host, int port) {
   sockaddr_storage bound{};
   socklen_t len = sizeof(bound);
   getsockname(evconnlistener_get_fd(l), reinterpret_cast<sockaddr*>(&bound), &len);
-  port_ = bound.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port)
-                                      : ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+  const int got = bound.ss_family == AF_INET6
+                      ? ntohs(reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port)
+                      : ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+  if (port_ == 0) {
+    port_ = got;
+  }
+  return got;
 }
 
 void Listener::OnAccept(evconnlistener* /*l*/, evutil_socket_t fd, sockaddr* /*addr*/, int /*len*/,
                         void* arg) {
-  static_cast<Listener*>(arg)->Accept(fd);
+  const auto* bound = static_cast<const Bound*>(arg);
+  bound->owner->Accept(fd, bound->tls);
 }
 
-void Listener::Accept(int fd) {
+void Listener::Accept(int fd, bool tls) {
   if (gate_->open.load() >= gate_->max_open.load()) {
     gate_->rejected.fetch_add(1);
     // Best effort, non-blocking: the socket buffer of a fresh connection always has room.
@@ -145,7 +198,7 @@ void Listener::Accept(int fd) {
   for (std::size_t tries = 0; tries < threads_.size(); ++tries) {
     NetworkThread* thread = threads_[next_];
     next_ = (next_ + 1) % threads_.size();
-    if (thread->Adopt(fd)) {
+    if (thread->Adopt(fd, tls)) {
       return;
     }
   }

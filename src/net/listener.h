@@ -22,6 +22,8 @@ struct ListenerOptions {
   std::string address = "127.0.0.1";  // memcached -l; a comma-separated list binds each
   int port = 11211;                   // -1 = an ephemeral port (tests read it from the port file)
   int backlog = 1024;                 // memcached's -b default
+  // -Z: every address speaks TLS except those written "notls:HOST:PORT" (memcached's prefix).
+  bool tls = false;
 };
 
 // Listener accepts TCP connections on the main thread's event loop and hands each to the next
@@ -51,11 +53,18 @@ class Listener {
   struct ListenerDeleter {
     void operator()(evconnlistener* l) const { evconnlistener_free(l); }
   };
+  // What OnAccept gets for one bound address.
+  struct Bound {
+    Listener* owner = nullptr;
+    bool tls = false;
+  };
   static void OnAccept(evconnlistener* l, evutil_socket_t fd, sockaddr* addr, int len, void* arg);
-  void Bind(event_base* base, const std::string& host, int port);
-  void Accept(int fd);
+  // Returns the port bound.
+  int Bind(event_base* base, const std::string& host, int port, bool tls);
+  void Accept(int fd, bool tls);
 
   std::vector<std::unique_ptr<evconnlistener, ListenerDeleter>> listeners_;
+  std::vector<std::unique_ptr<Bound>> bound_;  // one per listener; stable addresses
   std::vector<NetworkThread*> threads_;
   ConnectionGate* gate_;
   std::size_t next_ = 0;
