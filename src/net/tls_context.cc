@@ -117,6 +117,10 @@ TlsContext::CtxPtr TlsContext::Build(std::string* error) {
   // The session's reply buffer may move between retries of one SSL_write (it is not touched while
   // a write is pending, but its address is not promised either), and a write may be partial.
   SSL_CTX_set_mode(ctx.get(), SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  // One read(2) per request instead of two (record header, then body): OpenSSL reads what the
+  // socket has into its own buffer. SocketIo always calls SSL_read before parking, so records
+  // already buffered are never left waiting for a socket event.
+  SSL_CTX_set_read_ahead(ctx.get(), 1);
   SSL_CTX_set_session_id_context(ctx.get(),
                                  reinterpret_cast<const unsigned char*>(kSessionIdContext.data()),
                                  static_cast<unsigned int>(kSessionIdContext.size()));
