@@ -6,6 +6,8 @@
 # Every process started here is stopped by PID on exit.
 #
 #   ROUNDS=3 DURATION=10 HS_DURATION=5 CONNS=64 GEN_THREADS=2 bench/tls.sh
+# Each server also gets a plain listener (-l notls:...) that the same generator loads with --plain,
+# so the TLS figures can be read against plain TCP measured the same way in the same run.
 # Prints a Markdown table (medians of ROUNDS, servers alternating each round) and the raw JSON.
 set -euo pipefail
 
@@ -40,15 +42,15 @@ TLS="-Z -o ssl_chain_cert=$WORK/server.crt,ssl_key=$WORK/server.key"
 
 free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-start() {  # start NAME PORT: the server in the background; sets SERVER_PID
-  local name=$1 port=$2
+start() {  # start NAME PORT PLAIN_PORT: TLS on PORT, plain (notls:) on PLAIN_PORT; sets SERVER_PID
+  local name=$1 port=$2 plain=$3
   if [[ $name == corecached ]]; then
     # shellcheck disable=SC2086
-    "$CORECACHED_BINARY" -l 127.0.0.1 -p "$port" -m 1024 -c 4096 -t "$THREADS" --shards "$SHARDS" $TLS \
+    "$CORECACHED_BINARY" -l "127.0.0.1,notls:127.0.0.1:$plain" -p "$port" -m 1024 -c 4096 -t "$THREADS" --shards "$SHARDS" $TLS \
       2>"$WORK/$name.err" &
   else
     # shellcheck disable=SC2086
-    "$MEMCACHED_BINARY" $ROOT_FLAGS -U 0 -l 127.0.0.1 -p "$port" -m 1024 -c 4096 -t "$THREADS" $TLS \
+    "$MEMCACHED_BINARY" $ROOT_FLAGS -U 0 -l "127.0.0.1,notls:127.0.0.1:$plain" -p "$port" -m 1024 -c 4096 -t "$THREADS" $TLS \
       2>"$WORK/$name.err" &
   fi
   SERVER_PID=$!
@@ -71,11 +73,14 @@ echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 for ((r = 1; r <= ROUNDS; r++)); do
   for name in corecached memcached; do
     port=$(free_port)
-    start "$name" "$port"
+    plain_port=$(free_port)
+    start "$name" "$port" "$plain_port"
     get=$("$WORK/tls_gen" --port "$port" --duration "$DURATION" --conns "$CONNS" --threads "$GEN_THREADS")
+    plain=$("$WORK/tls_gen" --port "$plain_port" --plain --duration "$DURATION" --conns "$CONNS" \
+      --threads "$GEN_THREADS")
     hs=$("$WORK/tls_gen" --port "$port" --handshakes --duration "$HS_DURATION" --threads "$HS_THREADS")
     stop "$SERVER_PID"
-    echo "{\"round\": $r, \"server\": \"$name\", \"get90\": $get, \"handshakes\": $hs}" | tee -a "$RAW"
+    echo "{\"round\": $r, \"server\": \"$name\", \"get90\": $get, \"plain\": $plain, \"handshakes\": $hs}" | tee -a "$RAW"
   done
 done
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -88,7 +93,8 @@ def med(server, kind):
 print()
 print("| measure | corecached -Z | memcached -Z | ratio |")
 print("| --- | ---: | ---: | ---: |")
-for kind, label in (("get90", "get90 over TLS, ops/s"), ("handshakes", "full handshakes/s")):
+for kind, label in (("get90", "get90 over TLS, ops/s"), ("plain", "get90 plain (notls: listener), ops/s"),
+                    ("handshakes", "full handshakes/s")):
     c, m = med("corecached", kind), med("memcached", kind)
     print(f"| {label} | {c:,.0f} | {m:,.0f} | {c / m:.2f}x |")
 EOF
