@@ -26,6 +26,9 @@ enum class OnColdRead : uint8_t {
   kRetry,  // "retry": answer a miss-like busy reply at once and load in the background
 };
 
+// Which protocols a connection may speak (memcached -B). kAuto detects it from the first byte.
+enum class Protocol : uint8_t { kAuto, kAscii, kBinary };
+
 // Minimum severity the server logs. -v raises it (see Config::verbosity).
 enum class LogLevel : uint8_t { kError, kWarn, kInfo, kDebug };
 
@@ -78,17 +81,33 @@ struct TlsConfig {
 };
 
 struct Config {
-  std::string listen = "127.0.0.1";  // listen (-l): address to bind; memcached's default is any
-  int32_t port = 11211;           // port (-p): TCP port; -1 = an ephemeral port (tests); 0 = error
-  int32_t udp_port = 0;           // udp_port (-U): accepted, but UDP is not served (warning)
-  uint32_t memory_limit_mb = 64;  // memory_limit_mb (-m): item memory, MiB, all shards together
-  uint32_t max_connections = 1024;      // max_connections (-c)
+  // listen (-l): addresses to bind, comma-separated; each "host", "host:port" or "[v6]:port".
+  // Repeated -l flags are joined with commas, as memcached does. memcached's default is any.
+  std::string listen = "127.0.0.1";
+  int32_t port = 11211;     // port (-p): TCP port; -1 = ephemeral (tests); 0 = no TCP (unix_socket)
+  int32_t udp_port = 0;     // udp_port (-U): accepted, but UDP is not served (warning)
+  std::string unix_socket;  // unix_socket (-s): path of a unix socket; "" = none
+  uint32_t unix_socket_mask = 0700;     // unix_socket_mask (-a): its permissions, octal
+  uint32_t listen_backlog = 1024;       // listen_backlog (-b): listen(2) backlog of each socket
+  Protocol protocol = Protocol::kAuto;  // protocol (-B): auto | ascii | binary
+  uint32_t memory_limit_mb = 64;    // memory_limit_mb (-m): item memory, MiB, all shards together
+  uint32_t max_connections = 1024;  // max_connections (-c)
   uint64_t max_item_size_bytes = kMiB;  // max_item_size (-I): "1m"; 1k .. 1g, <= memory limit / 2
   uint32_t network_threads = 4;         // network_threads (-t): 1 .. 256
   uint32_t shards = 0;                  // shards (--shards): 0 = one per CPU core; at most 256
   bool enable_shutdown = false;         // enable_shutdown (-A): allow the `shutdown` command
   uint32_t verbosity = 0;               // verbosity (-v, -vv, -vvv): 0 .. 3
   uint32_t idle_timeout_s = 0;  // idle_timeout_s (-o idle_timeout=N): close idle conns; 0 = off
+  // max_reqs_per_event (-R): requests of one connection served per turn before the others get
+  // theirs. memcached's default is 20; corecached batches up to 256 (one shard hop per turn).
+  uint32_t max_reqs_per_event = 256;
+  bool evict_on_full = true;  // evict_on_full (-M sets false): else "out of memory" on a full cache
+  bool cas_enabled = true;    // cas_enabled (-C sets false): gets returns cas 0, cas never matches
+  bool flush_enabled = true;  // flush_enabled (-F sets false): flush_all is refused
+  bool lock_memory = false;   // lock_memory (-k): mlockall(2) at start-up; a warning if it fails
+  bool daemonize = false;     // daemonize (-d): fork into the background once listening
+  std::string pid_file;       // pid_file (-P): written at start-up, removed at exit; "" = none
+  std::string user;           // user (-u): drop to this user after binding (when run as root)
   uint64_t max_connection_output_bytes = 4 * kMiB;  // max_connection_output: "4m" of unsent replies
   LogLevel log_level = LogLevel::kInfo;             // log_level: error | warn | info | debug
   // slow_client_timeout_s: drop a client that accepts no byte of its replies for this long.
@@ -138,6 +157,17 @@ struct ConfigError : std::runtime_error {
 // Names for the enums as they are written in YAML ("wait", "info").
 [[nodiscard]] inline const char* ToString(OnColdRead value) {
   return value == OnColdRead::kWait ? "wait" : "retry";
+}
+[[nodiscard]] inline const char* ToString(Protocol value) {
+  switch (value) {
+    case Protocol::kAuto:
+      return "auto";
+    case Protocol::kAscii:
+      return "ascii";
+    case Protocol::kBinary:
+      return "binary";
+  }
+  return "auto";
 }
 [[nodiscard]] inline const char* ToString(LogLevel value) {
   switch (value) {

@@ -154,6 +154,22 @@ std::vector<std::string> ReadStringList(const Field& f) {
   return out;
 }
 
+Protocol ReadProtocol(const Field& f) {
+  const Parsed<Protocol> p = ParseProtocol(f.Scalar("auto, ascii or binary"));
+  if (!p.Ok()) {
+    f.Fail(p.error);
+  }
+  return p.value;
+}
+
+uint32_t ReadMask(const Field& f) {
+  const Parsed<uint32_t> p = ParseOctalMask(f.Scalar("an octal file mode"));
+  if (!p.Ok()) {
+    f.Fail(p.error);
+  }
+  return p.value;
+}
+
 using Setter = void (*)(const Field&, Config&);
 
 struct KeyHandler {
@@ -165,6 +181,10 @@ constexpr KeyHandler kHandlers[] = {
     {"listen", [](const Field& f, Config& c) { c.listen = f.String(); }},
     {"port", [](const Field& f, Config& c) { c.port = f.Port(); }},
     {"udp_port", [](const Field& f, Config& c) { c.udp_port = f.Port(); }},
+    {"unix_socket", [](const Field& f, Config& c) { c.unix_socket = f.String(); }},
+    {"unix_socket_mask", [](const Field& f, Config& c) { c.unix_socket_mask = ReadMask(f); }},
+    {"listen_backlog", [](const Field& f, Config& c) { c.listen_backlog = f.Uint32(); }},
+    {"protocol", [](const Field& f, Config& c) { c.protocol = ReadProtocol(f); }},
     {"memory_limit_mb", [](const Field& f, Config& c) { c.memory_limit_mb = f.Uint32(); }},
     {"max_connections", [](const Field& f, Config& c) { c.max_connections = f.Uint32(); }},
     {"max_item_size", [](const Field& f, Config& c) { c.max_item_size_bytes = f.Size(); }},
@@ -173,6 +193,14 @@ constexpr KeyHandler kHandlers[] = {
     {"enable_shutdown", [](const Field& f, Config& c) { c.enable_shutdown = f.Bool(); }},
     {"verbosity", [](const Field& f, Config& c) { c.verbosity = f.Uint32(); }},
     {"idle_timeout_s", [](const Field& f, Config& c) { c.idle_timeout_s = f.Duration(1000); }},
+    {"max_reqs_per_event", [](const Field& f, Config& c) { c.max_reqs_per_event = f.Uint32(); }},
+    {"evict_on_full", [](const Field& f, Config& c) { c.evict_on_full = f.Bool(); }},
+    {"cas_enabled", [](const Field& f, Config& c) { c.cas_enabled = f.Bool(); }},
+    {"flush_enabled", [](const Field& f, Config& c) { c.flush_enabled = f.Bool(); }},
+    {"lock_memory", [](const Field& f, Config& c) { c.lock_memory = f.Bool(); }},
+    {"daemonize", [](const Field& f, Config& c) { c.daemonize = f.Bool(); }},
+    {"pid_file", [](const Field& f, Config& c) { c.pid_file = f.String(); }},
+    {"user", [](const Field& f, Config& c) { c.user = f.String(); }},
     {"max_connection_output",
      [](const Field& f, Config& c) { c.max_connection_output_bytes = f.Size(); }},
     {"log_level", [](const Field& f, Config& c) { c.log_level = ReadLogLevel(f); }},

@@ -76,7 +76,8 @@ std::size_t Session::RoundLimit() const {
   // Size the round so its replies stay near max_output_bytes: a client pipelining gets of large
   // values gets fewer per round, so unsent output (and the results behind it) stays bounded.
   std::size_t limit = env_.max_output_bytes / std::max<std::size_t>(avg_reply_bytes_, 1);
-  return std::clamp<std::size_t>(limit, 1, kMaxRequestsPerRound);
+  return std::clamp<std::size_t>(
+      limit, 1, std::clamp<std::size_t>(env_.max_reqs_per_event, 1, kMaxRequestsPerRound));
 }
 
 bool Session::ParseAuthRound() {

@@ -31,6 +31,8 @@ struct SessionEnv {
   std::string version;
   bool enable_shutdown = false;
   std::chrono::seconds idle_timeout{0};  // 0 = never
+  // memcached -R: requests of one connection served per round (at most kMaxRequestsPerRound).
+  std::size_t max_reqs_per_event = 256;
   // Bound on buffered, unparsed input: one request line plus the largest value (plus slack).
   std::size_t max_input_bytes = 0;
   // Bound on encoded, unsent replies (max_connection_output). Past it the session writes before it

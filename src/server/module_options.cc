@@ -34,6 +34,8 @@ shard::ShardOptions ShardOptionsFor(const config::Config& config, uint32_t shard
   options.store.high_watermark = config.cold_tier.high_watermark;
   options.store.low_watermark = config.cold_tier.low_watermark;
   options.store.cold_read_retry = config.cold_tier.on_cold_read == config::OnColdRead::kRetry;
+  options.store.evict_on_full = config.evict_on_full;
+  options.store.cas_enabled = config.cas_enabled;
   options.store.shard_id = shard;
   options.store.shard_count = shard_count;
   return options;
@@ -63,6 +65,9 @@ net::ListenerOptions ListenerOptionsFor(const config::Config& config) {
   options.address = config.listen;
   options.port = config.port;
   options.tls = config.tls.enabled;
+  options.backlog = static_cast<int>(config.listen_backlog);
+  options.unix_socket = config.unix_socket;
+  options.unix_socket_mask = config.unix_socket_mask;
   return options;
 }
 
@@ -106,6 +111,24 @@ core::LogSeverity LogSeverityFor(const config::Config& config) {
     return std::max(level, core::LogSeverity::kInfo);
   }
   return level;
+}
+
+proto::ParserOptions ParserOptionsFor(const config::Config& config) {
+  proto::ParserOptions options;
+  options.max_item_size = static_cast<std::size_t>(config.max_item_size_bytes);
+  options.flush_enabled = config.flush_enabled;
+  switch (config.protocol) {
+    case config::Protocol::kAuto:
+      options.binding = static_cast<uint8_t>(proto::Codec::Protocol::kUnknown);
+      break;
+    case config::Protocol::kAscii:
+      options.binding = static_cast<uint8_t>(proto::Codec::Protocol::kText);
+      break;
+    case config::Protocol::kBinary:
+      options.binding = static_cast<uint8_t>(proto::Codec::Protocol::kBinary);
+      break;
+  }
+  return options;
 }
 
 std::size_t MaxInputBytes(const config::Config& config) {

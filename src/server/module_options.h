@@ -8,6 +8,7 @@
 #include "net/listener.h"
 #include "net/network_thread.h"
 #include "net/tls_context.h"
+#include "proto/codec.h"
 #include "shard/shard.h"
 
 namespace corecached::server {
@@ -31,6 +32,9 @@ inline constexpr const char* kProtocolVersion = "1.6.18-corecached-" CORECACHED_
 // The log severity from log_level, raised by verbosity: -v (1) logs at least info, -vv and more
 // log debug.
 [[nodiscard]] core::LogSeverity LogSeverityFor(const config::Config& config);
+
+// What each connection's Codec needs: -I, -F and -B.
+[[nodiscard]] proto::ParserOptions ParserOptionsFor(const config::Config& config);
 
 // Input a connection may buffer: the largest value, its request line and a binary header.
 [[nodiscard]] std::size_t MaxInputBytes(const config::Config& config);

@@ -8,6 +8,7 @@
 #include <tuple>
 #include <utility>
 
+#include "config/units.h"
 #include "server/module_options.h"
 
 namespace corecached::server {
@@ -219,13 +220,19 @@ core::StatList Settings(const StatsSources& s) {
   out.emplace_back("udpport", std::to_string(c.udp_port));
   out.emplace_back("inter", c.listen);
   out.emplace_back("verbosity", std::to_string(s.verbosity));
-  out.emplace_back("evictions", "on");
+  out.emplace_back("evictions", c.evict_on_full ? "on" : "off");
+  out.emplace_back("domain_socket", c.unix_socket.empty() ? "NULL" : c.unix_socket);
+  out.emplace_back("umask", config::FormatOctalMask(c.unix_socket_mask).substr(1));
   out.emplace_back("shutdown_command", c.enable_shutdown ? "yes" : "no");
   out.emplace_back("num_threads", std::to_string(c.network_threads));
-  out.emplace_back("cas_enabled", "yes");
-  out.emplace_back("tcp_backlog", "1024");
-  out.emplace_back("binding_protocol", "auto-negotiate");
+  out.emplace_back("reqs_per_event", std::to_string(c.max_reqs_per_event));
+  out.emplace_back("cas_enabled", c.cas_enabled ? "yes" : "no");
+  out.emplace_back("tcp_backlog", std::to_string(c.listen_backlog));
+  out.emplace_back("binding_protocol", c.protocol == config::Protocol::kAuto
+                                           ? "auto-negotiate"
+                                           : config::ToString(c.protocol));
   out.emplace_back("item_size_max", std::to_string(c.max_item_size_bytes));
+  out.emplace_back("flush_enabled", c.flush_enabled ? "yes" : "no");
   out.emplace_back("idle_timeout", std::to_string(c.idle_timeout_s));
   AddTlsSettings(s, &out);
   out.emplace_back("num_shards", std::to_string(s.shards.size()));
