@@ -282,6 +282,14 @@ void Session::EncodeOne(Pending& pending) {
         codec_.EncodeShutdownDisabled(req, &out_);
       }
       break;
+    case proto::RequestKind::kRefreshCerts:
+      if (env_.refresh_certs) {
+        out_ += env_.refresh_certs();
+        out_ += proto::replies::kTextCrlf;
+      } else {
+        out_ += proto::replies::kTextTlsNotEnabled;
+      }
+      break;
     case proto::RequestKind::kError:
       out_ += req.reply;
       break;

@@ -16,6 +16,7 @@
 #include "net/authenticator.h"
 #include "net/net_stats.h"
 #include "net/socket_io.h"
+#include "net/tls_context.h"
 #include "proto/binary_sasl.h"
 #include "proto/codec.h"
 #include "proto/request.h"
@@ -47,7 +48,13 @@ struct SessionEnv {
   // `stats <group>`: nullopt for a group the server does not have. Called on this thread.
   std::function<std::optional<core::StatList>(std::string_view group)> stats;
   std::function<void()> request_shutdown;  // `shutdown` with -A
+  // `refresh_certs` with -Z: reloads the certificates; returns the reply line (memcached's "OK"
+  // or its error text, without "\r\n"). Empty function = no TLS. Called on this thread.
+  std::function<std::string()> refresh_certs;
   NetStats* net_stats = nullptr;
+  // -Z: the server's TLS context (TLS listeners' handshakes, refresh_certs); nullptr = no TLS.
+  // Owned by the Server; outlives the sessions.
+  TlsContext* tls = nullptr;
 };
 
 // Session is one connection's request loop: read, parse every complete request (text, meta or
