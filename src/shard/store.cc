@@ -100,6 +100,9 @@ Result Store::Execute(const Command& cmd) {
   UpdateNow();
   blocked_ = Blocked::kNone;
   Result r = ExecuteOp(cmd);
+  if (!options_.cas_enabled) {
+    r.cas = 0;
+  }
   if (tier_ != nullptr) {
     MaybeDemote();
     if (r.outcome == Outcome::kColdLoading) {
@@ -289,8 +292,8 @@ Result Store::StoreValue(const Command& cmd) {
       stats_.cas_misses.Add();
       return Of(Outcome::kNotFound);
     }
-    if (old->cas != cmd.compare_cas) {
-      if (!(cmd.invalidate && cmd.compare_cas < old->cas)) {
+    if (!options_.cas_enabled || old->cas != cmd.compare_cas) {
+      if (!options_.cas_enabled || !(cmd.invalidate && cmd.compare_cas < old->cas)) {
         stats_.cas_badval.Add();
         return Of(Outcome::kExists);
       }
@@ -308,7 +311,7 @@ Result Store::StoreValue(const Command& cmd) {
 // set/add/replace/cas over a cold item: only its metadata is needed (the value is replaced).
 Result Store::StoreOverCold(const Command& cmd, ColdRef cold_old) {
   ColdEntry& e = tier_->At(cold_old);
-  if (IsCasMode(cmd) && e.cas != cmd.compare_cas) {
+  if (IsCasMode(cmd) && (!options_.cas_enabled || e.cas != cmd.compare_cas)) {
     stats_.cas_badval.Add();
     return Of(Outcome::kExists);
   }
@@ -371,7 +374,7 @@ Result Store::Concat(const Command& cmd) {
   Item* old = FindLive(cmd, /*count_get=*/false);
   const ColdRef cold_old = old == nullptr ? FindCold(cmd, /*count_get=*/false) : ColdIndex::kNone;
   if (cold_old != ColdIndex::kNone) {
-    if (cmd.check_cas && tier_->At(cold_old).cas != cmd.compare_cas) {
+    if (cmd.check_cas && VisibleCas(tier_->At(cold_old).cas) != cmd.compare_cas) {
       return Of(Outcome::kExists);
     }
     Result loading = Materialize(cmd, cold_old, old);
@@ -388,7 +391,7 @@ Result Store::Concat(const Command& cmd) {
     as_set.exptime = cmd.vivify_exptime;
     return StoreNew(as_set, nullptr, /*as_stale=*/false);
   }
-  if (cmd.check_cas && old->cas != cmd.compare_cas) {
+  if (cmd.check_cas && VisibleCas(old->cas) != cmd.compare_cas) {
     return Of(Outcome::kExists);
   }
   const std::string_view before = old->Value();
@@ -421,7 +424,8 @@ Result Store::Delete(const Command& cmd) {
     stats_.delete_misses.Add();
     return Of(Outcome::kNotFound);
   }
-  if (cmd.check_cas && (item != nullptr ? item->cas : tier_->At(cold).cas) != cmd.compare_cas) {
+  if (cmd.check_cas &&
+      VisibleCas(item != nullptr ? item->cas : tier_->At(cold).cas) != cmd.compare_cas) {
     stats_.delete_misses.Add();
     return Of(Outcome::kExists);
   }
@@ -487,7 +491,8 @@ Result Store::Arith(const Command& cmd) {
   if (item == nullptr && cold == ColdIndex::kNone) {
     return ArithMiss(cmd);
   }
-  if (cmd.check_cas && (item != nullptr ? item->cas : tier_->At(cold).cas) != cmd.compare_cas) {
+  if (cmd.check_cas &&
+      VisibleCas(item != nullptr ? item->cas : tier_->At(cold).cas) != cmd.compare_cas) {
     return Of(Outcome::kExists);
   }
   if (cold != ColdIndex::kNone) {
@@ -667,6 +672,8 @@ uint64_t Store::NextCas() {
   next_cas_ += options_.cas_step;
   return cas;
 }
+
+uint64_t Store::VisibleCas(uint64_t cas) const { return options_.cas_enabled ? cas : 0; }
 
 uint64_t Store::CasFor(const Command& cmd) { return cmd.new_cas != 0 ? cmd.new_cas : NextCas(); }
 

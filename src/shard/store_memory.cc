@@ -91,7 +91,11 @@ bool Store::EvictOne(const Item* protect) {
   if (victim == nullptr) {
     return false;
   }
-  CountEviction(IsExpired(*victim) || IsFlushed(*victim), !victim->Has(Item::kFetched));
+  const bool dead = IsExpired(*victim) || IsFlushed(*victim);
+  if (!options_.evict_on_full && !dead) {
+    return false;  // memcached -M: out of memory rather than evict a live item
+  }
+  CountEviction(dead, !victim->Has(Item::kFetched));
   Unlink(victim);
   return true;
 }
@@ -108,7 +112,11 @@ bool Store::EvictCold() {
     return false;
   }
   const ColdEntry& e = tier_->At(ref);
-  CountEviction(IsExpired(e.exptime) || IsFlushed(e.time, e.cas), (e.Bits() & Item::kFetched) == 0);
+  const bool dead = IsExpired(e.exptime) || IsFlushed(e.time, e.cas);
+  if (!options_.evict_on_full && !dead) {
+    return false;  // -M: a live cold item is not dropped either
+  }
+  CountEviction(dead, (e.Bits() & Item::kFetched) == 0);
   UnlinkCold(ref);
   return true;
 }
