@@ -127,7 +127,7 @@ class ColdIo {
   [[nodiscard]] double WriteBytesPerSecond() const {
     return static_cast<double>(write_bytes_per_s_.load(std::memory_order_relaxed));
   }
-  static constexpr std::size_t kMinMeasuredBatchBytes = 64 * 1024;
+  static constexpr std::size_t kMinMeasuredBatchBytes = std::size_t{64} * 1024;
 
   // Loads run so far, per reader thread (index = reader); manual mode counts as reader 0.
   [[nodiscard]] std::vector<uint64_t> LoadsPerReader() const;
