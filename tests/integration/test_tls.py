@@ -459,3 +459,22 @@ def test_prometheus_counts_tls(certs, tmp_path):
         text = metrics()
         assert 'corecached_tls_handshakes_total{result="ok"} 1' in text
         assert 'corecached_tls_connections_total{version="TLSv1.3"} 1' in text
+
+
+def test_refresh_certs_error_text_matches_memcached(certs, tmp_path):
+    """A certificate file that is gone: both servers answer the same error line."""
+    if not os.access(REFERENCE_BINARY, os.X_OK):
+        pytest.skip(f"reference server {REFERENCE_BINARY} not installed")
+    replies = []
+    for i, binary in enumerate((server_binary(), REFERENCE_BINARY)):
+        crt, key = tmp_path / f"gone{i}.crt", tmp_path / "live.key"
+        shutil.copy(certs.crt("server"), crt)
+        shutil.copy(certs.key("server"), key)
+        with running_server(binary, "-Z", "-o", f"ssl_chain_cert={crt},ssl_key={key}") as srv:
+            with tls_connect(srv, client_context(certs)) as s:
+                crt.unlink()
+                reply = call(s, b"refresh_certs\r\n")
+                assert call(s, b"version\r\n").startswith(b"VERSION ")
+        replies.append(reply.replace(str(crt).encode(), b"<crt>"))
+    assert replies[0].startswith(b"Error loading the certificate chain: <crt> : error:")
+    assert replies[0] == replies[1]
