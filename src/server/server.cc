@@ -37,17 +37,18 @@ Server::Server(config::Config config, ConfigSource reload)
                                                      clock_, started_seconds_));
     shard_ptrs_.push_back(shards_.back().get());
   }
+  executors_ = std::make_unique<shard::RouterFactory>(shard_ptrs_);
   if (config_.tls.enabled) {
     tls_ = std::make_unique<net::TlsContext>(TlsOptionsFor(config_), clock_);
   }
   for (uint32_t t = 0; t < config_.network_threads; ++t) {
     net::SessionEnv env;
+    env.executors = executors_.get();
+    env.thread = t;
     env.tls = tls_.get();
     if (tls_) {
       env.refresh_certs = [this] { return RefreshCerts(); };
     }
-    env.shards = shard_ptrs_;
-    env.producer = t;
     env.parser = ParserOptionsFor(config_);
     env.max_reqs_per_event = config_.max_reqs_per_event;
     env.version = kProtocolVersion;

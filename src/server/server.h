@@ -18,6 +18,7 @@
 #include "net/network_thread.h"
 #include "net/tls_context.h"
 #include "runtime/event_base.h"
+#include "shard/router.h"
 #include "shard/shard.h"
 
 namespace corecached::server {
@@ -82,6 +83,7 @@ class Server {
   const int64_t started_seconds_;
   std::vector<std::unique_ptr<shard::Shard>> shards_;
   std::vector<shard::Shard*> shard_ptrs_;
+  std::unique_ptr<core::ExecutorFactory> executors_;  // makes each connection's Router
   net::ConnectionGate gate_;
   std::unique_ptr<net::TlsContext> tls_;  // -Z; null without TLS. Outlives the network threads.
   std::vector<std::unique_ptr<net::NetworkThread>> threads_;
