@@ -224,6 +224,7 @@ def test_disable_evictions(binary):
         assert stored, "the first value must fit"
         st = stats(s)
         assert st["evictions"] == "0"
+        assert st["store_no_memory"] == "1"  # memcached's t/dash-M.t counts these
         for i in stored:
             assert call(s, b"get m%d\r\n" % i).startswith(b"VALUE m%d 0 %d\r\n" % (i, len(value)))
         assert stats(s, b"settings")["evictions"] == "off"
