@@ -448,6 +448,7 @@ def test_debian_memcached_conf_daemonizes_writes_pid_and_drops_to_user(binary):
         with socket.create_connection(("127.0.0.1", port), timeout=SOCKET_TIMEOUT) as s:
             assert call(s, b"set d 0 0 2\r\nok\r\n") == b"STORED\r\n"
             assert call(s, b"get d\r\n") == b"VALUE d 0 2\r\nok\r\nEND\r\n"
+            assert stats(s)["pid"] == str(pid)  # memcached's t/daemonize.t
     finally:
         os.kill(pid, signal.SIGTERM)
         wait_for(lambda: not pid_alive(pid), "the daemon to stop")
