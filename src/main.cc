@@ -10,6 +10,7 @@
 #include "config/flags.h"
 #include "core/log.h"
 #include "net/listener.h"
+#include "net/tls_context.h"
 #include "server/module_options.h"
 #include "server/process.h"
 #include "server/server.h"
@@ -50,6 +51,10 @@ int Serve(const corecached::config::ParseResult& parsed, const std::vector<std::
   } catch (const corecached::server::ProcessError& e) {
     Log::Error(e.what());
     return e.exit_code;
+  } catch (const corecached::net::TlsLoadError& e) {
+    // memcached's message, and its exit status (EX_USAGE) for a certificate it cannot load.
+    std::cerr << "corecached: " << e.what() << '\n';
+    return corecached::config::kExitTlsError;
   } catch (const corecached::config::ConfigError& e) {
     // The start-up error format of STYLE.md 6.6: "corecached: <file>:<line>: <key>: <message>".
     std::cerr << "corecached: " << e.what() << '\n';

@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace corecached::config {
 
@@ -60,6 +61,25 @@ struct BackpressureConfig {
   uint32_t max_queue_delay_ms = 100;
 };
 
+// tls: memcached's -Z and -o ssl_* options (issue #12). The flags set the same keys.
+struct TlsConfig {
+  bool enabled = false;      // tls.enabled (-Z)
+  std::string chain_cert;    // tls.chain_cert (ssl_chain_cert): PEM chain; required if enabled
+  std::string key;           // tls.key (ssl_key): private key; empty = in chain_cert
+  uint32_t key_format = 1;   // tls.key_format (ssl_keyformat): 1 PEM, 2 DER
+  std::string ca_cert;       // tls.ca_cert (ssl_ca_cert): PEM file of accepted client CAs
+  std::string ciphers;       // tls.ciphers (ssl_ciphers): OpenSSL cipher list; "" = default
+  uint32_t verify_mode = 0;  // tls.verify_mode (ssl_verify_mode): 0 none 1 request 2 require 3 once
+  uint32_t min_version = 2;  // tls.min_version (ssl_min_version): 0..3 = tlsv1.0..tlsv1.3
+  bool session_cache = false;            // tls.session_cache (ssl_session_cache)
+  bool kernel_tls = false;               // tls.kernel_tls (ssl_kernel_tls)
+  uint64_t wbuf_size_bytes = 16 * kKiB;  // tls.wbuf_size (ssl_wbuf_size, in KiB on the flag)
+  // tls.allowed_subjects: client certificate subjects (RFC 2253) allowed; empty = any verified
+  std::vector<std::string> allowed_subjects;
+  uint32_t handshake_timeout_ms = 10'000;   // tls.handshake_timeout_ms: abandon slower ones
+  uint32_t max_handshakes_per_thread = 64;  // tls.max_handshakes_per_thread: shed past it
+};
+
 struct Config {
   // listen (-l): addresses to bind, comma-separated; each "host", "host:port" or "[v6]:port".
   // Repeated -l flags are joined with commas, as memcached does. memcached's default is any.
@@ -97,6 +117,7 @@ struct Config {
   ColdTierConfig cold_tier;
   BackpressureConfig backpressure;
   AuthConfig auth;
+  TlsConfig tls;
 };
 
 // ConfigError is what start-up throws for a bad file, flag or value (STYLE.md 6.6). main catches

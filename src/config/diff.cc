@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <functional>
+#include <string_view>
 #include <utility>
 
 #include "config/units.h"
@@ -23,6 +24,25 @@ std::string Str(double v) {
   std::snprintf(buf, sizeof(buf), "%g", v);
   return buf;
 }
+
+// A YAML flow sequence of double-quoted strings: ["CN=a", "CN=b,O=x"].
+std::string FlowList(const std::vector<std::string>& items) {
+  std::string out = "[";
+  for (const std::string& item : items) {
+    out += out.size() > 1 ? ", \"" : "\"";
+    for (char ch : item) {
+      if (ch == '"' || ch == '\\') {
+        out.push_back('\\');
+      }
+      out.push_back(ch);
+    }
+    out += "\"";
+  }
+  return out + "]";
+}
+
+// Keys whose rendering is already YAML (a list), not a scalar to quote.
+bool IsList(std::string_view key) { return key == "tls.allowed_subjects"; }
 
 using Render = std::function<std::string(const Config&)>;
 
@@ -69,6 +89,21 @@ const std::vector<std::pair<const char*, Render>>& Keys() {
       {"backpressure.max_queue_delay_ms",
        [](const Config& c) { return Str(c.backpressure.max_queue_delay_ms); }},
       {"auth.file", [](const Config& c) { return Str(c.auth.file); }},
+      {"tls.enabled", [](const Config& c) { return Str(c.tls.enabled); }},
+      {"tls.chain_cert", [](const Config& c) { return Str(c.tls.chain_cert); }},
+      {"tls.key", [](const Config& c) { return Str(c.tls.key); }},
+      {"tls.key_format", [](const Config& c) { return Str(c.tls.key_format); }},
+      {"tls.ca_cert", [](const Config& c) { return Str(c.tls.ca_cert); }},
+      {"tls.ciphers", [](const Config& c) { return Str(c.tls.ciphers); }},
+      {"tls.verify_mode", [](const Config& c) { return Str(c.tls.verify_mode); }},
+      {"tls.min_version", [](const Config& c) { return Str(c.tls.min_version); }},
+      {"tls.session_cache", [](const Config& c) { return Str(c.tls.session_cache); }},
+      {"tls.kernel_tls", [](const Config& c) { return Str(c.tls.kernel_tls); }},
+      {"tls.wbuf_size", [](const Config& c) { return Str(c.tls.wbuf_size_bytes); }},
+      {"tls.allowed_subjects", [](const Config& c) { return FlowList(c.tls.allowed_subjects); }},
+      {"tls.handshake_timeout_ms", [](const Config& c) { return Str(c.tls.handshake_timeout_ms); }},
+      {"tls.max_handshakes_per_thread",
+       [](const Config& c) { return Str(c.tls.max_handshakes_per_thread); }},
   };
   return kKeys;
 }
@@ -113,7 +148,8 @@ std::string RenderYaml(const Config& config) {
       name = name.substr(dot + 1);
       indent = "  ";
     }
-    out += indent + name + ": " + YamlScalar(render(config)) + "\n";
+    const std::string value = render(config);
+    out += indent + name + ": " + (IsList(key) ? value : YamlScalar(value)) + "\n";
   }
   return out;
 }

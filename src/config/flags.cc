@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "config/diff.h"
+#include "config/tls_options.h"
 #include "config/units.h"
 #include "config/validate.h"
 #include "config/yaml_loader.h"
@@ -193,6 +194,8 @@ constexpr SwitchFlag kSwitchFlags[] = {
      [](Config& c) { c.flush_enabled = false; }},
     {"-A,--enable-shutdown", "enable_shutdown", "enable the ascii \"shutdown\" command",
      [](Config& c) { c.enable_shutdown = true; }},
+    {"-Z,--enable-ssl", "tls.enabled", "enable TLS/SSL (-o ssl_chain_cert=FILE,ssl_key=FILE,...)",
+     [](Config& c) { c.tls.enabled = true; }},
 };
 
 constexpr std::size_t kNumSwitchFlags = std::size(kSwitchFlags);
@@ -457,12 +460,16 @@ class CommandLine {
                       std::vector<std::string>* warnings) {
     const std::size_t eq = sub.find('=');
     const std::string name = sub.substr(0, eq);
+    const std::string value = eq == std::string::npos ? std::string() : sub.substr(eq + 1);
     if (name == "idle_timeout") {
       if (eq == std::string::npos) {
         throw ConfigError("", 0, "-o idle_timeout", "missing numeric argument");
       }
       loaded.config.idle_timeout_s = FlagUint32("-o idle_timeout", sub.substr(eq + 1));
       Override(loaded, "idle_timeout_s", "-o idle_timeout");
+    } else if (const std::optional<std::string> tls_key = ApplyTlsSuboption(
+                   loaded.config, name, eq == std::string::npos ? nullptr : &value)) {
+      Override(loaded, *tls_key, "-o " + name);
     } else if (IsIgnoredSuboption(name)) {
       Warn(warnings, "-o " + name + ": memcached option not supported by corecached; ignored");
     } else {

@@ -120,6 +120,10 @@ constexpr Rule kKeyRules[] = {
      [](const Config& c) { return Range(c.cold_tier.reader_threads, 1, kMaxColdReaders); }},
     {"backpressure.max_queue_depth",
      [](const Config& c) { return Range(c.backpressure.max_queue_depth, 1, 1u << 20); }},
+    {"tls.handshake_timeout_ms",
+     [](const Config& c) { return Range(c.tls.handshake_timeout_ms, 1, 3'600'000); }},
+    {"tls.max_handshakes_per_thread",
+     [](const Config& c) { return Range(c.tls.max_handshakes_per_thread, 1, 1u << 20); }},
 };
 
 constexpr Rule kCrossRules[] = {
@@ -151,6 +155,28 @@ constexpr Rule kCrossRules[] = {
      [](const Config& c) -> std::optional<std::string> {
        if (c.cold_tier.enabled && c.cold_tier.path.empty()) {
          return std::string("is required when cold_tier.enabled is true");
+       }
+       return std::nullopt;
+     }},
+    {"tls.chain_cert",
+     [](const Config& c) -> std::optional<std::string> {
+       if (c.tls.enabled && c.tls.chain_cert.empty()) {
+         return std::string("is required when TLS is enabled (-Z; -o ssl_chain_cert=FILE)");
+       }
+       return std::nullopt;
+     }},
+    {"tls.enabled",
+     [](const Config& c) -> std::optional<std::string> {
+       if (c.tls.enabled && c.port == 0) {
+         // memcached: "ERROR: You cannot enable SSL without a TCP port."
+         return std::string("cannot enable TLS without a TCP port (port 0 turns TCP off)");
+       }
+       return std::nullopt;
+     }},
+    {"tls.allowed_subjects",
+     [](const Config& c) -> std::optional<std::string> {
+       if (!c.tls.allowed_subjects.empty() && c.tls.verify_mode < 2) {
+         return std::string("needs tls.verify_mode 2 (require) or 3 (once)");
        }
        return std::nullopt;
      }},

@@ -127,10 +127,16 @@ Listener::Listener(event_base* base, const ListenerOptions& options,
   if (options.port != 0) {
     const int port = options.port < 0 ? 0 : options.port;
     int shared = 0;  // the port of the entries without one: the first bind picks an ephemeral one
-    for (const std::string& entry : SplitCommas(options.address)) {
+    for (std::string entry : SplitCommas(options.address)) {
+      // memcached's "notls:" prefix: this entry stays plain under -Z.
+      constexpr std::string_view kNoTls = "notls:";
+      const bool tls = options.tls && !entry.starts_with(kNoTls);
+      if (entry.starts_with(kNoTls)) {
+        entry.erase(0, kNoTls.size());
+      }
       const Endpoint e = ParseEndpoint(entry);
-      const int bound =
-          Bind(base, e.host, e.port >= 0 ? e.port : (shared != 0 ? shared : port), options.backlog);
+      const int bound = Bind(base, e.host, e.port >= 0 ? e.port : (shared != 0 ? shared : port),
+                             options.backlog, tls);
       if (e.port < 0 && shared == 0) {
         shared = bound;
       }
@@ -181,7 +187,7 @@ void Listener::BindUnix(event_base* base, const ListenerOptions& options) {
                     std::generic_category().message(err));
   }
   // backlog 0: the socket is already listening.
-  evconnlistener* l = evconnlistener_new(base, &OnAccept, this,
+  evconnlistener* l = evconnlistener_new(base, &OnAccept, NewBound(false),
                                          LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd);
   if (l == nullptr) {
     close(fd);
@@ -191,7 +197,12 @@ void Listener::BindUnix(event_base* base, const ListenerOptions& options) {
   unix_path_ = path;
 }
 
-int Listener::Bind(event_base* base, const std::string& host, int port, int backlog) {
+Listener::Bound* Listener::NewBound(bool tls) {
+  bound_.push_back(std::make_unique<Bound>(Bound{this, tls}));
+  return bound_.back().get();
+}
+
+int Listener::Bind(event_base* base, const std::string& host, int port, int backlog, bool tls) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -202,9 +213,10 @@ int Listener::Bind(event_base* base, const std::string& host, int port, int back
     throw BindError("failed to resolve " + host + ": " + gai_strerror(rc));
   }
   std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> guard(found, &freeaddrinfo);
-  evconnlistener* l = evconnlistener_new_bind(
-      base, &OnAccept, this, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
-      backlog, found->ai_addr, static_cast<int>(found->ai_addrlen));
+  evconnlistener* l =
+      evconnlistener_new_bind(base, &OnAccept, NewBound(tls),
+                              LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
+                              backlog, found->ai_addr, static_cast<int>(found->ai_addrlen));
   if (l == nullptr) {
     throw BindError("failed to listen on TCP port " + service + " at " + host + ": " +
                     std::generic_category().message(errno));
@@ -222,10 +234,11 @@ int Listener::Bind(event_base* base, const std::string& host, int port, int back
 
 void Listener::OnAccept(evconnlistener* /*l*/, evutil_socket_t fd, sockaddr* /*addr*/, int /*len*/,
                         void* arg) {
-  static_cast<Listener*>(arg)->Accept(fd);
+  const auto* bound = static_cast<const Bound*>(arg);
+  bound->owner->Accept(fd, bound->tls);
 }
 
-void Listener::Accept(int fd) {
+void Listener::Accept(int fd, bool tls) {
   if (gate_->open.load() >= gate_->max_open.load()) {
     gate_->rejected.fetch_add(1);
     // Best effort, non-blocking: the socket buffer of a fresh connection always has room.
@@ -248,7 +261,7 @@ void Listener::Accept(int fd) {
   for (std::size_t tries = 0; tries < threads_.size(); ++tries) {
     NetworkThread* thread = threads_[next_];
     next_ = (next_ + 1) % threads_.size();
-    if (thread->Adopt(fd)) {
+    if (thread->Adopt(fd, tls)) {
       return;
     }
   }

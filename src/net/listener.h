@@ -26,6 +26,9 @@ struct ListenerOptions {
   int backlog = 1024;       // memcached's -b
   std::string unix_socket;  // memcached -s: "" = none
   uint32_t unix_socket_mask = 0700;  // memcached -a: the socket file's permissions
+  // -Z: every TCP entry speaks TLS except those written "notls:HOST:PORT" (memcached's prefix);
+  // the unix socket never does.
+  bool tls = false;
 };
 
 // Listener accepts TCP and unix-socket connections on the main thread's event loop and hands each
@@ -57,13 +60,21 @@ class Listener {
   struct ListenerDeleter {
     void operator()(evconnlistener* l) const { evconnlistener_free(l); }
   };
+  // What OnAccept gets for one listener: whether its connections speak TLS.
+  struct Bound {
+    Listener* owner = nullptr;
+    bool tls = false;
+  };
   static void OnAccept(evconnlistener* l, evutil_socket_t fd, sockaddr* addr, int len, void* arg);
   // Binds one TCP address and returns the port it got.
-  int Bind(event_base* base, const std::string& host, int port, int backlog);
+  int Bind(event_base* base, const std::string& host, int port, int backlog, bool tls);
   void BindUnix(event_base* base, const ListenerOptions& options);
-  void Accept(int fd);
+  // An arg for OnAccept that lives as long as the listener.
+  Bound* NewBound(bool tls);
+  void Accept(int fd, bool tls);
 
   std::vector<std::unique_ptr<evconnlistener, ListenerDeleter>> listeners_;
+  std::vector<std::unique_ptr<Bound>> bound_;  // one per listener; stable addresses
   std::vector<NetworkThread*> threads_;
   ConnectionGate* gate_;
   std::size_t next_ = 0;

@@ -359,6 +359,11 @@ ParseResult ParseShutdown(const TextTokens& tokens, Verb verb, const LineContext
   return Simple(ctx, RequestKind::kShutdown, verb, JoinFrom(tokens, 1));
 }
 
+// memcached answers refresh_certs whatever follows the name.
+ParseResult ParseRefreshCerts(const TextTokens&, Verb verb, const LineContext& ctx) {
+  return Simple(ctx, RequestKind::kRefreshCerts, verb);
+}
+
 // ---- Dispatch -----------------------------------------------------------------------------------
 
 using CommandParser = ParseResult (*)(const TextTokens&, Verb, const LineContext&);
@@ -395,6 +400,7 @@ constexpr std::array kCommands = {
     CommandSpec{"quit", Verb::kQuit, 2, kUnlimited, ParseQuit},
     CommandSpec{"stats", Verb::kStats, 2, kUnlimited, ParseStats},
     CommandSpec{"shutdown", Verb::kShutdown, 2, kUnlimited, ParseShutdown},
+    CommandSpec{"refresh_certs", Verb::kOther, 2, kUnlimited, ParseRefreshCerts},
 };
 
 bool IsMetaVerb(std::string_view command) {

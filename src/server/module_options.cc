@@ -64,9 +64,30 @@ net::ListenerOptions ListenerOptionsFor(const config::Config& config) {
   net::ListenerOptions options;
   options.address = config.listen;
   options.port = config.port;
+  options.tls = config.tls.enabled;
   options.backlog = static_cast<int>(config.listen_backlog);
   options.unix_socket = config.unix_socket;
   options.unix_socket_mask = config.unix_socket_mask;
+  return options;
+}
+
+net::TlsOptions TlsOptionsFor(const config::Config& config) {
+  const config::TlsConfig& c = config.tls;
+  net::TlsOptions options;
+  options.enabled = c.enabled;
+  options.chain_cert = c.chain_cert;
+  options.key = c.key;
+  options.key_format = static_cast<int>(c.key_format);
+  options.ca_cert = c.ca_cert;
+  options.ciphers = c.ciphers;
+  options.verify_mode = static_cast<int>(c.verify_mode);
+  options.min_version = static_cast<int>(c.min_version);
+  options.session_cache = c.session_cache;
+  options.kernel_tls = c.kernel_tls;
+  options.wbuf_size_bytes = static_cast<std::size_t>(c.wbuf_size_bytes);
+  options.allowed_subjects = c.allowed_subjects;
+  options.handshake_timeout = std::chrono::milliseconds(c.handshake_timeout_ms);
+  options.max_handshakes_per_thread = c.max_handshakes_per_thread;
   return options;
 }
 

@@ -7,6 +7,7 @@
 #include "core/log.h"
 #include "net/listener.h"
 #include "net/network_thread.h"
+#include "net/tls_context.h"
 #include "proto/codec.h"
 #include "shard/shard.h"
 
@@ -22,6 +23,7 @@ namespace corecached::server {
 [[nodiscard]] std::shared_ptr<cold::ColdIo> OpenColdTier(const config::Config& config);
 [[nodiscard]] net::ListenerOptions ListenerOptionsFor(const config::Config& config);
 [[nodiscard]] net::NetworkThreadOptions NetworkThreadOptionsFor(const config::Config& config);
+[[nodiscard]] net::TlsOptions TlsOptionsFor(const config::Config& config);
 // What `version` (and `stats` version) reports: memcached's version first, because clients and
 // tools parse it to pick features (memccapable, for one, expects 1.6 behaviour only from a 1.6
 // server), then ours: "1.6.18-corecached-0.1.0".

@@ -37,10 +37,18 @@ Server::Server(config::Config config, ConfigSource reload)
                                                      clock_, started_seconds_));
     shard_ptrs_.push_back(shards_.back().get());
   }
+  executors_ = std::make_unique<shard::RouterFactory>(shard_ptrs_);
+  if (config_.tls.enabled) {
+    tls_ = std::make_unique<net::TlsContext>(TlsOptionsFor(config_), clock_);
+  }
   for (uint32_t t = 0; t < config_.network_threads; ++t) {
     net::SessionEnv env;
-    env.shards = shard_ptrs_;
-    env.producer = t;
+    env.executors = executors_.get();
+    env.thread = t;
+    env.tls = tls_.get();
+    if (tls_) {
+      env.refresh_certs = [this] { return RefreshCerts(); };
+    }
     env.parser = ParserOptionsFor(config_);
     env.max_reqs_per_event = config_.max_reqs_per_event;
     env.version = kProtocolVersion;
@@ -145,6 +153,7 @@ StatsSources Server::Sources() const {
   sources.shards = shard_view_;
   sources.threads = thread_view_;
   sources.gate = &gate_;
+  sources.tls = tls_.get();
   sources.started_seconds = started_seconds_;
   sources.now_seconds = clock_.NowSeconds();
   sources.port = listener_ ? listener_->Port() : config_.port;
@@ -205,8 +214,32 @@ void Server::ReloadAuth() {
   }
 }
 
+void Server::ReloadTls() {
+  if (tls_) {
+    std::string error;
+    if (tls_->Reload(&error)) {
+      core::Log::Info("SIGHUP: TLS certificates reloaded");
+    } else {
+      core::Log::Error("SIGHUP: TLS certificates not reloaded, the old ones stay: " + error);
+    }
+  }
+}
+
+std::string Server::RefreshCerts() {
+  // Reads the certificate files on the asking network thread, as memcached does: a few KiB,
+  // from an operator's command, not on the request path of other commands.
+  std::string error;
+  if (tls_->Reload(&error)) {
+    core::Log::Info("refresh_certs: TLS certificates reloaded");
+    return "OK";
+  }
+  core::Log::Error("refresh_certs: TLS certificates not reloaded, the old ones stay: " + error);
+  return error;
+}
+
 void Server::Apply(const config::Config& next) {
   ReloadAuth();
+  ReloadTls();
   std::size_t applied = 0;
   for (const config::KeyChange& change : config::ChangedKeys(applied_, next)) {
     const std::string what = change.key + " " + change.before + " -> " + change.after;

@@ -248,7 +248,7 @@ TEST_CASE("conf/corecached.yaml loads, sets every key, and holds the defaults bu
   CAPTURE(conf);
   REQUIRE(fs::exists(conf));
   const LoadedConfig l = LoadConfigFile(conf.string());
-  CHECK(l.origins.lines.size() == 38);  // every key of config.h is written out
+  CHECK(l.origins.lines.size() == 52);  // every key of config.h is written out (14 tls.*)
   const Config d;
   const Config& c = l.config;
   CHECK(c.listen == d.listen);
@@ -278,6 +278,11 @@ TEST_CASE("conf/corecached.yaml loads, sets every key, and holds the defaults bu
   CHECK(c.log_level == d.log_level);
   CHECK(c.metrics.enabled == d.metrics.enabled);
   CHECK(c.metrics.listen == d.metrics.listen);
+  CHECK(c.tls.enabled == d.tls.enabled);
+  CHECK(c.tls.min_version == d.tls.min_version);
+  CHECK(c.tls.wbuf_size_bytes == d.tls.wbuf_size_bytes);
+  CHECK(c.tls.handshake_timeout_ms == d.tls.handshake_timeout_ms);
+  CHECK(c.tls.max_handshakes_per_thread == d.tls.max_handshakes_per_thread);
   CHECK_FALSE(d.cold_tier.enabled);                       // embedded default: off
   CHECK(c.cold_tier.enabled);                             // packaged: on...
   CHECK(c.cold_tier.path == "/var/lib/corecached/cold");  // ...under StateDirectory=corecached
