@@ -348,7 +348,7 @@ def test_bad_values_get_memcacheds_messages():
                                  "-U", "0", *args], capture_output=True, text=True, timeout=10)
         assert theirs.returncode in (1, 64), (args, theirs)
         first = theirs.stderr.splitlines()[0]
-        assert first in ours.stderr.replace(" -- should", "\n -- should"), (args, first, ours)
+        assert first in ours.stderr, (args, first, ours)
 
 
 @pytest.mark.parametrize("binary", BINARIES)
