@@ -103,6 +103,7 @@ Result Store::Execute(const Command& cmd) {
   if (!options_.cas_enabled) {
     r.cas = 0;
   }
+  CountRefusedStore(cmd, r);
   if (tier_ != nullptr) {
     MaybeDemote();
     if (r.outcome == Outcome::kColdLoading) {
@@ -671,6 +672,21 @@ uint64_t Store::NextCas() {
   const uint64_t cas = next_cas_;
   next_cas_ += options_.cas_step;
   return cas;
+}
+
+// memcached's store_too_large / store_no_memory (process_update_command: the item could not be
+// allocated). Values refused by the parser before they reach a shard are not counted.
+void Store::CountRefusedStore(const Command& cmd, const Result& r) {
+  const bool storage = cmd.op == Op::kSet || cmd.op == Op::kAdd || cmd.op == Op::kReplace ||
+                       cmd.op == Op::kCas || cmd.op == Op::kAppend || cmd.op == Op::kPrepend;
+  if (!storage) {
+    return;
+  }
+  if (r.outcome == Outcome::kTooLarge) {
+    stats_.store_too_large.Add();
+  } else if (r.outcome == Outcome::kNoMemory) {
+    stats_.store_no_memory.Add();
+  }
 }
 
 uint64_t Store::VisibleCas(uint64_t cas) const { return options_.cas_enabled ? cas : 0; }

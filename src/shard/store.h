@@ -219,6 +219,7 @@ class Store {
   uint32_t ApplyTtlSteps(const core::Command& cmd, Item& item, bool created);
   uint64_t NextCas();
   uint64_t CasFor(const core::Command& cmd);
+  void CountRefusedStore(const core::Command& cmd, const core::Result& r);
   // The CAS clients see and compare with: 0 when CAS is disabled (memcached -C).
   [[nodiscard]] uint64_t VisibleCas(uint64_t cas) const;
 
