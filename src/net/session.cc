@@ -15,7 +15,8 @@ using TimePoint = std::chrono::steady_clock::time_point;
 // nothing more is read (stats reads counters; quit/shutdown end the connection).
 bool EndsRound(const proto::Request& req) {
   return req.kind == proto::RequestKind::kStats || req.kind == proto::RequestKind::kQuit ||
-         req.kind == proto::RequestKind::kShutdown || req.close_after;
+         req.kind == proto::RequestKind::kShutdown || req.kind == proto::RequestKind::kAdmin ||
+         req.close_after;
 }
 
 // Releases a buffer's memory once it is empty and grew past `keep` bytes.
@@ -191,6 +192,9 @@ bool Session::ParseRound() {
       break;
     }
   }
+  if (round_.size() >= limit && in_pos_ < in_.size()) {
+    env_.net_stats->conn_yields.Add();
+  }
   return !round_.empty();
 }
 
@@ -263,6 +267,12 @@ void Session::EncodeOne(Pending& pending) {
       codec_.EncodeVersion(req, env_.version, &out_);
       break;
     case proto::RequestKind::kVerbosity:
+      if (!req.arg.empty()) {
+        env_.settings->verbosity.store(static_cast<uint32_t>(std::stoul(req.arg)),
+                                       std::memory_order_relaxed);
+      }
+      codec_.EncodeOk(req, &out_);
+      break;
     case proto::RequestKind::kNoop:
       codec_.EncodeOk(req, &out_);
       break;
@@ -274,11 +284,11 @@ void Session::EncodeOne(Pending& pending) {
       close_ = true;
       break;
     case proto::RequestKind::kShutdown:
-      if (env_.enable_shutdown) {
+      RunShutdown(req);
+      break;
+    case proto::RequestKind::kAdmin:
+      if (!RunAdmin(req)) {
         close_ = true;
-        env_.request_shutdown();
-      } else {
-        codec_.EncodeShutdownDisabled(req, &out_);
       }
       break;
     case proto::RequestKind::kError:

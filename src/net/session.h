@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/runtime_settings.h"
 #include "core/stat_list.h"
 #include "net/authenticator.h"
 #include "net/net_stats.h"
@@ -45,6 +46,8 @@ struct SessionEnv {
   std::function<std::optional<core::StatList>(std::string_view group)> stats;
   std::function<void()> request_shutdown;  // `shutdown` with -A
   NetStats* net_stats = nullptr;
+  // Admin commands change these (owned by the Server, outlives the sessions).
+  core::RuntimeSettings* settings = nullptr;
 };
 
 // Session is one connection's request loop: read, parse every complete request (text, meta or
@@ -97,6 +100,14 @@ class Session {
   void EncodeOne(Pending& pending);
   bool ReadMore();
   bool Flush();
+  // Admin commands (admin_session.cc). RunAdmin executes one; REQUIRES: it ends its round (its
+  // dump rounds reuse the Router). False when a write failed.
+  bool RunAdmin(const proto::Request& req);
+  bool StreamDump(const proto::Request& req);
+  bool DumpShard(const proto::Request& req, uint32_t shard, std::size_t* listed_bytes,
+                 std::size_t* listed_items, bool* more_shards);
+  void SetMemoryLimit(uint64_t bytes);
+  void RunShutdown(const proto::Request& req);
 
   SocketIo* io_;
   const SessionEnv& env_;

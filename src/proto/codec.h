@@ -14,6 +14,7 @@ namespace corecached::proto {
 // Limits a parser needs from the server's configuration.
 struct ParserOptions {
   std::size_t max_item_size = std::size_t{1024} * 1024;  // -I: larger values are rejected
+  std::size_t size_class_count = 39;  // memcached's slab classes for -f/-n (slabs reassign)
 };
 
 // Codec is one connection's protocol state: it detects text or binary from the first byte

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/command.h"
+#include "proto/admin.h"
 
 namespace corecached::proto {
 
@@ -57,6 +58,7 @@ enum class RequestKind : uint8_t {
   kQuit,
   kShutdown,
   kNoop,   // binary Noop, meta mn
+  kAdmin,  // memcached's admin commands: `admin` says which (proto/admin.h)
   kError,  // the parser already produced `reply`; close_after says whether to close
 };
 
@@ -72,6 +74,7 @@ struct Request {
   // refused before it arrived, memcached's conn_swallow). The session discards them as they come.
   uint64_t swallow = 0;
   std::variant<TextContext, BinaryContext, MetaContext> context;
+  AdminRequest admin;  // kAdmin
 };
 
 enum class ParseStatus : uint8_t {

@@ -180,9 +180,21 @@ void EncodeTextResults(const Request& req, std::span<const core::Result> results
   }
 }
 
-void EncodeTextStats(const Request&, const core::StatList& stats, std::string* out) {
+void EncodeTextStats(const Request& req, const core::StatList& stats, std::string* out) {
+  // proto_text.c process_stat: `stats reset` answers RESET, `stats detail on|off` OK, and
+  // `stats detail dump` its "PREFIX <prefix> get .. hit .. set .. del .." lines then END.
+  if (req.arg == "reset") {
+    out->append(replies::kTextReset);
+    return;
+  }
+  if (req.arg == "detail on" || req.arg == "detail off") {
+    out->append(replies::kTextOk);
+    return;
+  }
+  const std::string_view prefix =
+      req.arg == "detail dump" ? replies::kTextPrefixPrefix : replies::kTextStatPrefix;
   for (const auto& [name, value] : stats) {
-    out->append(replies::kTextStatPrefix);
+    out->append(prefix);
     out->append(name);
     out->push_back(' ');
     out->append(value);

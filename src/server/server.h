@@ -10,6 +10,8 @@
 #include "config/config.h"
 #include "config/flags.h"
 #include "core/clock.h"
+#include "core/runtime_settings.h"
+#include "core/size_classes.h"
 #include "core/stat_list.h"
 #include "metrics/prometheus.h"
 #include "metrics/snapshot.h"
@@ -22,6 +24,7 @@
 namespace corecached::server {
 
 struct StatsSources;
+class StatsBaseline;
 
 // Server is the composition root: it builds the shards, the network threads and the listener from
 // a Config, runs the main thread's loop (accepting, signals, SIGHUP reload) and the metrics
@@ -70,8 +73,11 @@ class Server {
   const config::Config config_;
   const ConfigSource reload_;
   config::Config applied_;  // what is in effect after the last reload; main thread only
-  std::atomic<uint32_t> verbosity_;
   std::atomic<config::LogLevel> log_level_;
+  // verbosity, cache_memlimit and the other admin-changed settings; `stats reset`'s baseline.
+  std::unique_ptr<core::RuntimeSettings> runtime_;
+  std::unique_ptr<StatsBaseline> baseline_;
+  const core::SizeClasses classes_;
   const core::Clock& clock_;
   const int64_t started_seconds_;
   std::vector<std::unique_ptr<shard::Shard>> shards_;

@@ -8,6 +8,7 @@
 #include <tuple>
 #include <utility>
 
+#include "server/admin_stats.h"
 #include "server/module_options.h"
 
 namespace corecached::server {
@@ -111,9 +112,8 @@ void AddTraffic(const StatsSources& s, core::StatList* out) {
   out->emplace_back("auth_errors", std::to_string(SumThreads(s, &N::auth_errors)));
   out->emplace_back("bytes_read", std::to_string(SumThreads(s, &N::bytes_read)));
   out->emplace_back("bytes_written", std::to_string(SumThreads(s, &N::bytes_written)));
-  out->emplace_back(
-      "limit_maxbytes",
-      std::to_string(static_cast<uint64_t>(s.config->memory_limit_mb) * config::kMiB));
+  out->emplace_back("limit_maxbytes",
+                    std::to_string(s.runtime->maxbytes.load(std::memory_order_relaxed)));
   out->emplace_back("accepting_conns", "1");
   out->emplace_back("threads", std::to_string(s.config->network_threads));
   out->emplace_back("conn_yields", std::to_string(SumThreads(s, &N::conn_yields)));
@@ -170,43 +170,73 @@ void AddCorecachedSettings(const StatsSources& s, core::StatList* out) {
   out->emplace_back("auth_enabled_ascii", c.auth.file.empty() ? "no" : "yes");
 }
 
+// memcached's keys in its order, then ours.
 core::StatList Settings(const StatsSources& s) {
-  const config::Config& c = *s.config;
-  core::StatList out;
-  out.emplace_back("maxbytes",
-                   std::to_string(static_cast<uint64_t>(c.memory_limit_mb) * config::kMiB));
-  out.emplace_back("maxconns", std::to_string(s.max_connections));
-  out.emplace_back("tcpport", std::to_string(s.port));
-  out.emplace_back("udpport", std::to_string(c.udp_port));
-  out.emplace_back("inter", c.listen);
-  out.emplace_back("verbosity", std::to_string(s.verbosity));
-  out.emplace_back("evictions", "on");
-  out.emplace_back("shutdown_command", c.enable_shutdown ? "yes" : "no");
-  out.emplace_back("num_threads", std::to_string(c.network_threads));
-  out.emplace_back("cas_enabled", "yes");
-  out.emplace_back("tcp_backlog", "1024");
-  out.emplace_back("binding_protocol", "auto-negotiate");
-  out.emplace_back("item_size_max", std::to_string(c.max_item_size_bytes));
-  out.emplace_back("idle_timeout", std::to_string(c.idle_timeout_s));
+  core::StatList out = SettingsStats(s);
   out.emplace_back("num_shards", std::to_string(s.shards.size()));
   AddCorecachedSettings(s, &out);
   return out;
 }
 
-}  // namespace
-
-std::optional<core::StatList> CollectStats(const StatsSources& sources, std::string_view group) {
-  if (group == "settings") {
-    return Settings(sources);
-  }
-  if (!group.empty()) {
-    return std::nullopt;
-  }
+core::StatList General(const StatsSources& sources) {
   core::StatList out;
   AddProcess(sources, &out);
   AddCommands(sources, &out);
   AddTraffic(sources, &out);
   AddItems(sources, &out);
+  return out;
+}
+
+// `stats reset`: every counter memcached resets (general, per class) starts again from 0.
+void Reset(const StatsSources& sources) {
+  if (sources.baseline == nullptr) {
+    return;
+  }
+  core::StatList all = General(sources);
+  for (core::StatList part : {ItemsStats(sources), SlabsStats(sources)}) {
+    all.insert(all.end(), part.begin(), part.end());
+  }
+  // Counters already reported relative to an earlier reset are recorded absolute.
+  sources.baseline->Record(all);
+}
+
+std::optional<core::StatList> Group(const StatsSources& sources, std::string_view group) {
+  if (group.empty()) {
+    return General(sources);
+  }
+  if (group == "settings") {
+    return Settings(sources);
+  }
+  if (group == "items") {
+    return ItemsStats(sources);
+  }
+  if (group == "slabs") {
+    return SlabsStats(sources);
+  }
+  if (group == "sizes") {
+    return SizesStats(sources);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<core::StatList> CollectStats(const StatsSources& sources, std::string_view group) {
+  if (group == "reset") {
+    Reset(sources);
+    return core::StatList{};
+  }
+  if (group == "detail on" || group == "detail off") {
+    sources.runtime->detail_enabled.store(group == "detail on", std::memory_order_relaxed);
+    return core::StatList{};
+  }
+  if (group == "detail dump") {
+    return core::StatList{};  // TODO(#11): per-prefix counters; memcached with none answers END
+  }
+  std::optional<core::StatList> out = Group(sources, group);
+  if (out && sources.baseline != nullptr) {
+    sources.baseline->Apply(&*out);
+  }
   return out;
 }
 
@@ -266,7 +296,8 @@ void AddNetMetrics(const StatsSources& s, Snapshot* out) {
       {"corecached_read_bytes_total", "Bytes read from clients.", &N::bytes_read},
       {"corecached_written_bytes_total", "Bytes written to clients.", &N::bytes_written},
       {"corecached_idle_kicks_total", "Connections closed by idle_timeout_s.", &N::idle_kicks},
-      {"corecached_conn_yields_total", "Times a connection yielded to others.", &N::conn_yields},
+      {"corecached_conn_yields_total",
+       "Rounds cut at the per-round request limit with requests still pending.", &N::conn_yields},
       {"corecached_auth_commands_total", "Credentials checked (text login, binary SASL).",
        &N::auth_cmds},
       {"corecached_auth_errors_total", "Credentials refused.", &N::auth_errors},

@@ -13,6 +13,7 @@
 #include "core/clock.h"
 #include "core/command.h"
 #include "core/result.h"
+#include "core/size_classes.h"
 #include "shard/item.h"
 #include "shard/lru.h"
 #include "shard/shard_stats.h"
@@ -36,6 +37,9 @@ struct StoreOptions {
   bool cold_read_retry = false;  // a read of a cold item answers kColdLoading instead of waiting
   uint32_t shard_id = 0;         // with shard_count: which records are ours at start-up
   uint32_t shard_count = 1;
+  // memcached's -f and -n: the size classes items are counted in (core/size_classes.h).
+  double growth_factor = 1.25;
+  uint32_t chunk_size = 48;
 };
 
 // Store holds one shard's items: table, LRU, memory accounting, expiry, CAS, flush_all.
@@ -128,6 +132,18 @@ class Store {
   core::Result Delete(const core::Command& cmd);
   core::Result Arith(const core::Command& cmd);
   core::Result FlushAll(const core::Command& cmd);
+  // Admin (store_dump.cc): one chunk of item summaries (kDump), a new memory limit (kSetLimit).
+  core::Result Dump(const core::Command& cmd);
+  core::Result SetLimit(const core::Command& cmd);
+  [[nodiscard]] core::ItemSummary Summarize(const Item& item, std::size_t size_class) const;
+  // The item's memcached size class, and the per-class counters it belongs to.
+  [[nodiscard]] std::size_t ClassOf(const Item& item) const {
+    return classes_.ClassOf(
+        core::SizeClasses::ItemBytes(item.key_size, item.value_size, item.flags));
+  }
+  ClassStats& ClassStatsOf(const Item& item) { return stats_.classes[ClassOf(item)]; }
+  // Counts a linked (add) or unlinked item in its class.
+  void CountInClass(const Item& item, bool add);
 
   // Operation helpers.
   core::Result StoreNew(const core::Command& cmd, Item* old, bool as_stale);
@@ -249,6 +265,7 @@ class Store {
   std::vector<Deferred> deferred_;           // loaded values waiting for room (kLoading items)
   std::size_t deferred_bytes_ = 0;
 
+  core::SizeClasses classes_;
   ShardStats stats_;
 };
 

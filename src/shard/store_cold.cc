@@ -471,6 +471,7 @@ void Store::RebuildFromCold() {
     item->Set(Item::kMaybeOnDisk);
     table_.Insert(item);
     cold_list_.PushFront(*item);
+    CountInClass(*item, true);
     items_bytes_ += item->AllocatedBytes();
     stats_.cold_items.Add();
     stats_.cold_bytes.Add(meta.value_size);

@@ -88,15 +88,23 @@ bool Store::EvictOne(const Item* protect) {
     return false;
   }
   const bool unfetched = !victim->Has(Item::kFetched);
+  ClassStats& cls = ClassStatsOf(*victim);
   if (IsExpired(*victim) || IsFlushed(*victim)) {
     stats_.reclaimed.Add();
+    cls.reclaimed.Add();
     if (unfetched) {
       stats_.expired_unfetched.Add();
+      cls.expired_unfetched.Add();
     }
   } else {
     stats_.evictions.Add();
+    cls.evicted.Add();
+    if (victim->exptime != 0) {
+      cls.evicted_nonzero.Add();
+    }
     if (unfetched) {
       stats_.evicted_unfetched.Add();
+      cls.evicted_unfetched.Add();
     }
   }
   Unlink(victim);
@@ -121,6 +129,7 @@ void Store::Link(ItemPtr fresh, Item* replacing) {
   item->time = now_relative_;
   table_.Insert(item);
   lru_.PushFront(*item);
+  CountInClass(*item, true);
   items_bytes_ += item->AllocatedBytes();
   stats_.total_items.Add();
   ReclaimTail(item);
@@ -129,6 +138,7 @@ void Store::Link(ItemPtr fresh, Item* replacing) {
 
 void Store::Unlink(Item* item) {
   table_.Remove(item);
+  CountInClass(*item, false);
   ListOf(*item).Remove(*item);
   if (cold_ != nullptr) {
     ForgetWrite(*item);
@@ -145,11 +155,28 @@ void Store::Unlink(Item* item) {
   PublishGauges();
 }
 
+void Store::CountInClass(const Item& item, bool add) {
+  const std::size_t bytes =
+      core::SizeClasses::ItemBytes(item.key_size, item.value_size, item.flags);
+  ClassStats& cls = stats_.classes[classes_.ClassOf(bytes)];
+  if (add) {
+    cls.number.Add();
+    cls.mem_requested.Add(bytes);
+  } else {
+    cls.number.Sub();
+    cls.mem_requested.Sub(bytes);
+  }
+}
+
 void Store::PublishGauges() {
   stats_.curr_items.Set(table_.size());
   stats_.bytes.Set(items_bytes_);
   stats_.hash_bytes.Set(table_.BucketBytes());
   stats_.hash_is_expanding.Set(table_.Rehashing() ? 1 : 0);
+  stats_.limit_bytes.Set(options_.memory_limit_bytes);
+  const Item* oldest = lru_.Oldest();
+  stats_.oldest_item_time.Set(
+      oldest == nullptr ? 0 : static_cast<uint64_t>(epoch_ + static_cast<int64_t>(oldest->time)));
 }
 
 }  // namespace corecached::shard
