@@ -7,6 +7,7 @@
 
 #include "core/result.h"
 #include "core/stat_list.h"
+#include "proto/get_line.h"
 #include "proto/request.h"
 
 namespace corecached::proto {
@@ -56,6 +57,8 @@ class Codec {
  private:
   ParserOptions options_;
   Protocol protocol_ = Protocol::kUnknown;
+  GetLine get_line_;              // a long get line being parsed in pieces
+  uint32_t failed_get_line_ = 0;  // a piece of this line failed: its later pieces say nothing
 };
 
 }  // namespace corecached::proto

@@ -26,6 +26,10 @@ struct TextContext {
   // the old item, as memcached does, and the reply is replies::kTextObjectTooLarge (memcached's
   // too-large error) whatever that delete answers.
   bool too_large = false;
+  // A piece of a long get line (proto/get_line.h): more pieces follow, so no END yet. line_id
+  // names the line (0 = a line parsed whole).
+  bool more_follows = false;
+  uint32_t line_id = 0;
 };
 
 struct BinaryContext {

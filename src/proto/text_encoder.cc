@@ -147,7 +147,9 @@ void AppendRetrieval(const Request& req, std::span<const core::Result> results, 
       AppendValue(req.commands[i].key, results[i], with_cas, out);
     }
   }
-  out->append(replies::kTextEnd);
+  if (!ContextOf(req).more_follows) {
+    out->append(replies::kTextEnd);
+  }
 }
 
 // flush_all: one Result per shard; OK unless a shard was too busy to take it.
