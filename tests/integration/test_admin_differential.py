@@ -12,7 +12,7 @@ import struct
 import pytest
 
 from conftest import REFERENCE_BINARY, running_server, server_binary
-from helpers import call
+from helpers import call, wait_for
 
 N_KEYS_LONG_GET = 18725
 
@@ -72,17 +72,27 @@ def test_one_line_reply(pair, payload):
     assert one_line(ours, payload) == one_line(ref, payload)
 
 
+def _crawler_is(server, state):
+    return dict(stat_list(server, b"settings"))["lru_crawler"] == state
+
+
 def test_crawler_enable_disable_sequence(pair):
-    """One command at a time: memcached stops its crawler thread asynchronously, so a command
-    pipelined right behind `disable` may still find it running."""
-    seq = [b"lru_crawler disable\r\n", b"lru_crawler disable\r\n", b"lru_crawler metadump all\r\n",
-           b"lru_crawler crawl all\r\n", b"lru_crawler enable\r\n", b"lru_crawler enable\r\n"]
-    replies = []
-    for server in pair:
-        with server.connect() as s:
-            replies.append([call(s, cmd, until=b"\r\n") for cmd in seq])
-    assert replies[0] == replies[1]
-    assert replies[0][-1].startswith(b"ERROR")
+    """memcached starts and stops its crawler thread asynchronously: each step waits until both
+    servers report the new state before the next command."""
+    steps = [(b"lru_crawler disable\r\n", "no"), (b"lru_crawler disable\r\n", "no"),
+             (b"lru_crawler metadump all\r\n", None), (b"lru_crawler crawl all\r\n", None),
+             (b"lru_crawler enable\r\n", "yes"), (b"lru_crawler enable\r\n", "yes")]
+    try:
+        for cmd, state in steps:
+            got = [one_line(server, cmd) for server in pair]
+            assert got[0] == got[1], cmd
+            for server in pair if state else ():
+                wait_for(lambda srv=server: _crawler_is(srv, state), f"lru_crawler {state}")
+        assert got[0].startswith(b"ERROR")
+    finally:
+        for server in pair:
+            one_line(server, b"lru_crawler enable\r\n")
+            wait_for(lambda srv=server: _crawler_is(srv, "yes"), "lru_crawler yes")
 
 
 def test_noreply_admin_is_silent(pair):
@@ -206,7 +216,8 @@ def test_dumps(pair, command):
         line = re.compile(rb"ITEM \S+ \[\d+ b; (\d+|<t>) s\]")
         mine_lines, theirs_lines = normalise_dump(mine), normalise_dump(theirs)
         assert mine_lines[1] == theirs_lines[1] == [b"END\r", b""]
-        assert set(theirs_lines[0]) <= set(mine_lines[0])
+        if not command.endswith(b" 1\r\n"):  # with a limit, each lists its first items
+            assert set(theirs_lines[0]) <= set(mine_lines[0])
         assert all(line.fullmatch(x.rstrip(b"\r")) for x in mine_lines[0])
         want = {b"stats cachedump 1 0\r\n": 3, b"stats cachedump 1 1\r\n": 1}.get(command, 0)
         assert len(mine_lines[0]) == want
