@@ -32,12 +32,14 @@ enum class Op : uint8_t {
 // kDump: which items one chunk lists. Every shard receives the command; only shard `shard`
 // answers (Result::dump_owner), with at most `max_items` items from its table cursor `cursor` on,
 // and the cursor to continue from (0 = that shard is done). Bounded memory per round, whatever
-// the cache size (lru_crawler metadump, stats cachedump).
+// the cache size (lru_crawler metadump, stats cachedump). With `reclaim` (lru_crawler crawl) the
+// chunk frees the expired and flushed items it passes instead of listing anything.
 struct DumpSpec {
   uint64_t cursor = 0;
+  uint64_t classes = ~uint64_t{0};  // bit i: memcached's class i (core/size_classes.h)
   uint32_t shard = 0;
   uint16_t max_items = 0;
-  uint8_t size_class = 0;  // memcached's class id (core/size_classes.h); 0 = every class
+  bool reclaim = false;
 };
 
 // Command is one request for one key (or one shard for kFlushAll), protocol-neutral.

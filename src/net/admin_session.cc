@@ -41,9 +41,6 @@ AdminOutcome ApplySetting(const proto::AdminRequest& a, core::RuntimeSettings& s
     case AdminOp::kCrawlerToCrawl:
       s.lru_crawler_tocrawl.store(static_cast<uint32_t>(a.number), kRelaxed);
       return AdminOutcome::kOk;
-    case AdminOp::kCrawlerCrawl:
-      // Expired items are reclaimed lazily and from the LRU tail; a crawl has nothing to add.
-      return s.lru_crawler.load(kRelaxed) ? AdminOutcome::kOk : AdminOutcome::kCrawlerDisabled;
     case AdminOp::kSlabsAutomove:
       s.slab_automove.store(static_cast<uint32_t>(a.number), kRelaxed);
       return AdminOutcome::kOk;
@@ -71,14 +68,23 @@ AdminOutcome ApplySetting(const proto::AdminRequest& a, core::RuntimeSettings& s
 }
 }  // namespace
 
-bool Session::RunAdmin(const proto::Request& req) {
+bool Session::RunAdmin(const proto::Request& req, bool first_in_round) {
   const proto::AdminRequest& a = req.admin;
   switch (a.op) {
     case AdminOp::kMetadump:
+    case AdminOp::kCrawlerCrawl:
       if (!env_.settings->lru_crawler.load(std::memory_order_relaxed)) {
         proto::EncodeAdmin(req, AdminOutcome::kCrawlerDisabled, &out_);
         return true;
       }
+      if (a.op == AdminOp::kMetadump && !first_in_round) {
+        // proto_text.c: replies already queued on the connection refuse a metadump.
+        proto::EncodeAdmin(req, AdminOutcome::kMetadumpPipelined, &out_);
+        return true;
+      }
+      // memcached's crawl runs in the background and answers OK at once; this one frees the
+      // expired and flushed items of the classes asked for, a bounded chunk per round, then
+      // answers.
       return StreamDump(req);
     case AdminOp::kCachedump:
       return StreamDump(req);
@@ -109,6 +115,7 @@ void Session::SetMemoryLimit(uint64_t bytes) {
 }
 
 bool Session::StreamDump(const proto::Request& req) {
+  const bool crawl = req.admin.op == AdminOp::kCrawlerCrawl;
   std::size_t listed_bytes = 0;
   std::size_t listed_items = 0;
   bool more_shards = true;
@@ -117,7 +124,11 @@ bool Session::StreamDump(const proto::Request& req) {
       return false;
     }
   }
-  proto::AppendDumpEnd(&out_);
+  if (crawl) {
+    proto::EncodeAdmin(req, AdminOutcome::kOk, &out_);
+  } else {
+    proto::AppendDumpEnd(&out_);
+  }
   return true;
 }
 
@@ -131,7 +142,12 @@ bool Session::DumpShard(const proto::Request& req, uint32_t shard, std::size_t* 
   cmd.op = core::Op::kDump;
   cmd.dump.shard = shard;
   cmd.dump.max_items = kDumpChunkItems;
-  cmd.dump.size_class = cachedump ? static_cast<uint8_t>(a.number) : 0;
+  if (cachedump) {
+    cmd.dump.classes = a.number < 64 ? uint64_t{1} << a.number : 0;
+  } else if (!a.all_classes) {
+    cmd.dump.classes = a.classes.to_ullong();
+  }
+  cmd.dump.reclaim = a.op == AdminOp::kCrawlerCrawl;
   std::vector<shard::Router::Slot> slots;
   int busy_retries = 0;
   for (;;) {
@@ -155,11 +171,6 @@ bool Session::DumpShard(const proto::Request& req, uint32_t shard, std::size_t* 
       continue;
     }
     for (const core::ItemSummary& item : owner->dump) {
-      const bool class_ok =
-          a.op != AdminOp::kMetadump || a.all_classes || a.classes[item.size_class];
-      if (!class_ok) {
-        continue;
-      }
       const std::size_t before = out_.size();
       if (cachedump) {
         proto::AppendCachedumpLine(item, &out_);

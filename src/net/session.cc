@@ -287,7 +287,7 @@ void Session::EncodeOne(Pending& pending) {
       RunShutdown(req);
       break;
     case proto::RequestKind::kAdmin:
-      if (!RunAdmin(req)) {
+      if (!RunAdmin(req, &pending == &round_.front())) {
         close_ = true;
       }
       break;

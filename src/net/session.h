@@ -102,7 +102,7 @@ class Session {
   bool Flush();
   // Admin commands (admin_session.cc). RunAdmin executes one; REQUIRES: it ends its round (its
   // dump rounds reuse the Router). False when a write failed.
-  bool RunAdmin(const proto::Request& req);
+  bool RunAdmin(const proto::Request& req, bool first_in_round);
   bool StreamDump(const proto::Request& req);
   bool DumpShard(const proto::Request& req, uint32_t shard, std::size_t* listed_bytes,
                  std::size_t* listed_items, bool* more_shards);

@@ -320,6 +320,9 @@ void EncodeAdmin(const Request& req, AdminOutcome outcome, std::string* out) {
     case AdminOutcome::kWatcherTooMany:
       out->append(replies::kTextWatcherTooMany);
       break;
+    case AdminOutcome::kMetadumpPipelined:
+      out->append(replies::kTextMetadumpPipelined);
+      break;
   }
 }
 

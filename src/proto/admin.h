@@ -65,6 +65,7 @@ enum class AdminOutcome : uint8_t {
   kCrawlerStartFailed,  // ERROR failed to start lru crawler thread (already running)
   kInvalidShutdownMode,
   kWatcherTooMany,
+  kMetadumpPipelined,  // ERROR cannot pipeline other commands before metadump
 };
 
 // The admin command lines. `tokens` are the line's tokens (command included), `ntokens` counts

@@ -80,6 +80,8 @@ inline constexpr std::string_view kTextMemLimitNotMegabytes =
     "MEMLIMIT_ADJUST_FAILED input value is megabytes not bytes\r\n";
 inline constexpr std::string_view kTextWatcherTooMany =
     "WATCHER_TOO_MANY log watcher limit reached\r\n";
+inline constexpr std::string_view kTextMetadumpPipelined =
+    "ERROR cannot pipeline other commands before metadump\r\n";
 inline constexpr std::string_view kTextCachedumpUsage = "CLIENT_ERROR bad command line\r\n";
 inline constexpr std::string_view kTextIllegalSlabId = "CLIENT_ERROR Illegal slab id\r\n";
 inline constexpr std::string_view kTextDetailUsage =

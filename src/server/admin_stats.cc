@@ -155,16 +155,136 @@ void AddClassItems(const StatsSources& s, std::size_t id, uint64_t age, core::St
   add("reclaimed", SumClass(s, id, &C::reclaimed));
   add("expired_unfetched", SumClass(s, id, &C::expired_unfetched));
   add("evicted_unfetched", SumClass(s, id, &C::evicted_unfetched));
-  for (const char* zero : {"evicted_active", "crawler_reclaimed", "crawler_items_checked",
-                           "lrutail_reflocked", "moves_to_cold", "moves_to_warm",
-                           "moves_within_lru", "direct_reclaims", "hits_to_hot", "hits_to_warm"}) {
+  add("evicted_active", 0);
+  add("crawler_reclaimed", SumClass(s, id, &C::crawler_reclaimed));
+  for (const char* zero :
+       {"crawler_items_checked", "lrutail_reflocked", "moves_to_cold", "moves_to_warm",
+        "moves_within_lru", "direct_reclaims", "hits_to_hot", "hits_to_warm"}) {
     add(zero, 0);
   }
   add("hits_to_cold", SumClass(s, id, &C::get_hits) + SumClass(s, id, &C::touch_hits));
   add("hits_to_temp", 0);
 }
 
+// memcached 1.6.18's general `stats` keys in its order, with the value it prints when corecached
+// has no such figure (no slab mover, no crawler or LRU maintainer threads, no log watchers here).
+constexpr std::pair<std::string_view, std::string_view> kGeneralOrder[] = {
+    {"pid", ""},
+    {"uptime", ""},
+    {"time", ""},
+    {"version", ""},
+    {"libevent", ""},
+    {"pointer_size", ""},
+    {"rusage_user", ""},
+    {"rusage_system", ""},
+    {"max_connections", ""},
+    {"curr_connections", ""},
+    {"total_connections", ""},
+    {"rejected_connections", ""},
+    {"connection_structures", ""},
+    {"response_obj_oom", "0"},
+    {"response_obj_count", "0"},
+    {"response_obj_bytes", "0"},
+    {"read_buf_count", "0"},
+    {"read_buf_bytes", "0"},
+    {"read_buf_bytes_free", "0"},
+    {"read_buf_oom", "0"},
+    {"reserved_fds", "20"},
+    {"cmd_get", ""},
+    {"cmd_set", ""},
+    {"cmd_flush", ""},
+    {"cmd_touch", ""},
+    {"cmd_meta", "0"},
+    {"get_hits", ""},
+    {"get_misses", ""},
+    {"get_expired", ""},
+    {"get_flushed", ""},
+    {"delete_misses", ""},
+    {"delete_hits", ""},
+    {"incr_misses", ""},
+    {"incr_hits", ""},
+    {"decr_misses", ""},
+    {"decr_hits", ""},
+    {"cas_misses", ""},
+    {"cas_hits", ""},
+    {"cas_badval", ""},
+    {"touch_hits", ""},
+    {"touch_misses", ""},
+    {"store_too_large", ""},
+    {"store_no_memory", ""},
+    {"auth_cmds", ""},
+    {"auth_errors", ""},
+    {"bytes_read", ""},
+    {"bytes_written", ""},
+    {"limit_maxbytes", ""},
+    {"accepting_conns", ""},
+    {"listen_disabled_num", "0"},
+    {"time_in_listen_disabled_us", "0"},
+    {"threads", ""},
+    {"conn_yields", ""},
+    {"hash_power_level", ""},
+    {"hash_bytes", ""},
+    {"hash_is_expanding", ""},
+    {"slab_reassign_rescues", "0"},
+    {"slab_reassign_chunk_rescues", "0"},
+    {"slab_reassign_evictions_nomem", "0"},
+    {"slab_reassign_inline_reclaim", "0"},
+    {"slab_reassign_busy_items", "0"},
+    {"slab_reassign_busy_deletes", "0"},
+    {"slab_reassign_running", "0"},
+    {"slabs_moved", "0"},
+    {"lru_crawler_running", "0"},
+    {"lru_crawler_starts", "0"},
+    {"lru_maintainer_juggles", "0"},
+    {"malloc_fails", "0"},
+    {"log_worker_dropped", "0"},
+    {"log_worker_written", "0"},
+    {"log_watcher_skipped", "0"},
+    {"log_watcher_sent", "0"},
+    {"log_watchers", "0"},
+    {"unexpected_napi_ids", "0"},
+    {"round_robin_fallback", "0"},
+    {"bytes", ""},
+    {"curr_items", ""},
+    {"total_items", ""},
+    {"slab_global_page_pool", "0"},
+    {"expired_unfetched", ""},
+    {"evicted_unfetched", ""},
+    {"evicted_active", "0"},
+    {"evictions", ""},
+    {"reclaimed", ""},
+    {"crawler_reclaimed", ""},
+    {"crawler_items_checked", "0"},
+    {"lrutail_reflocked", "0"},
+    {"moves_to_cold", "0"},
+    {"moves_to_warm", "0"},
+    {"moves_within_lru", "0"},
+    {"direct_reclaims", "0"},
+    {"lru_bumps_dropped", "0"},
+};
+
 }  // namespace
+
+core::StatList InMemcachedOrder(const core::StatList& ours) {
+  std::unordered_map<std::string, std::string> values(ours.begin(), ours.end());
+  core::StatList out;
+  out.reserve(ours.size() + std::size(kGeneralOrder));
+  for (const auto& [name, fallback] : kGeneralOrder) {
+    auto it = values.find(std::string(name));
+    if (it != values.end()) {
+      out.emplace_back(it->first, it->second);
+      values.erase(it);
+    } else if (!fallback.empty()) {
+      out.emplace_back(std::string(name), std::string(fallback));
+    }
+  }
+  for (const auto& [name, value] : ours) {  // ours after memcached's, in our order
+    if (values.count(name) != 0) {
+      out.emplace_back(name, value);
+    }
+  }
+  return out;
+}
 
 core::StatList SettingsStats(const StatsSources& s) {
   core::StatList out;

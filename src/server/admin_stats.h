@@ -19,6 +19,9 @@ struct StatsSources;
 [[nodiscard]] core::StatList ItemsStats(const StatsSources& s);
 [[nodiscard]] core::StatList SlabsStats(const StatsSources& s);
 [[nodiscard]] core::StatList SizesStats(const StatsSources& s);
+// The general `stats` reply: memcached's keys in memcached's order (taking our value where we have
+// the key, memcached's idle value where we have no such figure), then corecached's own keys.
+[[nodiscard]] core::StatList InMemcachedOrder(const core::StatList& ours);
 
 // StatsBaseline implements `stats reset`: the counters it resets are remembered at reset time and
 // subtracted when reported, so no thread's counter is ever written by another thread (the counters

@@ -1,8 +1,10 @@
 #include "server/stats_collector.h"
 
+#include <event2/event.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <bit>
 #include <cstdio>
 #include <string>
 #include <tuple>
@@ -54,6 +56,7 @@ void AddProcess(const StatsSources& s, core::StatList* out) {
   out->emplace_back("uptime", std::to_string(s.now_seconds - s.started_seconds));
   out->emplace_back("time", std::to_string(s.now_seconds));
   out->emplace_back("version", kProtocolVersion);
+  out->emplace_back("libevent", event_get_version());
   out->emplace_back("pointer_size", std::to_string(sizeof(void*) * 8));
   out->emplace_back("rusage_user", Rusage(usage.ru_utime));
   out->emplace_back("rusage_system", Rusage(usage.ru_stime));
@@ -61,6 +64,7 @@ void AddProcess(const StatsSources& s, core::StatList* out) {
   out->emplace_back("curr_connections", std::to_string(s.gate->open.load()));
   out->emplace_back("total_connections", std::to_string(s.gate->accepted.load()));
   out->emplace_back("rejected_connections", std::to_string(s.gate->rejected.load()));
+  out->emplace_back("connection_structures", std::to_string(s.gate->open.load()));
 }
 
 void AddCommands(const StatsSources& s, core::StatList* out) {
@@ -85,6 +89,8 @@ void AddCommands(const StatsSources& s, core::StatList* out) {
       {"cas_badval", &S::cas_badval},
       {"touch_hits", &S::touch_hits},
       {"touch_misses", &S::touch_misses},
+      {"store_too_large", &S::store_too_large},
+      {"store_no_memory", &S::store_no_memory},
   };
   for (const auto& [name, field] : fields) {
     out->emplace_back(name, std::to_string(SumShards(s, field)));
@@ -117,6 +123,13 @@ void AddTraffic(const StatsSources& s, core::StatList* out) {
   out->emplace_back("accepting_conns", "1");
   out->emplace_back("threads", std::to_string(s.config->network_threads));
   out->emplace_back("conn_yields", std::to_string(SumThreads(s, &N::conn_yields)));
+  // One table per shard: the power of two of their buckets together, their bytes.
+  const uint64_t hash_bytes = SumShards(s, &shard::ShardStats::hash_bytes);
+  out->emplace_back("hash_power_level",
+                    std::to_string(std::bit_width(hash_bytes / sizeof(void*)) - 1));
+  out->emplace_back("hash_bytes", std::to_string(hash_bytes));
+  out->emplace_back("hash_is_expanding",
+                    SumShards(s, &shard::ShardStats::hash_is_expanding) != 0 ? "1" : "0");
   out->emplace_back("idle_kicks", std::to_string(SumThreads(s, &N::idle_kicks)));
   out->emplace_back("shards", std::to_string(s.shards.size()));
   AddBackpressure(s, out);
@@ -131,6 +144,7 @@ void AddItems(const StatsSources& s, core::StatList* out) {
   out->emplace_back("evicted_unfetched", std::to_string(SumShards(s, &S::evicted_unfetched)));
   out->emplace_back("evictions", std::to_string(SumShards(s, &S::evictions)));
   out->emplace_back("reclaimed", std::to_string(SumShards(s, &S::reclaimed)));
+  out->emplace_back("crawler_reclaimed", std::to_string(SumShards(s, &S::crawler_reclaimed)));
   // Cold tier (issue #4); all 0 when it is disabled.
   const std::pair<const char*, core::RelaxedCounter S::*> cold[] = {
       {"cold_items", &S::cold_items},
@@ -184,7 +198,7 @@ core::StatList General(const StatsSources& sources) {
   AddCommands(sources, &out);
   AddTraffic(sources, &out);
   AddItems(sources, &out);
-  return out;
+  return InMemcachedOrder(out);
 }
 
 // `stats reset`: every counter memcached resets (general, per class) starts again from 0.

@@ -14,6 +14,7 @@ struct ClassStats {
   core::RelaxedCounter number;         // gauge: linked items of this class
   core::RelaxedCounter mem_requested;  // gauge: their memcached item sizes (key + value + 59)
   core::RelaxedCounter evicted, evicted_nonzero, reclaimed, expired_unfetched, evicted_unfetched;
+  core::RelaxedCounter crawler_reclaimed;  // freed by `lru_crawler crawl`
   core::RelaxedCounter get_hits, cmd_set, delete_hits, incr_hits, decr_hits;
   core::RelaxedCounter cas_hits, cas_badval, touch_hits;
 };
@@ -38,6 +39,9 @@ struct ShardStats {
   core::RelaxedCounter reclaimed;          // expired/flushed items freed from the LRU tail
   core::RelaxedCounter expired_unfetched;  // reclaimed items that were never read
   core::RelaxedCounter evicted_unfetched;  // evicted items that were never read
+  core::RelaxedCounter crawler_reclaimed;  // expired items freed by `lru_crawler crawl`
+  core::RelaxedCounter store_too_large;    // stores refused: the item can never fit
+  core::RelaxedCounter store_no_memory;    // stores refused: nothing could be evicted
   // Gauges and totals.
   core::RelaxedCounter curr_items;         // linked items, expired-but-not-yet-reclaimed included
   core::RelaxedCounter total_items;        // items ever linked (every store makes a new item)

@@ -329,6 +329,11 @@ Result Store::StoreNew(const Command& cmd, Item* old, bool as_stale) {
 // memcached.c process_update_command: a set that cannot be stored removes the old value, so a
 // client never reads data it meant to overwrite.
 Result Store::StoreFailed(const Command& cmd, Item* old, Outcome failure) {
+  if (failure == Outcome::kTooLarge) {
+    stats_.store_too_large.Add();
+  } else if (failure == Outcome::kNoMemory) {
+    stats_.store_no_memory.Add();
+  }
   if (cmd.op == Op::kSet && old != nullptr && failure != Outcome::kColdLoading) {
     Unlink(old);
   }
@@ -527,7 +532,10 @@ Result Store::ArithWrite(const Command& cmd, Item* item, uint64_t number) {
 // with an older CAS, so items stored earlier in the same second go too; a delayed one also hides
 // items stored in the second it takes effect (both as memcached 1.6.18 does, measured).
 Result Store::FlushAll(const Command& cmd) {
-  stats_.cmd_flush.Add();
+  // Every shard executes the broadcast; one of them counts it, so the sum is memcached's figure.
+  if (options_.shard_id == 0) {
+    stats_.cmd_flush.Add();
+  }
   int64_t new_oldest = now_seconds_;
   if (cmd.exptime > 0) {
     const int64_t at = core::ToAbsoluteExptime(cmd.exptime, now_seconds_, process_started_seconds_);

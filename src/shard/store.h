@@ -135,6 +135,7 @@ class Store {
   // Admin (store_dump.cc): one chunk of item summaries (kDump), a new memory limit (kSetLimit).
   core::Result Dump(const core::Command& cmd);
   core::Result SetLimit(const core::Command& cmd);
+  void CrawlerReclaim(Item* item);
   [[nodiscard]] core::ItemSummary Summarize(const Item& item, std::size_t size_class) const;
   // The item's memcached size class, and the per-class counters it belongs to.
   [[nodiscard]] std::size_t ClassOf(const Item& item) const {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <string>
+#include <vector>
 
 #include "shard/store.h"
 
@@ -42,20 +43,45 @@ Result Store::Dump(const Command& cmd) {
   const std::size_t max_items = std::max<std::size_t>(cmd.dump.max_items, 1);
   uint64_t cursor = cmd.dump.cursor;
   std::size_t groups = 0;
+  std::vector<Item*> dead;
   do {
     cursor = table_.Scan(cursor, [&](const Item& item) {
-      // Dead items are not listed (memcached's crawler reclaims them instead of dumping them).
-      if (IsExpired(item) || IsFlushed(item)) {
+      const std::size_t size_class = ClassOf(item);
+      if (((cmd.dump.classes >> size_class) & 1U) == 0) {
         return;
       }
-      const std::size_t size_class = ClassOf(item);
-      if (cmd.dump.size_class == 0 || cmd.dump.size_class == size_class) {
+      // Dead items are not listed (memcached's crawler reclaims them instead of dumping them).
+      if (IsExpired(item) || IsFlushed(item)) {
+        if (cmd.dump.reclaim) {
+          dead.push_back(const_cast<Item*>(&item));  // unlinked after the scan step
+        }
+        return;
+      }
+      if (!cmd.dump.reclaim) {
         r.dump.push_back(Summarize(item, size_class));
       }
     });
+    for (Item* item : dead) {
+      CrawlerReclaim(item);
+    }
+    dead.clear();
   } while (cursor != 0 && r.dump.size() < max_items && ++groups < kMaxGroupsPerChunk);
   r.dump_cursor = cursor;
   return r;
+}
+
+// memcached's crawler: an expired or flushed item it passes is freed and counted as reclaimed.
+void Store::CrawlerReclaim(Item* item) {
+  ClassStats& cls = ClassStatsOf(*item);
+  cls.crawler_reclaimed.Add();
+  cls.reclaimed.Add();
+  stats_.reclaimed.Add();
+  stats_.crawler_reclaimed.Add();
+  if (!item->Has(Item::kFetched)) {
+    stats_.expired_unfetched.Add();
+    cls.expired_unfetched.Add();
+  }
+  Unlink(item);
 }
 
 // cache_memlimit: the new total is split as at start-up (an equal share, the remainder to the

@@ -35,13 +35,13 @@ struct DumpFixture {
     REQUIRE(store.Execute(cmd).outcome == Outcome::kStored);
   }
   // Every key a full dump lists, chunk by chunk of `chunk` items.
-  std::multiset<std::string> DumpAll(uint16_t chunk, uint8_t size_class = 0,
+  std::multiset<std::string> DumpAll(uint16_t chunk, uint64_t classes = ~uint64_t{0},
                                      int* chunks = nullptr) {
     std::multiset<std::string> keys;
     Command cmd;
     cmd.op = Op::kDump;
     cmd.dump.max_items = chunk;
-    cmd.dump.size_class = size_class;
+    cmd.dump.classes = classes;
     for (int i = 0; i < 100000; ++i) {
       core::Result r = store.Execute(cmd);
       REQUIRE(r.dump_owner);
@@ -90,7 +90,7 @@ TEST_CASE("Store: Dump lists every live item once, in bounded chunks") {
     want.insert("key-" + std::to_string(i));
   }
   int chunks = 0;
-  CHECK(f.DumpAll(100, 0, &chunks) == want);
+  CHECK(f.DumpAll(100, ~uint64_t{0}, &chunks) == want);
   CHECK(chunks >= 50);
   CHECK(f.DumpAll(1) == want);
 }
@@ -143,7 +143,7 @@ TEST_CASE("Store: Dump answers only for its own shard, filters by class and skip
   REQUIRE(r.dump_owner);
   CHECK(r.dump.size() == 3);
   f.clock.Advance(10);
-  cmd.dump.size_class = 1;
+  cmd.dump.classes = uint64_t{1} << 1;
   r = f.store.Execute(cmd);
   REQUIRE(r.dump.size() == 1);
   const core::ItemSummary& item = r.dump.front();
@@ -190,6 +190,40 @@ TEST_CASE("Store: SetLimit shrinks the shard's share and evicts down to it") {
   CHECK(f.store.MemoryUsedBytes() <= f.store.MemoryLimitBytes());
   CHECK(f.store.MemoryUsedBytes() < before);
   CHECK(f.store.Stats().limit_bytes.Get() == (1 << 20) + 1);
+}
+
+}  // namespace
+}  // namespace corecached::shard
+
+namespace corecached::shard {
+namespace {
+
+TEST_CASE("Store: a reclaiming Dump (lru_crawler crawl) frees the expired items of its classes") {
+  DumpFixture f;
+  for (int i = 0; i < 30; ++i) {
+    f.Set("live-" + std::to_string(i), 5);
+    Command ttl = test::Cmd(Op::kSet, "short-" + std::to_string(i), "v");
+    ttl.exptime = 2;
+    REQUIRE(f.store.Execute(ttl).outcome == Outcome::kStored);
+  }
+  f.clock.Advance(5);
+  Command cmd;
+  cmd.op = Op::kDump;
+  cmd.dump.max_items = 10;
+  cmd.dump.reclaim = true;
+  for (int i = 0; i < 10000; ++i) {
+    core::Result r = f.store.Execute(cmd);
+    CHECK(r.dump.empty());
+    if (r.dump_cursor == 0) {
+      break;
+    }
+    cmd.dump.cursor = r.dump_cursor;
+  }
+  const ShardStats& st = f.store.Stats();
+  CHECK(st.curr_items.Get() == 30);
+  CHECK(st.crawler_reclaimed.Get() == 30);
+  CHECK(st.classes[1].crawler_reclaimed.Get() == 30);
+  CHECK(st.classes[1].number.Get() == 30);
 }
 
 }  // namespace
