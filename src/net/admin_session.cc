@@ -9,6 +9,7 @@
 
 #include "core/command.h"
 #include "net/session.h"
+#include "net/verbose_log.h"
 #include "proto/admin.h"
 
 namespace corecached::net {
@@ -193,6 +194,14 @@ bool Session::DumpShard(const proto::Request& req, uint32_t shard, std::size_t* 
       return true;
     }
   }
+}
+
+void Session::LogRequest(std::string_view consumed) {
+  if (!logged_protocol_) {
+    logged_protocol_ = true;
+    VerboseLog::Protocol(io_->Fd());
+  }
+  VerboseLog::Request(io_->Fd(), consumed);
 }
 
 void Session::RunShutdown(const proto::Request& req) {

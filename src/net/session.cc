@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "net/verbose_log.h"
 #include "proto/auth.h"
 #include "proto/replies.h"
 
@@ -46,6 +47,20 @@ Session::Session(SocketIo* io, const SessionEnv& env)
       authenticated_(env.auth == nullptr) {}
 
 void Session::Run() {
+  if (Verbose()) {
+    VerboseLog::Opened(io_->Fd());
+  }
+  ServeRounds();
+  if (Verbose()) {
+    VerboseLog::Closed(io_->Fd());
+  }
+}
+
+bool Session::Verbose() const {
+  return env_.settings != nullptr && env_.settings->verbosity.load(std::memory_order_relaxed) >= 2;
+}
+
+void Session::ServeRounds() {
   while (!close_) {
     if (!ParseRound()) {
       if (!ReadMore()) {
@@ -179,6 +194,9 @@ bool Session::ParseRound() {
     if (r.status == proto::ParseStatus::kNeedMore) {
       break;
     }
+    if (Verbose() && codec_.Spoken() == proto::Codec::Protocol::kText) {
+      LogRequest(view.substr(0, r.consumed));
+    }
     in_pos_ += r.consumed;
     swallow_ = req.swallow;
     // Garbage: too many malformed requests in a row end the connection after their replies.
@@ -245,6 +263,14 @@ bool Session::EncodeRound() {
 }
 
 void Session::EncodeOne(Pending& pending) {
+  const std::size_t before = out_.size();
+  EncodeReply(pending);
+  if (Verbose()) {
+    VerboseLog::Reply(io_->Fd(), pending.request, std::string_view(out_).substr(before));
+  }
+}
+
+void Session::EncodeReply(Pending& pending) {
   const proto::Request& req = pending.request;
   switch (req.kind) {
     case proto::RequestKind::kKeyed:

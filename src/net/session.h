@@ -98,6 +98,12 @@ class Session {
   // write failed (the connection is gone or too slow).
   bool EncodeRound();
   void EncodeOne(Pending& pending);
+  void EncodeReply(Pending& pending);
+  void ServeRounds();
+  // -vv (verbosity >= 2): memcached's request and reply lines on stderr (net/verbose_log.h).
+  [[nodiscard]] bool Verbose() const;
+  void LogRequest(std::string_view consumed);
+  bool logged_protocol_ = false;
   bool ReadMore();
   bool Flush();
   // Admin commands (admin_session.cc). RunAdmin executes one; REQUIRES: it ends its round (its
