@@ -25,7 +25,7 @@ constexpr std::size_t kCachedumpMaxBytes = std::size_t{2} * 1024 * 1024;
 // A shard shedding dump chunks (backpressure) is asked again this many times, this far apart.
 constexpr int kDumpBusyRetries = 200;
 constexpr std::chrono::milliseconds kDumpBusyPause{5};
-constexpr uint64_t kMiB = 1024 * 1024;
+constexpr uint64_t kMiB = uint64_t{1024} * 1024;
 
 AdminOutcome ApplySetting(const proto::AdminRequest& a, core::RuntimeSettings& s) {
   constexpr auto kRelaxed = std::memory_order_relaxed;

@@ -280,6 +280,10 @@ void Session::EncodeReply(Pending& pending) {
         gathered_.push_back(std::move(router_.ResultAt(slots_[pending.first_slot + i])));
       }
       codec_.EncodeResults(req, gathered_, &out_);
+      if (env_.prefix_stats != nullptr &&
+          env_.settings->detail_enabled.load(std::memory_order_relaxed)) {
+        env_.prefix_stats->Record(req, gathered_);
+      }
       break;
     }
     case proto::RequestKind::kStats:

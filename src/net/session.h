@@ -14,6 +14,7 @@
 #include "core/stat_list.h"
 #include "net/authenticator.h"
 #include "net/net_stats.h"
+#include "net/prefix_stats.h"
 #include "net/socket_io.h"
 #include "proto/binary_sasl.h"
 #include "proto/codec.h"
@@ -48,6 +49,7 @@ struct SessionEnv {
   NetStats* net_stats = nullptr;
   // Admin commands change these (owned by the Server, outlives the sessions).
   core::RuntimeSettings* settings = nullptr;
+  PrefixStats* prefix_stats = nullptr;  // `stats detail on`: counted here (owned by the Server)
 };
 
 // Session is one connection's request loop: read, parse every complete request (text, meta or

@@ -25,6 +25,7 @@ Server::Server(config::Config config, ConfigSource reload)
       log_level_(config_.log_level),
       runtime_(std::make_unique<core::RuntimeSettings>()),
       baseline_(std::make_unique<StatsBaseline>()),
+      prefix_stats_(std::make_unique<net::PrefixStats>()),
       clock_(core::SystemClock::Instance()),
       started_seconds_(clock_.NowSeconds()) {
   gate_.max_open.store(config_.max_connections);
@@ -52,6 +53,7 @@ Server::Server(config::Config config, ConfigSource reload)
     env.stats = [this](std::string_view group) { return Stats(group); };
     env.request_shutdown = [this] { RequestStop(); };
     env.settings = runtime_.get();
+    env.prefix_stats = prefix_stats_.get();
     env.parser.size_class_count = classes_.Count();
     threads_.push_back(
         std::make_unique<net::NetworkThread>(NetworkThreadOptionsFor(config_), env, &gate_));
@@ -137,6 +139,7 @@ StatsSources Server::Sources() const {
   sources.runtime = runtime_.get();
   sources.classes = &classes_;
   sources.baseline = baseline_.get();
+  sources.prefix_stats = prefix_stats_.get();
   return sources;
 }
 

@@ -77,6 +77,7 @@ class Server {
   // verbosity, cache_memlimit and the other admin-changed settings; `stats reset`'s baseline.
   std::unique_ptr<core::RuntimeSettings> runtime_;
   std::unique_ptr<StatsBaseline> baseline_;
+  std::unique_ptr<net::PrefixStats> prefix_stats_;
   const core::SizeClasses classes_;
   const core::Clock& clock_;
   const int64_t started_seconds_;

@@ -212,6 +212,9 @@ void Reset(const StatsSources& sources) {
   }
   // Counters already reported relative to an earlier reset are recorded absolute.
   sources.baseline->Record(all);
+  if (sources.prefix_stats != nullptr) {
+    sources.prefix_stats->Clear();  // memcached's stats_reset clears the prefix table too
+  }
 }
 
 std::optional<core::StatList> Group(const StatsSources& sources, std::string_view group) {
@@ -245,7 +248,7 @@ std::optional<core::StatList> CollectStats(const StatsSources& sources, std::str
     return core::StatList{};
   }
   if (group == "detail dump") {
-    return core::StatList{};  // TODO(#11): per-prefix counters; memcached with none answers END
+    return sources.prefix_stats != nullptr ? sources.prefix_stats->Dump() : core::StatList{};
   }
   std::optional<core::StatList> out = Group(sources, group);
   if (out && sources.baseline != nullptr) {

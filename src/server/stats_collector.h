@@ -12,6 +12,7 @@
 #include "metrics/snapshot.h"
 #include "net/net_stats.h"
 #include "net/network_thread.h"
+#include "net/prefix_stats.h"
 #include "shard/shard.h"
 
 namespace corecached::server {
@@ -39,6 +40,7 @@ struct StatsSources {
   uint32_t chunk_size = 48;
   // `stats reset` records here; every reply subtracts it. Null: no reset support.
   StatsBaseline* baseline = nullptr;
+  net::PrefixStats* prefix_stats = nullptr;  // `stats detail dump`; cleared by `stats reset`
 };
 
 // Builds the reply to `stats <group>` with memcached 1.6's field names and order for the fields we

@@ -252,3 +252,20 @@ def test_get_line_with_18725_keys(pair):
             got.append(call(s, b"", until=b"END\r\n", timeout=30))
     assert got[0].count(b"VALUE ") == N_KEYS_LONG_GET
     assert got[0] == got[1]
+
+
+def test_stats_detail_dump(pair):
+    """Per-prefix counts while detail is on (memcached lists prefixes in hash order: compared
+    sorted), kept after `stats detail off`, cleared by `stats reset`."""
+    payload = (b"stats reset\r\nstats detail on\r\nset dp:1 0 0 1\r\nx\r\n"
+               b"get dp:1 dp:2 dq:1 nope\r\ndelete dp:1\r\nstats detail off\r\nget dp:1\r\n"
+               b"stats detail dump\r\n")
+    dumps = []
+    for server in pair:
+        with server.connect() as s:
+            raw = call(s, payload, until=lambda b: b.count(b"END\r\n") >= 3)
+            dumps.append(sorted(line for line in raw.split(b"\r\n") if line.startswith(b"PREFIX")))
+            after = call(s, b"stats reset\r\nstats detail dump\r\n", until=b"END\r\n")
+            assert after == b"RESET\r\nEND\r\n"
+    assert dumps[0] == dumps[1]
+    assert dumps[0] == [b"PREFIX dp get 2 hit 1 set 1 del 1", b"PREFIX dq get 1 hit 0 set 0 del 0"]
