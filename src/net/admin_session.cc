@@ -107,11 +107,11 @@ void Session::SetMemoryLimit(uint64_t bytes) {
   core::Command cmd;
   cmd.op = core::Op::kSetLimit;
   cmd.delta = bytes;
-  router_.Reset();
-  std::vector<shard::Router::Slot> slots;
-  router_.Broadcast(cmd, &slots);
-  router_.ExecuteRound();
-  router_.Reset();
+  executor_->Reset();
+  std::vector<core::Executor::Slot> slots;
+  executor_->Broadcast(cmd, &slots);
+  executor_->ExecuteRound();
+  executor_->Reset();
   env_.settings->maxbytes.store(bytes, std::memory_order_relaxed);
 }
 
@@ -149,17 +149,17 @@ bool Session::DumpShard(const proto::Request& req, uint32_t shard, std::size_t* 
     cmd.dump.classes = a.classes.to_ullong();
   }
   cmd.dump.reclaim = a.op == AdminOp::kCrawlerCrawl;
-  std::vector<shard::Router::Slot> slots;
+  std::vector<core::Executor::Slot> slots;
   int busy_retries = 0;
   for (;;) {
-    router_.Reset();
+    executor_->Reset();
     slots.clear();
-    router_.Broadcast(cmd, &slots);
-    router_.ExecuteRound();
+    executor_->Broadcast(cmd, &slots);
+    executor_->ExecuteRound();
     const core::Result* owner = nullptr;
     bool busy = false;
-    for (const shard::Router::Slot& slot : slots) {
-      const core::Result& r = router_.ResultAt(slot);
+    for (const core::Executor::Slot& slot : slots) {
+      const core::Result& r = executor_->ResultAt(slot);
       owner = r.dump_owner ? &r : owner;
       busy = busy || r.outcome == core::Outcome::kBusy;
     }

@@ -43,7 +43,7 @@ Session::Session(SocketIo* io, const SessionEnv& env)
     : io_(io),
       env_(env),
       codec_(env.parser),
-      router_(env.shards, env.producer),
+      executor_(env.executors->Make(env.thread)),
       authenticated_(env.auth == nullptr) {}
 
 void Session::Run() {
@@ -68,9 +68,9 @@ void Session::ServeRounds() {
       }
       continue;
     }
-    if (!router_.empty()) {
+    if (!executor_->empty()) {
       const auto started = std::chrono::steady_clock::now();
-      router_.ExecuteRound();
+      executor_->ExecuteRound();
       env_.net_stats->latency[static_cast<std::size_t>(RoundFamily(round_))].Record(
           std::chrono::steady_clock::now() - started);
     }
@@ -92,7 +92,8 @@ std::size_t Session::RoundLimit() const {
   // Size the round so its replies stay near max_output_bytes: a client pipelining gets of large
   // values gets fewer per round, so unsent output (and the results behind it) stays bounded.
   std::size_t limit = env_.max_output_bytes / std::max<std::size_t>(avg_reply_bytes_, 1);
-  return std::clamp<std::size_t>(limit, 1, kMaxRequestsPerRound);
+  return std::clamp<std::size_t>(
+      limit, 1, std::clamp<std::size_t>(env_.max_reqs_per_event, 1, kMaxRequestsPerRound));
 }
 
 bool Session::ParseAuthRound() {
@@ -225,10 +226,10 @@ void Session::Plan(proto::Request request) {
       std::string value = std::move(cmd.value);
       core::Command routed = cmd;
       routed.value = std::move(value);
-      slots_.push_back(router_.Add(std::move(routed)));
+      slots_.push_back(executor_->Add(std::move(routed)));
     }
   } else if (request.kind == proto::RequestKind::kFlushAll && !request.commands.empty()) {
-    router_.Broadcast(request.commands.front(), &slots_);
+    executor_->Broadcast(request.commands.front(), &slots_);
   }
   pending.slot_count = static_cast<uint32_t>(slots_.size()) - pending.first_slot;
   pending.request = std::move(request);
@@ -252,7 +253,7 @@ bool Session::EncodeRound() {
   }
   round_.clear();
   slots_.clear();
-  router_.Reset();
+  executor_->Reset();
   // Reclaim consumed input so the buffer does not creep.
   if (in_pos_ == in_.size()) {
     in_.clear();
@@ -277,7 +278,7 @@ void Session::EncodeReply(Pending& pending) {
     case proto::RequestKind::kFlushAll: {
       gathered_.clear();
       for (uint32_t i = 0; i < pending.slot_count; ++i) {
-        gathered_.push_back(std::move(router_.ResultAt(slots_[pending.first_slot + i])));
+        gathered_.push_back(std::move(executor_->ResultAt(slots_[pending.first_slot + i])));
       }
       codec_.EncodeResults(req, gathered_, &out_);
       if (env_.prefix_stats != nullptr &&
@@ -319,6 +320,14 @@ void Session::EncodeReply(Pending& pending) {
     case proto::RequestKind::kAdmin:
       if (!RunAdmin(req, &pending == &round_.front())) {
         close_ = true;
+      }
+      break;
+    case proto::RequestKind::kRefreshCerts:
+      if (env_.refresh_certs) {
+        out_ += env_.refresh_certs();
+        out_ += proto::replies::kTextCrlf;
+      } else {
+        out_ += proto::replies::kTextTlsNotEnabled;
       }
       break;
     case proto::RequestKind::kError:

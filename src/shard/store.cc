@@ -108,6 +108,10 @@ Result Store::Execute(const Command& cmd) {
   UpdateNow();
   blocked_ = Blocked::kNone;
   Result r = ExecuteOp(cmd);
+  if (!options_.cas_enabled) {
+    r.cas = 0;
+  }
+  CountRefusedStore(cmd, r);
   if (cold_ != nullptr) {
     MaybeDemote();
     if (r.outcome == Outcome::kColdLoading) {
@@ -277,8 +281,8 @@ Result Store::StoreValue(const Command& cmd) {
       stats_.cas_misses.Add();
       return Of(Outcome::kNotFound);
     }
-    if (old->cas != cmd.compare_cas) {
-      if (!(cmd.invalidate && cmd.compare_cas < old->cas)) {
+    if (!options_.cas_enabled || old->cas != cmd.compare_cas) {
+      if (!options_.cas_enabled || !(cmd.invalidate && cmd.compare_cas < old->cas)) {
         stats_.cas_badval.Add();
         ClassStatsOf(*old).cas_badval.Add();
         return Of(Outcome::kExists);
@@ -329,11 +333,6 @@ Result Store::StoreNew(const Command& cmd, Item* old, bool as_stale) {
 // memcached.c process_update_command: a set that cannot be stored removes the old value, so a
 // client never reads data it meant to overwrite.
 Result Store::StoreFailed(const Command& cmd, Item* old, Outcome failure) {
-  if (failure == Outcome::kTooLarge) {
-    stats_.store_too_large.Add();
-  } else if (failure == Outcome::kNoMemory) {
-    stats_.store_no_memory.Add();
-  }
   if (cmd.op == Op::kSet && old != nullptr && failure != Outcome::kColdLoading) {
     Unlink(old);
   }
@@ -354,7 +353,7 @@ Result Store::Concat(const Command& cmd) {
     as_set.exptime = cmd.vivify_exptime;
     return StoreNew(as_set, nullptr, /*as_stale=*/false);
   }
-  if (cmd.check_cas && old->cas != cmd.compare_cas) {
+  if (cmd.check_cas && VisibleCas(*old) != cmd.compare_cas) {
     return Of(Outcome::kExists);
   }
   if (!old->Hot()) {
@@ -389,7 +388,7 @@ Result Store::Delete(const Command& cmd) {
     stats_.delete_misses.Add();
     return Of(Outcome::kNotFound);
   }
-  if (cmd.check_cas && item->cas != cmd.compare_cas) {
+  if (cmd.check_cas && VisibleCas(*item) != cmd.compare_cas) {
     stats_.delete_misses.Add();
     return Of(Outcome::kExists);
   }
@@ -447,7 +446,7 @@ Result Store::Arith(const Command& cmd) {
   if (item == nullptr) {
     return ArithMiss(cmd);
   }
-  if (cmd.check_cas && item->cas != cmd.compare_cas) {
+  if (cmd.check_cas && VisibleCas(*item) != cmd.compare_cas) {
     return Of(Outcome::kExists);
   }
   if (!item->Hot()) {
@@ -631,6 +630,23 @@ uint64_t Store::NextCas() {
   next_cas_ += options_.cas_step;
   return cas;
 }
+
+// memcached's store_too_large / store_no_memory (process_update_command: the item could not be
+// allocated). Values refused by the parser before they reach a shard are not counted.
+void Store::CountRefusedStore(const Command& cmd, const Result& r) {
+  const bool storage = cmd.op == Op::kSet || cmd.op == Op::kAdd || cmd.op == Op::kReplace ||
+                       cmd.op == Op::kCas || cmd.op == Op::kAppend || cmd.op == Op::kPrepend;
+  if (!storage) {
+    return;
+  }
+  if (r.outcome == Outcome::kTooLarge) {
+    stats_.store_too_large.Add();
+  } else if (r.outcome == Outcome::kNoMemory) {
+    stats_.store_no_memory.Add();
+  }
+}
+
+uint64_t Store::VisibleCas(const Item& item) const { return options_.cas_enabled ? item.cas : 0; }
 
 uint64_t Store::CasFor(const Command& cmd) { return cmd.new_cas != 0 ? cmd.new_cas : NextCas(); }
 

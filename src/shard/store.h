@@ -40,6 +40,12 @@ struct StoreOptions {
   // memcached's -f and -n: the size classes items are counted in (core/size_classes.h).
   double growth_factor = 1.25;
   uint32_t chunk_size = 48;
+  // memcached -M: false = a full store answers kNoMemory instead of evicting live items (dead ones,
+  // expired or flushed, are still reclaimed, as memcached's allocator does).
+  bool evict_on_full = true;
+  // memcached -C: false = every reply carries CAS 0; a cas/ms C on an existing item never matches
+  // (kExists), md/ma C compare with 0. Items keep their internal CAS (flush_all needs it).
+  bool cas_enabled = true;
 };
 
 // Store holds one shard's items: table, LRU, memory accounting, expiry, CAS, flush_all.
@@ -225,6 +231,9 @@ class Store {
   uint32_t ApplyTtlSteps(const core::Command& cmd, Item& item, bool created);
   uint64_t NextCas();
   uint64_t CasFor(const core::Command& cmd);
+  void CountRefusedStore(const core::Command& cmd, const core::Result& r);
+  // The CAS clients see and compare with: 0 when CAS is disabled (memcached -C).
+  [[nodiscard]] uint64_t VisibleCas(const Item& item) const;
 
   StoreOptions options_;
   const core::Clock& clock_;
