@@ -115,7 +115,6 @@ class Session {
   // -vv (verbosity >= 2): memcached's request and reply lines on stderr (net/verbose_log.h).
   [[nodiscard]] bool Verbose() const;
   void LogRequest(std::string_view consumed);
-  bool logged_protocol_ = false;
   bool ReadMore();
   bool Flush();
   // Admin commands (admin_session.cc). RunAdmin executes one; REQUIRES: it ends its round (its
@@ -130,6 +129,7 @@ class Session {
   SocketIo* io_;
   const SessionEnv& env_;
   proto::Codec codec_;
+  bool logged_protocol_ = false;  // -vv: "fd: Client using the ascii protocol" printed
   std::unique_ptr<core::Executor> executor_;
   std::string in_;
   std::size_t in_pos_ = 0;
