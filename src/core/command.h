@@ -24,6 +24,22 @@ enum class Op : uint8_t {
   kIncr,
   kDecr,
   kFlushAll,  // broadcast to every shard; Command::exptime is the delay (protocol exptime rules)
+  // Admin (broadcast to every shard, like kFlushAll):
+  kDump,      // one chunk of item summaries from shard Command::dump.shard (see DumpSpec)
+  kSetLimit,  // cache_memlimit: Command::delta = the new limit of all shards together, in bytes
+};
+
+// kDump: which items one chunk lists. Every shard receives the command; only shard `shard`
+// answers (Result::dump_owner), with at most `max_items` items from its table cursor `cursor` on,
+// and the cursor to continue from (0 = that shard is done). Bounded memory per round, whatever
+// the cache size (lru_crawler metadump, stats cachedump). With `reclaim` (lru_crawler crawl) the
+// chunk frees the expired and flushed items it passes instead of listing anything.
+struct DumpSpec {
+  uint64_t cursor = 0;
+  uint64_t classes = ~uint64_t{0};  // bit i: memcached's class i (core/size_classes.h)
+  uint32_t shard = 0;
+  uint16_t max_items = 0;
+  bool reclaim = false;
 };
 
 // Command is one request for one key (or one shard for kFlushAll), protocol-neutral.
@@ -71,6 +87,8 @@ struct Command {
   bool invalidate = false;         // md I: mark stale and bump CAS instead of removing;
                                    // ms I: if compare_cas is older than the item's, store as stale
   bool delete_value_only = false;  // md x: drop the value, keep the item (flags 0, empty value)
+
+  DumpSpec dump;  // kDump only
 };
 
 }  // namespace corecached::core

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace corecached::core {
 
@@ -28,6 +29,18 @@ enum class Outcome : uint8_t {
   kColdLoading,
 };
 
+// One item as lru_crawler metadump and stats cachedump list it (Op::kDump). Times are Unix seconds.
+struct ItemSummary {
+  std::string key;
+  int64_t exptime = -1;  // -1 = never expires
+  int64_t last_access = 0;
+  uint64_t cas = 0;
+  uint32_t value_bytes = 0;
+  uint32_t item_bytes = 0;  // memcached's ITEM_ntotal: key + value + 59
+  uint8_t size_class = 0;
+  bool fetched = false;
+};
+
 // Result answers one Command. It owns its bytes: nothing in it points into the Store.
 // Thread: one thread at a time (written by the shard, read by the network thread after the Batch's
 // promise is fulfilled).
@@ -48,6 +61,11 @@ struct Result {
 
   uint64_t number = 0;          // kArithOk
   uint32_t retry_after_ms = 0;  // kBusy, kColdLoading
+
+  // kDump: whether this shard was the one asked, its items, and where to continue (0 = done).
+  bool dump_owner = false;
+  uint64_t dump_cursor = 0;
+  std::vector<ItemSummary> dump;
 };
 
 }  // namespace corecached::core

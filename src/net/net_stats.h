@@ -34,6 +34,8 @@ inline constexpr std::size_t kCommandFamilies = 6;
     case core::Op::kTouch:
       return CommandFamily::kTouch;
     case core::Op::kFlushAll:
+    case core::Op::kDump:
+    case core::Op::kSetLimit:
       return CommandFamily::kOther;
   }
   return CommandFamily::kOther;
@@ -69,8 +71,9 @@ struct NetStats {
   core::RelaxedCounter curr_connections;
   core::RelaxedCounter total_connections;
   core::RelaxedCounter idle_kicks;
+  // memcached's conn_yields (a connection reached reqs_per_event with requests pending): a round
+  // ended at its request limit while parsed-ahead input was still waiting.
   core::RelaxedCounter conn_yields;
-  core::RelaxedCounter shed_requests;  // results answered kBusy because a channel was full
   // memcached's auth_cmds / auth_errors: credentials checked (text `set` while unauthenticated,
   // binary SASL Auth/Step that completed or failed), and those refused.
   core::RelaxedCounter auth_cmds;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "net/verbose_log.h"
 #include "proto/auth.h"
 #include "proto/replies.h"
 
@@ -15,7 +16,8 @@ using TimePoint = std::chrono::steady_clock::time_point;
 // nothing more is read (stats reads counters; quit/shutdown end the connection).
 bool EndsRound(const proto::Request& req) {
   return req.kind == proto::RequestKind::kStats || req.kind == proto::RequestKind::kQuit ||
-         req.kind == proto::RequestKind::kShutdown || req.close_after;
+         req.kind == proto::RequestKind::kShutdown || req.kind == proto::RequestKind::kAdmin ||
+         req.close_after;
 }
 
 // Releases a buffer's memory once it is empty and grew past `keep` bytes.
@@ -45,6 +47,20 @@ Session::Session(SocketIo* io, const SessionEnv& env)
       authenticated_(env.auth == nullptr) {}
 
 void Session::Run() {
+  if (Verbose()) {
+    VerboseLog::Opened(io_->Fd());
+  }
+  ServeRounds();
+  if (Verbose()) {
+    VerboseLog::Closed(io_->Fd());
+  }
+}
+
+bool Session::Verbose() const {
+  return env_.settings != nullptr && env_.settings->verbosity.load(std::memory_order_relaxed) >= 2;
+}
+
+void Session::ServeRounds() {
   while (!close_) {
     if (!ParseRound()) {
       if (!ReadMore()) {
@@ -179,6 +195,9 @@ bool Session::ParseRound() {
     if (r.status == proto::ParseStatus::kNeedMore) {
       break;
     }
+    if (Verbose() && codec_.Spoken() == proto::Codec::Protocol::kText) {
+      LogRequest(view.substr(0, r.consumed));
+    }
     in_pos_ += r.consumed;
     swallow_ = req.swallow;
     // Garbage: too many malformed requests in a row end the connection after their replies.
@@ -191,6 +210,9 @@ bool Session::ParseRound() {
     if (ends) {
       break;
     }
+  }
+  if (round_.size() >= limit && in_pos_ < in_.size()) {
+    env_.net_stats->conn_yields.Add();
   }
   return !round_.empty();
 }
@@ -242,6 +264,14 @@ bool Session::EncodeRound() {
 }
 
 void Session::EncodeOne(Pending& pending) {
+  const std::size_t before = out_.size();
+  EncodeReply(pending);
+  if (Verbose()) {
+    VerboseLog::Reply(io_->Fd(), pending.request, std::string_view(out_).substr(before));
+  }
+}
+
+void Session::EncodeReply(Pending& pending) {
   const proto::Request& req = pending.request;
   switch (req.kind) {
     case proto::RequestKind::kKeyed:
@@ -251,6 +281,10 @@ void Session::EncodeOne(Pending& pending) {
         gathered_.push_back(std::move(executor_->ResultAt(slots_[pending.first_slot + i])));
       }
       codec_.EncodeResults(req, gathered_, &out_);
+      if (env_.prefix_stats != nullptr &&
+          env_.settings->detail_enabled.load(std::memory_order_relaxed)) {
+        env_.prefix_stats->Record(req, gathered_);
+      }
       break;
     }
     case proto::RequestKind::kStats:
@@ -264,6 +298,12 @@ void Session::EncodeOne(Pending& pending) {
       codec_.EncodeVersion(req, env_.version, &out_);
       break;
     case proto::RequestKind::kVerbosity:
+      if (!req.arg.empty()) {
+        env_.settings->verbosity.store(static_cast<uint32_t>(std::stoul(req.arg)),
+                                       std::memory_order_relaxed);
+      }
+      codec_.EncodeOk(req, &out_);
+      break;
     case proto::RequestKind::kNoop:
       codec_.EncodeOk(req, &out_);
       break;
@@ -275,11 +315,11 @@ void Session::EncodeOne(Pending& pending) {
       close_ = true;
       break;
     case proto::RequestKind::kShutdown:
-      if (env_.enable_shutdown) {
+      RunShutdown(req);
+      break;
+    case proto::RequestKind::kAdmin:
+      if (!RunAdmin(req, &pending == &round_.front())) {
         close_ = true;
-        env_.request_shutdown();
-      } else {
-        codec_.EncodeShutdownDisabled(req, &out_);
       }
       break;
     case proto::RequestKind::kRefreshCerts:

@@ -12,9 +12,11 @@
 #include <vector>
 
 #include "core/executor.h"
+#include "core/runtime_settings.h"
 #include "core/stat_list.h"
 #include "net/authenticator.h"
 #include "net/net_stats.h"
+#include "net/prefix_stats.h"
 #include "net/socket_io.h"
 #include "net/tls_context.h"
 #include "proto/binary_sasl.h"
@@ -52,6 +54,9 @@ struct SessionEnv {
   // or its error text, without "\r\n"). Empty function = no TLS. Called on this thread.
   std::function<std::string()> refresh_certs;
   NetStats* net_stats = nullptr;
+  // Admin commands change these (owned by the Server, outlives the sessions).
+  core::RuntimeSettings* settings = nullptr;
+  PrefixStats* prefix_stats = nullptr;  // `stats detail on`: counted here (owned by the Server)
   // -Z: the server's TLS context (TLS listeners' handshakes, refresh_certs); nullptr = no TLS.
   // Owned by the Server; outlives the sessions.
   TlsContext* tls = nullptr;
@@ -105,12 +110,26 @@ class Session {
   // write failed (the connection is gone or too slow).
   bool EncodeRound();
   void EncodeOne(Pending& pending);
+  void EncodeReply(Pending& pending);
+  void ServeRounds();
+  // -vv (verbosity >= 2): memcached's request and reply lines on stderr (net/verbose_log.h).
+  [[nodiscard]] bool Verbose() const;
+  void LogRequest(std::string_view consumed);
   bool ReadMore();
   bool Flush();
+  // Admin commands (admin_session.cc). RunAdmin executes one; REQUIRES: it ends its round (its
+  // dump rounds reuse the Router). False when a write failed.
+  bool RunAdmin(const proto::Request& req, bool first_in_round);
+  bool StreamDump(const proto::Request& req);
+  bool DumpShard(const proto::Request& req, uint32_t shard, std::size_t* listed_bytes,
+                 std::size_t* listed_items, bool* more_shards);
+  void SetMemoryLimit(uint64_t bytes);
+  void RunShutdown(const proto::Request& req);
 
   SocketIo* io_;
   const SessionEnv& env_;
   proto::Codec codec_;
+  bool logged_protocol_ = false;  // -vv: "fd: Client using the ascii protocol" printed
   std::unique_ptr<core::Executor> executor_;
   std::string in_;
   std::size_t in_pos_ = 0;

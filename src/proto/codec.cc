@@ -1,5 +1,7 @@
 #include "proto/codec.h"
 
+#include <variant>
+
 #include "proto/binary_codec.h"
 #include "proto/binary_header.h"
 #include "proto/meta_codec.h"
@@ -55,6 +57,9 @@ ParseResult Codec::Parse(std::string_view in, Request* out) {
   if (Detect(in) == Protocol::kUnknown) {
     return {};
   }
+  if (protocol_ != Protocol::kBinary && (get_line_.Active() || GetLine::Starts(in))) {
+    return get_line_.Parse(in, out);  // a long get line, in pieces (proto/get_line.h)
+  }
   const ParseResult r = protocol_ == Protocol::kBinary ? ParseBinary(in, options_, out)
                                                        : ParseText(in, options_, out);
   if (r.status == ParseStatus::kOk && out->kind == RequestKind::kFlushAll &&
@@ -66,6 +71,20 @@ ParseResult Codec::Parse(std::string_view in, Request* out) {
 
 void Codec::EncodeResults(const Request& req, std::span<const core::Result> results,
                           std::string* out) {
+  const auto* text = std::get_if<TextContext>(&req.context);
+  if (text != nullptr && text->line_id != 0) {
+    // A long get line's piece: after one piece answered an error line, the others stay silent
+    // (memcached answers a failed multi-get with that one line).
+    if (text->line_id == failed_get_line_) {
+      return;
+    }
+    for (const core::Result& r : results) {
+      if (r.outcome == core::Outcome::kBusy || r.outcome == core::Outcome::kNoMemory ||
+          r.outcome == core::Outcome::kColdLoading) {
+        failed_get_line_ = text->line_id;
+      }
+    }
+  }
   Dispatch(
       req, [&] { EncodeTextResults(req, results, out); },
       [&] { EncodeBinaryResults(req, results, out); },

@@ -7,6 +7,7 @@
 
 #include "core/result.h"
 #include "core/stat_list.h"
+#include "proto/get_line.h"
 #include "proto/request.h"
 
 namespace corecached::proto {
@@ -14,6 +15,7 @@ namespace corecached::proto {
 // Limits a parser needs from the server's configuration.
 struct ParserOptions {
   std::size_t max_item_size = std::size_t{1024} * 1024;  // -I: larger values are rejected
+  std::size_t size_class_count = 39;  // memcached's slab classes for -f/-n (slabs reassign)
   // memcached -B: kUnknown detects each connection's protocol from its first byte; kText or
   // kBinary makes every connection speak that one (a binary packet is then a bad text line, and
   // text a bad binary header, as in memcached).
@@ -64,6 +66,8 @@ class Codec {
 
   ParserOptions options_;
   Protocol protocol_ = Protocol::kUnknown;
+  GetLine get_line_;              // a long get line being parsed in pieces
+  uint32_t failed_get_line_ = 0;  // a piece of this line failed: its later pieces say nothing
 };
 
 }  // namespace corecached::proto

@@ -56,6 +56,42 @@ inline constexpr std::string_view kTextTlsNotEnabled = "Error TLS not enabled\r\
 inline constexpr std::string_view kTextFlushAllDisabled = "CLIENT_ERROR flush_all not allowed\r\n";
 // "shutdown" without -A.
 inline constexpr std::string_view kTextShutdownDisabled = "ERROR: shutdown not enabled\r\n";
+// "shutdown <mode>" with -A and a mode other than "graceful".
+inline constexpr std::string_view kTextInvalidShutdownMode =
+    "CLIENT_ERROR invalid shutdown mode\r\n";
+
+// Admin commands (protocol.txt "Statistics", "Slab Reassign", "LRU_Crawler", "Watchers",
+// "cache_memlimit"; memcached 1.6.18 proto_text.c).
+inline constexpr std::string_view kTextReset = "RESET\r\n";
+inline constexpr std::string_view kTextCrawlerDisabled = "CLIENT_ERROR lru crawler disabled\r\n";
+inline constexpr std::string_view kTextCrawlerStartFailed =
+    "ERROR failed to start lru crawler thread\r\n";
+inline constexpr std::string_view kTextCrawlerBadClass = "BADCLASS invalid class id\r\n";
+inline constexpr std::string_view kTextCrawlerSleepTooLong =
+    "CLIENT_ERROR sleep must be one second or less\r\n";
+inline constexpr std::string_view kTextReassignBadClass =
+    "BADCLASS invalid src or dst class id\r\n";
+inline constexpr std::string_view kTextReassignNoSpare =
+    "NOSPARE source class has no spare pages\r\n";
+inline constexpr std::string_view kTextReassignSame = "SAME src and dst class are identical\r\n";
+inline constexpr std::string_view kTextLruPctTooHigh =
+    "ERROR hot and warm pcts must not exceed 80\r\n";
+inline constexpr std::string_view kTextLruFactorNotPositive =
+    "ERROR hot/warm age factors must be greater than 0\r\n";
+inline constexpr std::string_view kTextMemLimitTooSmall =
+    "MEMLIMIT_TOO_SMALL cannot set maxbytes to less than 8m\r\n";
+inline constexpr std::string_view kTextMemLimitNotMegabytes =
+    "MEMLIMIT_ADJUST_FAILED input value is megabytes not bytes\r\n";
+inline constexpr std::string_view kTextWatcherTooMany =
+    "WATCHER_TOO_MANY log watcher limit reached\r\n";
+inline constexpr std::string_view kTextMetadumpPipelined =
+    "ERROR cannot pipeline other commands before metadump\r\n";
+inline constexpr std::string_view kTextCachedumpUsage = "CLIENT_ERROR bad command line\r\n";
+inline constexpr std::string_view kTextIllegalSlabId = "CLIENT_ERROR Illegal slab id\r\n";
+inline constexpr std::string_view kTextDetailUsage =
+    "CLIENT_ERROR usage: stats detail on|off|dump\r\n";
+// watch: memcached's skipped-entries line when a watcher's buffer overflowed (logger.c).
+inline constexpr std::string_view kTextWatchSkippedPrefix = "skipped=";
 
 // "Storage commands", "Deletion", "Touch".
 inline constexpr std::string_view kTextStored = "STORED\r\n";
@@ -69,6 +105,8 @@ inline constexpr std::string_view kTextValuePrefix = "VALUE ";
 inline constexpr std::string_view kTextEnd = "END\r\n";
 // "General-purpose statistics": STAT <name> <value>\r\n ... END\r\n
 inline constexpr std::string_view kTextStatPrefix = "STAT ";
+// "stats detail dump": PREFIX <prefix> get <n> hit <n> set <n> del <n>\r\n ... END\r\n
+inline constexpr std::string_view kTextPrefixPrefix = "PREFIX ";
 // "Other commands": version, verbosity, flush_all.
 inline constexpr std::string_view kTextVersionPrefix = "VERSION ";
 inline constexpr std::string_view kTextOk = "OK\r\n";

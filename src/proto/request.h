@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/command.h"
+#include "proto/admin.h"
 
 namespace corecached::proto {
 
@@ -25,6 +26,10 @@ struct TextContext {
   // the old item, as memcached does, and the reply is replies::kTextObjectTooLarge (memcached's
   // too-large error) whatever that delete answers.
   bool too_large = false;
+  // A piece of a long get line (proto/get_line.h): more pieces follow, so no END yet. line_id
+  // names the line (0 = a line parsed whole).
+  bool more_follows = false;
+  uint32_t line_id = 0;
 };
 
 struct BinaryContext {
@@ -57,6 +62,7 @@ enum class RequestKind : uint8_t {
   kQuit,
   kShutdown,
   kNoop,          // binary Noop, meta mn
+  kAdmin,         // memcached's admin commands: `admin` says which (proto/admin.h)
   kRefreshCerts,  // text refresh_certs (-Z): reload the TLS certificates
   kError,         // the parser already produced `reply`; close_after says whether to close
 };
@@ -73,6 +79,7 @@ struct Request {
   // refused before it arrived, memcached's conn_swallow). The session discards them as they come.
   uint64_t swallow = 0;
   std::variant<TextContext, BinaryContext, MetaContext> context;
+  AdminRequest admin;  // kAdmin
 };
 
 enum class ParseStatus : uint8_t {

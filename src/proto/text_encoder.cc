@@ -147,7 +147,9 @@ void AppendRetrieval(const Request& req, std::span<const core::Result> results, 
       AppendValue(req.commands[i].key, results[i], with_cas, out);
     }
   }
-  out->append(replies::kTextEnd);
+  if (!ContextOf(req).more_follows) {
+    out->append(replies::kTextEnd);
+  }
 }
 
 // flush_all: one Result per shard; OK unless a shard was too busy to take it.
@@ -180,9 +182,21 @@ void EncodeTextResults(const Request& req, std::span<const core::Result> results
   }
 }
 
-void EncodeTextStats(const Request&, const core::StatList& stats, std::string* out) {
+void EncodeTextStats(const Request& req, const core::StatList& stats, std::string* out) {
+  // proto_text.c process_stat: `stats reset` answers RESET, `stats detail on|off` OK, and
+  // `stats detail dump` its "PREFIX <prefix> get .. hit .. set .. del .." lines then END.
+  if (req.arg == "reset") {
+    out->append(replies::kTextReset);
+    return;
+  }
+  if (req.arg == "detail on" || req.arg == "detail off") {
+    out->append(replies::kTextOk);
+    return;
+  }
+  const std::string_view prefix =
+      req.arg == "detail dump" ? replies::kTextPrefixPrefix : replies::kTextStatPrefix;
   for (const auto& [name, value] : stats) {
-    out->append(replies::kTextStatPrefix);
+    out->append(prefix);
     out->append(name);
     out->push_back(' ');
     out->append(value);

@@ -7,12 +7,14 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
 #include "core/command.h"
 #include "core/key_hash.h"
 #include "core/protocol_limits.h"
+#include "proto/admin.h"
 #include "proto/meta_codec.h"
 #include "proto/replies.h"
 #include "proto/text_codec.h"
@@ -350,8 +352,58 @@ ParseResult ParseQuit(const TextTokens&, Verb verb, const LineContext& ctx) {
   return Simple(ctx, RequestKind::kQuit, verb);
 }
 
+// The line's tokens as a span, for the admin parsers (proto/admin.h).
+struct TokenSpan {
+  std::array<std::string_view, TextTokens::kMaxTokens> items{};
+  std::size_t count = 0;
+  explicit TokenSpan(const TextTokens& tokens) : count(tokens.size()) {
+    for (std::size_t i = 0; i < count; ++i) {
+      items[i] = tokens[i];
+    }
+  }
+  [[nodiscard]] std::span<const std::string_view> View() const { return {items.data(), count}; }
+};
+
 ParseResult ParseStats(const TextTokens& tokens, Verb verb, const LineContext& ctx) {
+  if (tokens.size() >= 2 && tokens[1] == "cachedump") {
+    ParseCachedump(TokenSpan(tokens).View(), ctx.out);
+    return Parsed(ctx.next);
+  }
+  if (tokens.size() >= 2 && tokens[1] == "detail") {
+    // proto_text.c process_stats_detail: only the token after "detail" counts.
+    const bool valid =
+        tokens.size() >= 3 && (tokens[2] == "on" || tokens[2] == "off" || tokens[2] == "dump");
+    if (!valid) {
+      return ReplyToLine(ctx, replies::kTextDetailUsage, verb, false);
+    }
+    return Simple(ctx, RequestKind::kStats, verb, "detail " + std::string(tokens[2]));
+  }
   return Simple(ctx, RequestKind::kStats, verb, JoinFrom(tokens, 1));
+}
+
+ParseResult ParseLruCrawlerLine(const TextTokens& tokens, Verb, const LineContext& ctx) {
+  ParseLruCrawler(TokenSpan(tokens).View(), ctx.options, ctx.out);
+  return Parsed(ctx.next);
+}
+
+ParseResult ParseSlabsLine(const TextTokens& tokens, Verb, const LineContext& ctx) {
+  ParseSlabs(TokenSpan(tokens).View(), ctx.options, ctx.out);
+  return Parsed(ctx.next);
+}
+
+ParseResult ParseLruLine(const TextTokens& tokens, Verb, const LineContext& ctx) {
+  ParseLru(TokenSpan(tokens).View(), ctx.out);
+  return Parsed(ctx.next);
+}
+
+ParseResult ParseMemLimitLine(const TextTokens& tokens, Verb, const LineContext& ctx) {
+  ParseMemLimit(TokenSpan(tokens).View(), ctx.out);
+  return Parsed(ctx.next);
+}
+
+ParseResult ParseWatchLine(const TextTokens& tokens, Verb, const LineContext& ctx) {
+  ParseWatch(TokenSpan(tokens).View(), ctx.out);
+  return Parsed(ctx.next);
 }
 
 // arg = the mode ("" or "graceful"; anything else is memcached's "invalid shutdown mode" when -A).
@@ -400,6 +452,11 @@ constexpr std::array kCommands = {
     CommandSpec{"quit", Verb::kQuit, 2, kUnlimited, ParseQuit},
     CommandSpec{"stats", Verb::kStats, 2, kUnlimited, ParseStats},
     CommandSpec{"shutdown", Verb::kShutdown, 2, kUnlimited, ParseShutdown},
+    CommandSpec{"lru_crawler", Verb::kOther, 2, kUnlimited, ParseLruCrawlerLine},
+    CommandSpec{"slabs", Verb::kOther, 2, kUnlimited, ParseSlabsLine},
+    CommandSpec{"lru", Verb::kOther, 3, kUnlimited, ParseLruLine},
+    CommandSpec{"cache_memlimit", Verb::kOther, 3, 4, ParseMemLimitLine},
+    CommandSpec{"watch", Verb::kOther, 2, kUnlimited, ParseWatchLine},
     CommandSpec{"refresh_certs", Verb::kOther, 2, kUnlimited, ParseRefreshCerts},
 };
 

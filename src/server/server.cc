@@ -11,6 +11,7 @@
 
 #include "config/diff.h"
 #include "core/log.h"
+#include "server/admin_stats.h"
 #include "server/module_options.h"
 #include "server/process.h"
 #include "server/signals.h"
@@ -22,11 +23,15 @@ Server::Server(config::Config config, ConfigSource reload)
     : config_(std::move(config)),
       reload_(std::move(reload)),
       applied_(config_),
-      verbosity_(config_.verbosity),
       log_level_(config_.log_level),
+      runtime_(std::make_unique<core::RuntimeSettings>()),
+      baseline_(std::make_unique<StatsBaseline>()),
+      prefix_stats_(std::make_unique<net::PrefixStats>()),
       clock_(core::SystemClock::Instance()),
       started_seconds_(clock_.NowSeconds()) {
   gate_.max_open.store(config_.max_connections);
+  runtime_->verbosity.store(config_.verbosity);
+  runtime_->maxbytes.store(static_cast<uint64_t>(config_.memory_limit_mb) * config::kMiB);
   const uint32_t shard_count = ShardCount(config_);
   // The shards keep the cold tier alive; the last one to go closes it (after its flush).
   const std::shared_ptr<cold::ColdIo> cold_tier = OpenColdTier(config_);
@@ -57,6 +62,9 @@ Server::Server(config::Config config, ConfigSource reload)
     env.max_input_bytes = MaxInputBytes(config_);
     env.stats = [this](std::string_view group) { return Stats(group); };
     env.request_shutdown = [this] { RequestStop(); };
+    env.settings = runtime_.get();
+    env.prefix_stats = prefix_stats_.get();
+    env.parser.size_class_count = classes_.Count();
     threads_.push_back(
         std::make_unique<net::NetworkThread>(NetworkThreadOptionsFor(config_), env, &gate_));
   }
@@ -158,8 +166,11 @@ StatsSources Server::Sources() const {
   sources.now_seconds = clock_.NowSeconds();
   sources.port = listener_ ? listener_->Port() : config_.port;
   sources.max_connections = static_cast<uint32_t>(gate_.max_open.load());
-  sources.verbosity = verbosity_.load();
   sources.log_level = log_level_.load();
+  sources.runtime = runtime_.get();
+  sources.classes = &classes_;
+  sources.baseline = baseline_.get();
+  sources.prefix_stats = prefix_stats_.get();
   return sources;
 }
 
@@ -251,7 +262,7 @@ void Server::Apply(const config::Config& next) {
       applied_.log_level = next.log_level;
       applied_.verbosity = next.verbosity;
       log_level_.store(next.log_level);
-      verbosity_.store(next.verbosity);
+      runtime_->verbosity.store(next.verbosity);
       core::Log::SetLevel(LogSeverityFor(next));
     } else {
       core::Log::Warn("SIGHUP: " + what + " cannot change at run time; restart to apply it");

@@ -10,6 +10,8 @@
 #include "config/config.h"
 #include "config/flags.h"
 #include "core/clock.h"
+#include "core/runtime_settings.h"
+#include "core/size_classes.h"
 #include "core/stat_list.h"
 #include "metrics/prometheus.h"
 #include "metrics/snapshot.h"
@@ -24,6 +26,7 @@
 namespace corecached::server {
 
 struct StatsSources;
+class StatsBaseline;
 
 // Server is the composition root: it builds the shards, the network threads and the listener from
 // a Config, runs the main thread's loop (accepting, signals, SIGHUP reload) and the metrics
@@ -77,8 +80,12 @@ class Server {
   const config::Config config_;
   const ConfigSource reload_;
   config::Config applied_;  // what is in effect after the last reload; main thread only
-  std::atomic<uint32_t> verbosity_;
   std::atomic<config::LogLevel> log_level_;
+  // verbosity, cache_memlimit and the other admin-changed settings; `stats reset`'s baseline.
+  std::unique_ptr<core::RuntimeSettings> runtime_;
+  std::unique_ptr<StatsBaseline> baseline_;
+  std::unique_ptr<net::PrefixStats> prefix_stats_;
+  const core::SizeClasses classes_;
   const core::Clock& clock_;
   const int64_t started_seconds_;
   std::vector<std::unique_ptr<shard::Shard>> shards_;

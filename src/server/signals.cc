@@ -1,6 +1,7 @@
 #include "server/signals.h"
 
 #include <csignal>
+#include <string>
 #include <utility>
 
 #include "core/log.h"
@@ -11,7 +12,7 @@ SignalHandlers::SignalHandlers(event_base* base, std::function<void()> on_stop,
                                std::function<void()> on_reload)
     : on_stop_(std::move(on_stop)), on_reload_(std::move(on_reload)) {
   std::signal(SIGPIPE, SIG_IGN);
-  for (int signo : {SIGTERM, SIGINT, SIGHUP}) {
+  for (int signo : {SIGTERM, SIGINT, SIGHUP, SIGUSR1}) {
     events_.emplace_back(evsignal_new(base, signo, &OnSignal, this));
     evsignal_add(events_.back().get(), nullptr);
   }
@@ -23,8 +24,10 @@ void SignalHandlers::OnSignal(evutil_socket_t signo, short /*what*/, void* arg) 
     self->on_reload_();
     return;
   }
-  core::Log::Info(signo == SIGTERM ? "SIGTERM received; shutting down"
-                                   : "SIGINT received; shutting down");
+  // memcached: SIGUSR1 is its graceful stop. Every stop here is graceful (each connection finishes
+  // its request), so all three do the same.
+  const char* name = signo == SIGTERM ? "SIGTERM" : signo == SIGINT ? "SIGINT" : "SIGUSR1";
+  core::Log::Info(std::string(name) + " received; shutting down");
   self->on_stop_();
 }
 

@@ -9,10 +9,11 @@
 
 namespace corecached::server {
 
-// SignalHandlers routes SIGTERM and SIGINT to `on_stop` and SIGHUP to `on_reload` through
-// libevent's signal events: the real handler only writes to libevent's internal socketpair
-// (async-signal-safe), and the callbacks run later on the main loop, where they may log, read
-// files and take locks. SIGPIPE is ignored (every send uses MSG_NOSIGNAL anyway).
+// SignalHandlers routes SIGTERM, SIGINT and SIGUSR1 (memcached's graceful stop) to `on_stop` and
+// SIGHUP to `on_reload` through libevent's signal events: the real handler only writes to
+// libevent's internal socketpair (async-signal-safe), and the callbacks run later on the main loop,
+// where they may log, read files and take locks. SIGPIPE is ignored (every send uses MSG_NOSIGNAL
+// anyway).
 //
 // Thread: main. Lives while the main loop runs; the callbacks run on the main thread.
 class SignalHandlers {

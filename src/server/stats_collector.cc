@@ -1,14 +1,17 @@
 #include "server/stats_collector.h"
 
+#include <event2/event.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <bit>
 #include <cstdio>
 #include <string>
 #include <tuple>
 #include <utility>
 
 #include "config/units.h"
+#include "server/admin_stats.h"
 #include "server/module_options.h"
 
 namespace corecached::server {
@@ -54,6 +57,7 @@ void AddProcess(const StatsSources& s, core::StatList* out) {
   out->emplace_back("uptime", std::to_string(s.now_seconds - s.started_seconds));
   out->emplace_back("time", std::to_string(s.now_seconds));
   out->emplace_back("version", kProtocolVersion);
+  out->emplace_back("libevent", event_get_version());
   out->emplace_back("pointer_size", std::to_string(sizeof(void*) * 8));
   out->emplace_back("rusage_user", Rusage(usage.ru_utime));
   out->emplace_back("rusage_system", Rusage(usage.ru_stime));
@@ -61,6 +65,7 @@ void AddProcess(const StatsSources& s, core::StatList* out) {
   out->emplace_back("curr_connections", std::to_string(s.gate->open.load()));
   out->emplace_back("total_connections", std::to_string(s.gate->accepted.load()));
   out->emplace_back("rejected_connections", std::to_string(s.gate->rejected.load()));
+  out->emplace_back("connection_structures", std::to_string(s.gate->open.load()));
 }
 
 void AddCommands(const StatsSources& s, core::StatList* out) {
@@ -114,12 +119,18 @@ void AddTraffic(const StatsSources& s, core::StatList* out) {
   out->emplace_back("auth_errors", std::to_string(SumThreads(s, &N::auth_errors)));
   out->emplace_back("bytes_read", std::to_string(SumThreads(s, &N::bytes_read)));
   out->emplace_back("bytes_written", std::to_string(SumThreads(s, &N::bytes_written)));
-  out->emplace_back(
-      "limit_maxbytes",
-      std::to_string(static_cast<uint64_t>(s.config->memory_limit_mb) * config::kMiB));
+  out->emplace_back("limit_maxbytes",
+                    std::to_string(s.runtime->maxbytes.load(std::memory_order_relaxed)));
   out->emplace_back("accepting_conns", "1");
   out->emplace_back("threads", std::to_string(s.config->network_threads));
   out->emplace_back("conn_yields", std::to_string(SumThreads(s, &N::conn_yields)));
+  // One table per shard: the power of two of their buckets together, their bytes.
+  const uint64_t hash_bytes = SumShards(s, &shard::ShardStats::hash_bytes);
+  out->emplace_back("hash_power_level",
+                    std::to_string(std::bit_width(hash_bytes / sizeof(void*)) - 1));
+  out->emplace_back("hash_bytes", std::to_string(hash_bytes));
+  out->emplace_back("hash_is_expanding",
+                    SumShards(s, &shard::ShardStats::hash_is_expanding) != 0 ? "1" : "0");
   out->emplace_back("idle_kicks", std::to_string(SumThreads(s, &N::idle_kicks)));
   out->emplace_back("shards", std::to_string(s.shards.size()));
   AddBackpressure(s, out);
@@ -134,6 +145,7 @@ void AddItems(const StatsSources& s, core::StatList* out) {
   out->emplace_back("evicted_unfetched", std::to_string(SumShards(s, &S::evicted_unfetched)));
   out->emplace_back("evictions", std::to_string(SumShards(s, &S::evictions)));
   out->emplace_back("reclaimed", std::to_string(SumShards(s, &S::reclaimed)));
+  out->emplace_back("crawler_reclaimed", std::to_string(SumShards(s, &S::crawler_reclaimed)));
   // Cold tier (issue #4); all 0 when it is disabled.
   const std::pair<const char*, core::RelaxedCounter S::*> cold[] = {
       {"cold_items", &S::cold_items},
@@ -212,51 +224,98 @@ void AddCorecachedSettings(const StatsSources& s, core::StatList* out) {
   out->emplace_back("auth_enabled_ascii", c.auth.file.empty() ? "no" : "yes");
 }
 
+// memcached's keys in its order, then ours.
 core::StatList Settings(const StatsSources& s) {
   const config::Config& c = *s.config;
-  core::StatList out;
-  out.emplace_back("maxbytes",
-                   std::to_string(static_cast<uint64_t>(c.memory_limit_mb) * config::kMiB));
-  out.emplace_back("maxconns", std::to_string(s.max_connections));
-  out.emplace_back("tcpport", std::to_string(s.port));
-  out.emplace_back("udpport", std::to_string(c.udp_port));
-  out.emplace_back("inter", c.listen);
-  out.emplace_back("verbosity", std::to_string(s.verbosity));
-  out.emplace_back("evictions", c.evict_on_full ? "on" : "off");
-  out.emplace_back("domain_socket", c.unix_socket.empty() ? "NULL" : c.unix_socket);
-  out.emplace_back("umask", config::FormatOctalMask(c.unix_socket_mask).substr(1));
-  out.emplace_back("shutdown_command", c.enable_shutdown ? "yes" : "no");
-  out.emplace_back("num_threads", std::to_string(c.network_threads));
-  out.emplace_back("reqs_per_event", std::to_string(c.max_reqs_per_event));
-  out.emplace_back("cas_enabled", c.cas_enabled ? "yes" : "no");
-  out.emplace_back("tcp_backlog", std::to_string(c.listen_backlog));
-  out.emplace_back("binding_protocol", c.protocol == config::Protocol::kAuto
-                                           ? "auto-negotiate"
-                                           : config::ToString(c.protocol));
-  out.emplace_back("item_size_max", std::to_string(c.max_item_size_bytes));
-  out.emplace_back("flush_enabled", c.flush_enabled ? "yes" : "no");
-  out.emplace_back("idle_timeout", std::to_string(c.idle_timeout_s));
-  AddTlsSettings(s, &out);
+  // The settings corecached has, by memcached's names; the rest keep memcached's defaults.
+  core::StatList real;
+  real.emplace_back("evictions", c.evict_on_full ? "on" : "off");
+  real.emplace_back("domain_socket", c.unix_socket.empty() ? "NULL" : c.unix_socket);
+  real.emplace_back("umask", config::FormatOctalMask(c.unix_socket_mask).substr(1));
+  real.emplace_back("reqs_per_event", std::to_string(c.max_reqs_per_event));
+  real.emplace_back("cas_enabled", c.cas_enabled ? "yes" : "no");
+  real.emplace_back("tcp_backlog", std::to_string(c.listen_backlog));
+  real.emplace_back("binding_protocol", c.protocol == config::Protocol::kAuto
+                                            ? "auto-negotiate"
+                                            : config::ToString(c.protocol));
+  real.emplace_back("flush_enabled", c.flush_enabled ? "yes" : "no");
+  AddTlsSettings(s, &real);
+  core::StatList out = SettingsStats(s);
+  for (auto& [name, value] : out) {
+    for (const auto& [real_name, real_value] : real) {
+      if (name == real_name) {
+        value = real_value;
+      }
+    }
+  }
   out.emplace_back("num_shards", std::to_string(s.shards.size()));
   AddCorecachedSettings(s, &out);
   return out;
 }
 
-}  // namespace
-
-std::optional<core::StatList> CollectStats(const StatsSources& sources, std::string_view group) {
-  if (group == "settings") {
-    return Settings(sources);
-  }
-  if (!group.empty()) {
-    return std::nullopt;
-  }
+core::StatList General(const StatsSources& sources) {
   core::StatList out;
   AddProcess(sources, &out);
   AddCommands(sources, &out);
   AddTraffic(sources, &out);
   AddTlsStats(sources, &out);
   AddItems(sources, &out);
+  return InMemcachedOrder(out);
+}
+
+// `stats reset`: every counter memcached resets (general, per class) starts again from 0.
+void Reset(const StatsSources& sources) {
+  if (sources.baseline == nullptr) {
+    return;
+  }
+  core::StatList all = General(sources);
+  for (core::StatList part : {ItemsStats(sources), SlabsStats(sources)}) {
+    all.insert(all.end(), part.begin(), part.end());
+  }
+  // Counters already reported relative to an earlier reset are recorded absolute.
+  sources.baseline->Record(all);
+  if (sources.prefix_stats != nullptr) {
+    sources.prefix_stats->Clear();  // memcached's stats_reset clears the prefix table too
+  }
+}
+
+std::optional<core::StatList> Group(const StatsSources& sources, std::string_view group) {
+  if (group.empty()) {
+    return General(sources);
+  }
+  if (group == "settings") {
+    return Settings(sources);
+  }
+  if (group == "items") {
+    return ItemsStats(sources);
+  }
+  if (group == "slabs") {
+    return SlabsStats(sources);
+  }
+  if (group == "sizes") {
+    return SizesStats(sources);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<core::StatList> CollectStats(const StatsSources& sources, std::string_view group) {
+  if (group == "reset") {
+    Reset(sources);
+    return core::StatList{};
+  }
+  if (group == "detail on" || group == "detail off") {
+    sources.runtime->detail_enabled.store(group == "detail on", std::memory_order_relaxed);
+    return core::StatList{};
+  }
+  if (group == "detail dump") {
+    return sources.prefix_stats != nullptr ? sources.prefix_stats->Dump() : core::StatList{};
+  }
+  std::optional<core::StatList> out = Group(sources, group);
+  if (out && sources.baseline != nullptr) {
+    sources.baseline->Apply(&*out);
+  }
   return out;
 }
 
@@ -316,7 +375,8 @@ void AddNetMetrics(const StatsSources& s, Snapshot* out) {
       {"corecached_read_bytes_total", "Bytes read from clients.", &N::bytes_read},
       {"corecached_written_bytes_total", "Bytes written to clients.", &N::bytes_written},
       {"corecached_idle_kicks_total", "Connections closed by idle_timeout_s.", &N::idle_kicks},
-      {"corecached_conn_yields_total", "Times a connection yielded to others.", &N::conn_yields},
+      {"corecached_conn_yields_total",
+       "Rounds cut at the per-round request limit with requests still pending.", &N::conn_yields},
       {"corecached_auth_commands_total", "Credentials checked (text login, binary SASL).",
        &N::auth_cmds},
       {"corecached_auth_errors_total", "Credentials refused.", &N::auth_errors},

@@ -6,10 +6,13 @@
 #include <string_view>
 
 #include "config/config.h"
+#include "core/runtime_settings.h"
+#include "core/size_classes.h"
 #include "core/stat_list.h"
 #include "metrics/snapshot.h"
 #include "net/net_stats.h"
 #include "net/network_thread.h"
+#include "net/prefix_stats.h"
 #include "net/tls_context.h"
 #include "shard/shard.h"
 
@@ -17,6 +20,8 @@ namespace corecached::server {
 
 // What `stats` reads. Every figure is an atomic written by its owning thread (shards, network
 // threads, the listener), so collecting is lock-free and never touches a shard's data.
+class StatsBaseline;
+
 struct StatsSources {
   const config::Config* config = nullptr;
   std::span<const shard::Shard* const> shards;
@@ -28,12 +33,21 @@ struct StatsSources {
   int port = 0;
   // Live values that SIGHUP may change (the Config above is the start-up one).
   uint32_t max_connections = 0;
-  uint32_t verbosity = 0;
   config::LogLevel log_level = config::LogLevel::kInfo;
+  // What admin commands change (verbosity, cache_memlimit, ...), and the size classes items are
+  // reported in (memcached's -f and -n).
+  core::RuntimeSettings* runtime = nullptr;
+  const core::SizeClasses* classes = nullptr;
+  double growth_factor = 1.25;
+  uint32_t chunk_size = 48;
+  // `stats reset` records here; every reply subtracts it. Null: no reset support.
+  StatsBaseline* baseline = nullptr;
+  net::PrefixStats* prefix_stats = nullptr;  // `stats detail dump`; cleared by `stats reset`
 };
 
 // Builds the reply to `stats <group>` with memcached 1.6's field names and order for the fields we
-// have ("" = general stats, "settings"). An unknown group yields nullopt.
+// have ("" = general stats, "settings", "items", "slabs", "sizes"; "reset" and "detail on|off|dump"
+// act and answer an empty list). An unknown group yields nullopt.
 // Thread: any.
 [[nodiscard]] std::optional<core::StatList> CollectStats(const StatsSources& sources,
                                                          std::string_view group);

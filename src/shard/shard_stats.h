@@ -1,8 +1,23 @@
 #pragma once
 
+#include <array>
+
 #include "core/relaxed_counter.h"
+#include "core/size_classes.h"
 
 namespace corecached::shard {
+
+// One size class's figures (memcached's `stats items` and `stats slabs` rows). corecached has no
+// slabs: these count the shard's items by the class memcached would put them in
+// (core/size_classes.h).
+struct ClassStats {
+  core::RelaxedCounter number;         // gauge: linked items of this class
+  core::RelaxedCounter mem_requested;  // gauge: their memcached item sizes (key + value + 59)
+  core::RelaxedCounter evicted, evicted_nonzero, reclaimed, expired_unfetched, evicted_unfetched;
+  core::RelaxedCounter crawler_reclaimed;  // freed by `lru_crawler crawl`
+  core::RelaxedCounter get_hits, cmd_set, delete_hits, incr_hits, decr_hits;
+  core::RelaxedCounter cas_hits, cas_badval, touch_hits;
+};
 
 // ShardStats: one shard's counters, named as memcached names them (protocol.txt "General-purpose
 // statistics"), so server/ can sum the shards into a `stats` reply without renaming.
@@ -26,6 +41,7 @@ struct ShardStats {
   core::RelaxedCounter reclaimed;          // expired/flushed items freed from the LRU tail
   core::RelaxedCounter expired_unfetched;  // reclaimed items that were never read
   core::RelaxedCounter evicted_unfetched;  // evicted items that were never read
+  core::RelaxedCounter crawler_reclaimed;  // expired items freed by `lru_crawler crawl`
   // Gauges and totals.
   core::RelaxedCounter curr_items;         // linked items, expired-but-not-yet-reclaimed included
   core::RelaxedCounter total_items;        // items ever linked (every store makes a new item)
@@ -41,6 +57,11 @@ struct ShardStats {
   core::RelaxedCounter cold_disk_errors;     // failed cold-tier operations (each logged, limited)
   core::RelaxedCounter cold_load_wait_us;    // total microseconds between load start and its end
   core::RelaxedCounter cold_writes_pending;  // gauge: values being written
+  // Admin figures.
+  core::RelaxedCounter limit_bytes;       // gauge: this shard's memory limit (cache_memlimit)
+  core::RelaxedCounter oldest_item_time;  // gauge: Unix time of the LRU tail's last access; 0 empty
+  // Indexed by memcached's class id, 1..SizeClasses::Count(); [0] is unused.
+  std::array<ClassStats, core::SizeClasses::kMaxClasses + 1> classes;
 };
 
 }  // namespace corecached::shard

@@ -76,7 +76,8 @@ Store::Store(const StoreOptions& options, const core::Clock& clock, int64_t proc
       clock_(clock),
       process_started_seconds_(process_started_seconds),
       epoch_(process_started_seconds - 2),
-      next_cas_(options.cas_start) {
+      next_cas_(options.cas_start),
+      classes_(options.growth_factor, options.chunk_size) {
   PublishGauges();
 }
 
@@ -135,6 +136,10 @@ Result Store::ExecuteOp(const Command& cmd) {
         return Arith(cmd);
       case Op::kFlushAll:
         return FlushAll(cmd);
+      case Op::kDump:
+        return Dump(cmd);
+      case Op::kSetLimit:
+        return SetLimit(cmd);
     }
   } catch (const std::bad_alloc&) {
     // Copying a value into the Result failed; the Store itself is consistent.
@@ -188,6 +193,7 @@ Result Store::Get(const Command& cmd) {
   }
   DecideWin(cmd, *item, created, r);
   (cmd.touch ? stats_.touch_hits : stats_.get_hits).Add();
+  (cmd.touch ? ClassStatsOf(*item).touch_hits : ClassStatsOf(*item).get_hits).Add();
   if (!cmd.no_lru_bump) {
     Bump(*item);
   }
@@ -262,6 +268,7 @@ Result Store::Touch(const Command& cmd) {
   item->exptime = RelativeExptime(cmd.exptime);
   UpdateDiskExptime(*item);
   stats_.touch_hits.Add();
+  ClassStatsOf(*item).touch_hits.Add();
   Bump(*item);
   Result r = Of(Outcome::kTouched);
   r.cas = item->cas;
@@ -296,6 +303,7 @@ Result Store::StoreValue(const Command& cmd) {
     if (!options_.cas_enabled || old->cas != cmd.compare_cas) {
       if (!options_.cas_enabled || !(cmd.invalidate && cmd.compare_cas < old->cas)) {
         stats_.cas_badval.Add();
+        ClassStatsOf(*old).cas_badval.Add();
         return Of(Outcome::kExists);
       }
       return StoreNew(cmd, old, /*as_stale=*/true);
@@ -348,7 +356,9 @@ Result Store::StoreNew(const Command& cmd, Item* old, bool as_stale, ColdRef col
   }
   if (IsCasMode(cmd)) {
     stats_.cas_hits.Add();
+    ClassStatsOf(fresh).cas_hits.Add();
   }
+  ClassStatsOf(fresh).cmd_set.Add();
   Result r = Of(Outcome::kStored);
   r.cas = fresh.cas;
   Link(std::move(a.item), old, cold_old);
@@ -447,12 +457,13 @@ Result Store::Delete(const Command& cmd) {
       return failed;
     }
   }
+  stats_.delete_hits.Add();
+  ClassStatsOf(*item).delete_hits.Add();
   if (cmd.invalidate) {
     Invalidate(cmd, item);
   } else if (!cmd.delete_value_only) {
     Unlink(item);
   }
-  stats_.delete_hits.Add();
   return Of(Outcome::kDeleted);
 }
 
@@ -564,6 +575,8 @@ Result Store::ArithWrite(const Command& cmd, Item* item, uint64_t number) {
     item->exptime = RelativeExptime(cmd.exptime);
   }
   (cmd.op == Op::kIncr ? stats_.incr_hits : stats_.decr_hits).Add();
+  ClassStats& cls = ClassStatsOf(*item);
+  (cmd.op == Op::kIncr ? cls.incr_hits : cls.decr_hits).Add();
   Result r = Of(Outcome::kArithOk);
   r.number = number;
   r.cas = item->cas;
@@ -579,7 +592,10 @@ Result Store::ArithWrite(const Command& cmd, Item* item, uint64_t number) {
 // with an older CAS, so items stored earlier in the same second go too; a delayed one also hides
 // items stored in the second it takes effect (both as memcached 1.6.18 does, measured).
 Result Store::FlushAll(const Command& cmd) {
-  stats_.cmd_flush.Add();
+  // Every shard executes the broadcast; one of them counts it, so the sum is memcached's figure.
+  if (options_.shard_id == 0) {
+    stats_.cmd_flush.Add();
+  }
   int64_t new_oldest = now_seconds_;
   if (cmd.exptime > 0) {
     const int64_t at = core::ToAbsoluteExptime(cmd.exptime, now_seconds_, process_started_seconds_);

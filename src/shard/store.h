@@ -12,6 +12,7 @@
 #include "core/clock.h"
 #include "core/command.h"
 #include "core/result.h"
+#include "core/size_classes.h"
 #include "shard/cold_index.h"
 #include "shard/cold_tier.h"
 #include "shard/item.h"
@@ -37,6 +38,9 @@ struct StoreOptions {
   bool cold_read_retry = false;  // a read of a cold item answers kColdLoading instead of waiting
   uint32_t shard_id = 0;         // with shard_count: which records are ours at start-up
   uint32_t shard_count = 1;
+  // memcached's -f and -n: the size classes items are counted in (core/size_classes.h).
+  double growth_factor = 1.25;
+  uint32_t chunk_size = 48;
   // memcached -M: false = a full store answers kNoMemory instead of evicting live items (dead ones,
   // expired or flushed, are still reclaimed, as memcached's allocator does).
   bool evict_on_full = true;
@@ -134,6 +138,19 @@ class Store {
   core::Result Delete(const core::Command& cmd);
   core::Result Arith(const core::Command& cmd);
   core::Result FlushAll(const core::Command& cmd);
+  // Admin (store_dump.cc): one chunk of item summaries (kDump), a new memory limit (kSetLimit).
+  core::Result Dump(const core::Command& cmd);
+  core::Result SetLimit(const core::Command& cmd);
+  void CrawlerReclaim(Item* item);
+  [[nodiscard]] core::ItemSummary Summarize(const Item& item, std::size_t size_class) const;
+  // The item's memcached size class, and the per-class counters it belongs to.
+  [[nodiscard]] std::size_t ClassOf(const Item& item) const {
+    return classes_.ClassOf(
+        core::SizeClasses::ItemBytes(item.key_size, item.value_size, item.flags));
+  }
+  ClassStats& ClassStatsOf(const Item& item) { return stats_.classes[ClassOf(item)]; }
+  // Counts a linked (add) or unlinked item in its class.
+  void CountInClass(const Item& item, bool add);
 
   // Operation helpers.
   core::Result StoreNew(const core::Command& cmd, Item* old, bool as_stale,
@@ -168,7 +185,8 @@ class Store {
   bool MakeRoom(std::size_t fresh_bytes, const Item* replacing);
   bool EvictOne(const Item* protect);
   bool EvictCold();
-  void CountEviction(bool dead, bool unfetched);
+  // `cls`: the victim's size-class counters (nullptr for a cold entry, which has no class).
+  void CountEviction(bool dead, bool unfetched, ClassStats* cls, bool nonzero_exptime);
   // Reclaims up to kTailReclaimChecks dead items from the LRU tail, never `keep`.
   void ReclaimTail(const Item* keep);
   // The one place an item enters the hot tier: replaces what the key has (a hot item, a cold
@@ -252,6 +270,7 @@ class Store {
   bool swept_ = false;
   ColdRef cold_protect_ = ColdIndex::kNone;  // never evicted (being replaced or promoted)
 
+  core::SizeClasses classes_;
   ShardStats stats_;
 };
 

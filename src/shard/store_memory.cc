@@ -95,7 +95,7 @@ bool Store::EvictOne(const Item* protect) {
   if (!options_.evict_on_full && !dead) {
     return false;  // memcached -M: out of memory rather than evict a live item
   }
-  CountEviction(dead, !victim->Has(Item::kFetched));
+  CountEviction(dead, !victim->Has(Item::kFetched), &ClassStatsOf(*victim), victim->exptime != 0);
   Unlink(victim);
   return true;
 }
@@ -116,12 +116,13 @@ bool Store::EvictCold() {
   if (!options_.evict_on_full && !dead) {
     return false;  // -M: a live cold item is not dropped either
   }
-  CountEviction(dead, (e.Bits() & Item::kFetched) == 0);
+  // Cold entries hold no size class (stats items/slabs describe the items in RAM).
+  CountEviction(dead, (e.Bits() & Item::kFetched) == 0, nullptr, e.exptime != 0);
   UnlinkCold(ref);
   return true;
 }
 
-void Store::CountEviction(bool dead, bool unfetched) {
+void Store::CountEviction(bool dead, bool unfetched, ClassStats* cls, bool nonzero_exptime) {
   if (dead) {
     stats_.reclaimed.Add();
     if (unfetched) {
@@ -132,6 +133,23 @@ void Store::CountEviction(bool dead, bool unfetched) {
     if (unfetched) {
       stats_.evicted_unfetched.Add();
     }
+  }
+  if (cls == nullptr) {
+    return;
+  }
+  if (dead) {
+    cls->reclaimed.Add();
+    if (unfetched) {
+      cls->expired_unfetched.Add();
+    }
+    return;
+  }
+  cls->evicted.Add();
+  if (nonzero_exptime) {
+    cls->evicted_nonzero.Add();
+  }
+  if (unfetched) {
+    cls->evicted_unfetched.Add();
   }
 }
 
@@ -158,6 +176,7 @@ void Store::Link(ItemPtr fresh, Item* replacing, ColdIndex::Ref cold_replacing, 
   item->time = now_relative_;
   table_.Insert(item);
   lru_.PushFront(*item);
+  CountInClass(*item, true);
   items_bytes_ += item->AllocatedBytes();
   if (promotion) {
     item->Set(Item::kMaybeOnDisk);
@@ -171,6 +190,7 @@ void Store::Link(ItemPtr fresh, Item* replacing, ColdIndex::Ref cold_replacing, 
 
 void Store::Unlink(Item* item) {
   table_.Remove(item);
+  CountInClass(*item, false);
   ListOf(*item).Remove(*item);
   if (tier_ != nullptr) {
     ForgetWrite(*item);
@@ -183,11 +203,28 @@ void Store::Unlink(Item* item) {
   PublishGauges();
 }
 
+void Store::CountInClass(const Item& item, bool add) {
+  const std::size_t bytes =
+      core::SizeClasses::ItemBytes(item.key_size, item.value_size, item.flags);
+  ClassStats& cls = stats_.classes[classes_.ClassOf(bytes)];
+  if (add) {
+    cls.number.Add();
+    cls.mem_requested.Add(bytes);
+  } else {
+    cls.number.Sub();
+    cls.mem_requested.Sub(bytes);
+  }
+}
+
 void Store::PublishGauges() {
   stats_.curr_items.Set(ItemCount());
   stats_.bytes.Set(items_bytes_ + (tier_ != nullptr ? tier_->MemoryBytes() : 0));
   stats_.hash_bytes.Set(table_.BucketBytes());
   stats_.hash_is_expanding.Set(table_.Rehashing() ? 1 : 0);
+  stats_.limit_bytes.Set(options_.memory_limit_bytes);
+  const Item* oldest = lru_.Oldest();
+  stats_.oldest_item_time.Set(
+      oldest == nullptr ? 0 : static_cast<uint64_t>(epoch_ + static_cast<int64_t>(oldest->time)));
 }
 
 }  // namespace corecached::shard

@@ -6,6 +6,15 @@
 namespace corecached::shard {
 
 namespace {
+uint64_t ReverseBits(uint64_t v) {
+  uint64_t r = 0;
+  for (int i = 0; i < 64; ++i) {
+    r = (r << 1) | (v & 1);
+    v >>= 1;
+  }
+  return r;
+}
+
 std::unique_ptr<Item* []> AllocateBuckets(std::size_t count) {
   return std::unique_ptr<Item*[]>(new (std::nothrow) Item*[count]());
 }
@@ -80,6 +89,40 @@ Item* Table::PopAny() {
     }
   }
   return nullptr;
+}
+
+namespace {
+void VisitChain(const Item* item, const std::function<void(const Item&)>& visit) {
+  for (; item != nullptr; item = item->hash_next) {
+    visit(*item);
+  }
+}
+
+// The next cursor for a table of mask+1 buckets: increment the reversed bits above the mask.
+uint64_t NextCursor(uint64_t cursor, uint64_t mask) {
+  cursor |= ~mask;
+  cursor = ReverseBits(cursor);
+  ++cursor;
+  return ReverseBits(cursor);
+}
+}  // namespace
+
+uint64_t Table::Scan(uint64_t cursor, const std::function<void(const Item&)>& visit) const {
+  if (old_buckets_ == nullptr) {
+    const uint64_t mask = bucket_count_ - 1;
+    VisitChain(buckets_[cursor & mask], visit);
+    return NextCursor(cursor, mask);
+  }
+  // Growing: the small (old) bucket, then every new bucket that expands from it.
+  const uint64_t small = old_bucket_count_ - 1;
+  const uint64_t large = bucket_count_ - 1;
+  VisitChain(old_buckets_[cursor & small], visit);
+  uint64_t v = cursor;
+  do {
+    VisitChain(buckets_[v & large], visit);
+    v = (((v | small) + 1) & ~small) | (cursor & small);
+  } while ((v & (small ^ large)) != 0);
+  return NextCursor(cursor, small);
 }
 
 bool Table::NeedsGrowth(std::size_t items) const {

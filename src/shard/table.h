@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string_view>
 
@@ -41,6 +42,12 @@ class Table {
   void Remove(Item* item);
   // Unlinks and returns some item, or nullptr when empty (for teardown).
   Item* PopAny();
+
+  // Visits the items of one bucket group at `cursor` and returns the cursor of the next group;
+  // 0 once every group was visited (start with 0). The cursor counts in reversed bit order (the
+  // scheme of Redis's SCAN), so a scan that runs across table growth still visits every item
+  // that stays linked throughout, at least once. `visit` must not insert or remove items.
+  uint64_t Scan(uint64_t cursor, const std::function<void(const Item&)>& visit) const;
 
   [[nodiscard]] std::size_t size() const { return size_; }
   [[nodiscard]] std::size_t BucketCount() const { return bucket_count_; }

@@ -1,4 +1,5 @@
-"""Signals (issue #5): SIGTERM and SIGINT stop gracefully (exit 0, a reply being written is
+"""Signals (issue #5): SIGTERM, SIGINT and SIGUSR1 (memcached's graceful stop, issue #11) stop
+gracefully (exit 0, a reply being written is
 finished, idle clients do not hold shutdown up); SIGHUP without --config keeps serving."""
 
 import signal
@@ -25,7 +26,8 @@ def stop(srv, signo):
     return rc, time.monotonic() - started
 
 
-@pytest.mark.parametrize("signo", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+@pytest.mark.parametrize("signo", [signal.SIGTERM, signal.SIGINT, signal.SIGUSR1],
+                         ids=["SIGTERM", "SIGINT", "SIGUSR1"])
 def test_stop_signal_exits_zero_with_idle_clients(server, skip_memcached, signo):
     with running_server(server_binary(), check=False) as srv:
         idle = [srv.connect() for _ in range(5)]

@@ -1,0 +1,69 @@
+#include "net/prefix_stats.h"
+
+#include <algorithm>
+
+namespace corecached::net {
+
+void PrefixStats::Record(const proto::Request& req, std::span<const core::Result> results) {
+  if (req.kind != proto::RequestKind::kKeyed) {
+    return;
+  }
+  std::lock_guard lock(mu_);
+  const std::size_t n = std::min(req.commands.size(), results.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    const core::Command& cmd = req.commands[i];
+    const std::size_t colon = cmd.key.find(kDelimiter);
+    if (colon == std::string::npos) {
+      continue;
+    }
+    const std::string prefix = cmd.key.substr(0, colon);
+    auto it = by_prefix_.find(prefix);
+    if (it == by_prefix_.end()) {
+      if (by_prefix_.size() >= kMaxPrefixes) {
+        continue;
+      }
+      it = by_prefix_.emplace(prefix, Counts{}).first;
+    }
+    Counts& c = it->second;
+    switch (cmd.op) {
+      case core::Op::kGet:
+        ++c.get;
+        c.hit += results[i].outcome == core::Outcome::kHit ? 1U : 0U;
+        break;
+      case core::Op::kDelete:
+        ++c.del;
+        break;
+      case core::Op::kSet:
+      case core::Op::kAdd:
+      case core::Op::kReplace:
+      case core::Op::kAppend:
+      case core::Op::kPrepend:
+      case core::Op::kCas:
+        ++c.set;
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+core::StatList PrefixStats::Dump() const {
+  core::StatList out;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [prefix, c] : by_prefix_) {
+      out.emplace_back(prefix, "get " + std::to_string(c.get) + " hit " + std::to_string(c.hit) +
+                                   " set " + std::to_string(c.set) + " del " +
+                                   std::to_string(c.del));
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+void PrefixStats::Clear() {
+  std::lock_guard lock(mu_);
+  by_prefix_.clear();
+}
+
+}  // namespace corecached::net

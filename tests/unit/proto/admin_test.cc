@@ -1,0 +1,219 @@
+// memcached's admin commands through the text parser, and the long get line in pieces
+// (proto/get_line.h) through the Codec. Expected replies were checked against Debian's
+// memcached 1.6.18.
+#include "proto/admin.h"
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "proto/codec.h"
+#include "proto/replies.h"
+#include "proto/text_codec.h"
+
+namespace corecached::proto {
+namespace {
+
+Request Parse(std::string_view in) {
+  Request req;
+  const ParseResult r = ParseText(in, {}, &req);
+  REQUIRE(r.status == ParseStatus::kOk);
+  CHECK(r.consumed == in.size());
+  return req;
+}
+
+void CheckReply(std::string_view in, std::string_view reply) {
+  INFO("input: " << std::string(in));
+  const Request req = Parse(in);
+  CHECK(req.kind == RequestKind::kError);
+  CHECK(req.reply == reply);
+}
+
+AdminRequest CheckAdmin(std::string_view in, AdminOp op) {
+  INFO("input: " << std::string(in));
+  const Request req = Parse(in);
+  REQUIRE(req.kind == RequestKind::kAdmin);
+  CHECK(req.admin.op == op);
+  return req.admin;
+}
+
+TEST_CASE("Admin: lru_crawler as memcached answers it") {
+  CHECK(CheckAdmin("lru_crawler metadump all\r\n", AdminOp::kMetadump).all_classes);
+  CHECK(CheckAdmin("lru_crawler metadump hash\r\n", AdminOp::kMetadump).all_classes);
+  const AdminRequest ids = CheckAdmin("lru_crawler metadump 1,2,63\r\n", AdminOp::kMetadump);
+  CHECK(ids.classes[1]);
+  CHECK(ids.classes[63]);
+  CHECK_FALSE(ids.classes[3]);
+  CheckAdmin("lru_crawler crawl all\r\n", AdminOp::kCrawlerCrawl);
+  CheckReply("lru_crawler crawl hash\r\n", replies::kTextCrawlerBadClass);
+  CheckReply("lru_crawler crawl 0\r\n", replies::kTextCrawlerBadClass);
+  CheckReply("lru_crawler crawl 64\r\n", replies::kTextCrawlerBadClass);
+  CheckReply("lru_crawler crawl 1,x\r\n", replies::kTextCrawlerBadClass);
+  CheckReply("lru_crawler metadump bogus\r\n", replies::kTextCrawlerBadClass);
+  CheckReply("lru_crawler metadump\r\n", replies::kTextError);
+  CheckReply("lru_crawler metadump all extra\r\n", replies::kTextError);
+  CheckReply("lru_crawler crawl all noreply\r\n", replies::kTextError);
+  CheckReply("lru_crawler bogus\r\n", replies::kTextError);
+  CheckReply("lru_crawler\r\n", replies::kTextError);
+  CHECK(CheckAdmin("lru_crawler sleep 1000000\r\n", AdminOp::kCrawlerSleep).number == 1000000);
+  CheckReply("lru_crawler sleep 1000001\r\n", replies::kTextCrawlerSleepTooLong);
+  CheckReply("lru_crawler sleep x\r\n", replies::kTextBadCommandLineFormat);
+  CHECK(CheckAdmin("lru_crawler tocrawl 5\r\n", AdminOp::kCrawlerToCrawl).number == 5);
+  CheckReply("lru_crawler tocrawl -1\r\n", replies::kTextBadCommandLineFormat);
+  CheckAdmin("lru_crawler enable\r\n", AdminOp::kCrawlerEnable);
+  CheckAdmin("lru_crawler disable\r\n", AdminOp::kCrawlerDisable);
+}
+
+TEST_CASE("Admin: slabs automove and reassign") {
+  CHECK(CheckAdmin("slabs automove 2\r\n", AdminOp::kSlabsAutomove).number == 2);
+  CHECK(CheckAdmin("slabs automove 1 noreply\r\n", AdminOp::kSlabsAutomove).noreply);
+  CheckReply("slabs automove 3\r\n", replies::kTextError);
+  CheckReply("slabs automove invalid\r\n", replies::kTextBadCommandLineFormat);
+  CheckReply("slabs automove\r\n", replies::kTextError);
+  CHECK(CheckAdmin("slabs automove ratio 0.5\r\n", AdminOp::kSlabsAutomoveRatio).ratio == 0.5);
+  CheckReply("slabs reassign 1 2\r\n", replies::kTextReassignNoSpare);
+  CheckReply("slabs reassign 0 39\r\n", replies::kTextReassignNoSpare);
+  CheckReply("slabs reassign 99 99\r\n", replies::kTextReassignSame);
+  CheckReply("slabs reassign 40 1\r\n", replies::kTextReassignBadClass);
+  CheckReply("slabs reassign -1 2\r\n", replies::kTextReassignBadClass);
+  CheckReply("slabs reassign x 2\r\n", replies::kTextBadCommandLineFormat);
+  CheckReply("slabs reassign 1\r\n", replies::kTextError);
+  CheckReply("slabs\r\n", replies::kTextError);
+}
+
+TEST_CASE("Admin: lru tune, mode, temp_ttl") {
+  const AdminRequest tune = CheckAdmin("lru tune 10 25 0.1 2\r\n", AdminOp::kLruTune);
+  CHECK(tune.hot_pct == 10);
+  CHECK(tune.warm_factor == 2.0);
+  CheckReply("lru tune 50 40 0.1 2\r\n", replies::kTextLruPctTooHigh);
+  CheckReply("lru tune 10 25 0 2\r\n", replies::kTextLruFactorNotPositive);
+  CheckReply("lru tune 10 25 0.1\r\n", replies::kTextError);
+  CheckReply("lru tune x 25 0.1 2\r\n", replies::kTextError);
+  CHECK_FALSE(CheckAdmin("lru mode flat\r\n", AdminOp::kLruMode).segmented);
+  CHECK(CheckAdmin("lru mode segmented\r\n", AdminOp::kLruMode).segmented);
+  CheckReply("lru mode bogus\r\n", replies::kTextError);
+  CHECK(CheckAdmin("lru temp_ttl -1\r\n", AdminOp::kLruTempTtl).ttl == -1);
+  CheckReply("lru temp_ttl x\r\n", replies::kTextError);
+  CheckReply("lru bogus\r\n", replies::kTextError);
+}
+
+TEST_CASE("Admin: cache_memlimit, watch, stats cachedump, stats detail") {
+  CHECK(CheckAdmin("cache_memlimit 100\r\n", AdminOp::kMemLimit).number == 100);
+  CheckReply("cache_memlimit 7\r\n", replies::kTextMemLimitTooSmall);
+  CheckReply("cache_memlimit 2000000000\r\n", replies::kTextMemLimitNotMegabytes);
+  CheckReply("cache_memlimit x\r\n", replies::kTextError);
+  CheckReply("cache_memlimit 1 noreply\r\n", "");
+  CHECK(CheckAdmin("watch\r\n", AdminOp::kWatch).watch_mask == kWatchFetchers);
+  CHECK(CheckAdmin("watch mutations evictions\r\n", AdminOp::kWatch).watch_mask ==
+        (kWatchMutations | kWatchEvictions));
+  CheckReply("watch bogus\r\n", replies::kTextError);
+  const AdminRequest dump = CheckAdmin("stats cachedump 63 5\r\n", AdminOp::kCachedump);
+  CHECK(dump.number == 63);
+  CHECK(dump.limit == 5);
+  CheckReply("stats cachedump 64 0\r\n", replies::kTextIllegalSlabId);
+  CheckReply("stats cachedump -1 0\r\n", replies::kTextBadCommandLineFormat);
+  CheckReply("stats cachedump 1\r\n", replies::kTextCachedumpUsage);
+  CheckReply("stats detail\r\n", replies::kTextDetailUsage);
+  CheckReply("stats detail bogus\r\n", replies::kTextDetailUsage);
+  CHECK(Parse("stats detail on extra\r\n").arg == "detail on");
+}
+
+TEST_CASE("Admin: dump lines are memcached's") {
+  core::ItemSummary item;
+  item.key = "a b/c~";
+  item.exptime = -1;
+  item.last_access = 1796601265;
+  item.cas = 7;
+  item.fetched = true;
+  item.size_class = 1;
+  item.item_bytes = 69;
+  item.value_bytes = 3;
+  std::string out;
+  AppendMetadumpLine(item, &out);
+  CHECK(out == "key=a%20b%2Fc~ exp=-1 la=1796601265 cas=7 fetch=yes cls=1 size=69\n");
+  out.clear();
+  AppendCachedumpLine(item, &out);
+  CHECK(out == "ITEM a b/c~ [3 b; 0 s]\r\n");
+}
+
+// Feeds `line` to a Codec in `step`-byte reads, as the session does (unconsumed bytes stay);
+// returns the keys of every piece in order and whether each piece had more_follows.
+std::vector<std::string> FeedPieces(const std::string& line, std::size_t step,
+                                    std::vector<Request>* requests) {
+  Codec codec({});
+  std::string buffer;
+  std::vector<std::string> keys;
+  for (std::size_t sent = 0; sent < line.size() || !buffer.empty();) {
+    const std::size_t n = std::min(step, line.size() - sent);
+    buffer.append(line, sent, n);
+    sent += n;
+    for (int i = 0; i < 100000; ++i) {
+      Request req;
+      const ParseResult r = codec.Parse(buffer, &req);
+      if (r.status == ParseStatus::kNeedMore) {
+        REQUIRE(r.consumed == 0);
+        break;
+      }
+      buffer.erase(0, r.consumed);
+      for (const core::Command& c : req.commands) {
+        keys.push_back(c.key);
+      }
+      requests->push_back(std::move(req));
+    }
+    if (n == 0) {
+      break;
+    }
+  }
+  return keys;
+}
+
+TEST_CASE("GetLine: an 18,725-key get line parses in bounded pieces, whole or fragmented") {
+  std::vector<std::string> want;
+  std::string line = "get";
+  for (int i = 0; i < 18725; ++i) {
+    want.push_back("key:" + std::to_string(i));
+    line += " " + want.back();
+  }
+  line += "\r\nget last\r\n";
+  want.emplace_back("last");
+  for (std::size_t step :
+       {std::size_t{1000}, std::size_t{16384}, std::size_t{65536}, line.size()}) {
+    INFO("step " << step);
+    std::vector<Request> requests;
+    CHECK(FeedPieces(line, step, &requests) == want);
+    REQUIRE(requests.size() >= 2);
+    for (std::size_t i = 0; i + 2 < requests.size(); ++i) {
+      CHECK(requests[i].commands.size() <= GetLine::kMaxKeysPerPiece);
+      CHECK(std::get<TextContext>(requests[i].context).more_follows);
+    }
+    // The piece that ends the long line says END; the short line after it is parsed whole.
+    const TextContext& end = std::get<TextContext>(requests[requests.size() - 2].context);
+    CHECK_FALSE(end.more_follows);
+    CHECK(std::get<TextContext>(requests.back().context).line_id == 0);
+  }
+}
+
+TEST_CASE("GetLine: a key over 250 bytes mid-line answers the format error and drops the rest") {
+  std::string line = "get";
+  for (int i = 0; i < 3000; ++i) {
+    line += " k" + std::to_string(i);
+  }
+  line += " " + std::string(251, 'x') + " after\r\nget next\r\n";
+  std::vector<Request> requests;
+  const std::vector<std::string> keys = FeedPieces(line, 4096, &requests);
+  REQUIRE_FALSE(keys.empty());
+  CHECK(keys.back() == "next");
+  CHECK(std::find(keys.begin(), keys.end(), "after") == keys.end());
+  int errors = 0;
+  for (const Request& r : requests) {
+    errors += r.reply == replies::kTextBadCommandLineFormat ? 1 : 0;
+  }
+  CHECK(errors == 1);
+}
+
+}  // namespace
+}  // namespace corecached::proto
