@@ -15,8 +15,12 @@
 namespace corecached::net {
 
 NetworkThread::NetworkThread(const NetworkThreadOptions& options, SessionEnv env,
-                             ConnectionGate* gate)
-    : options_(options), env_(std::move(env)), gate_(gate), inbox_(options.inbox_capacity) {
+                             ConnectionGate* gate, runtime::LoopGuest* guest)
+    : options_(options),
+      env_(std::move(env)),
+      gate_(gate),
+      guest_(guest),
+      inbox_(options.inbox_capacity) {
   env_.net_stats = &stats_;
   env_.max_output_bytes = options.max_output_bytes;
   env_.slow_client_timeout = options.slow_client_timeout;
@@ -41,12 +45,19 @@ void NetworkThread::Start() {
 }
 
 void NetworkThread::Stop() {
-  if (!thread_.joinable()) {
-    return;
-  }
+  RequestStop();
+  Join();
+}
+
+void NetworkThread::RequestStop() {
   stopping_.store(true);
   inbox_waker_.Wake();
-  thread_.join();
+}
+
+void NetworkThread::Join() {
+  if (thread_.joinable()) {
+    thread_.join();
+  }
 }
 
 bool NetworkThread::Adopt(int fd) {
@@ -64,10 +75,18 @@ void NetworkThread::Run() {
     [[maybe_unused]] int rc = setpriority(PRIO_PROCESS, tid, options_.nice);
   }
   runtime::EventBasePtr base = runtime::NewEventBase();
-  runtime::Waker scheduler_waker;
+  runtime::RemoteWake* wake = guest_ != nullptr ? guest_->Wake() : &own_wake_;
   boost::fibers::use_scheduling_algorithm<runtime::LoopScheduler>(
-      base.get(), &scheduler_waker, std::chrono::microseconds(options_.spin_us));
+      base.get(), wake, std::chrono::microseconds(options_.spin_us), guest_);
+  boost::fibers::fiber guest;
+  if (guest_ != nullptr) {
+    guest = boost::fibers::fiber([this] { guest_->Run(); });
+  }
   AcceptLoop(base.get());
+  if (guest_ != nullptr) {
+    guest_->ConnectionsDrained();
+    guest.join();
+  }
 }
 
 void NetworkThread::AcceptLoop(event_base* base) {

@@ -66,6 +66,20 @@ TEST_CASE("Backpressure: before the first rate sample the queue delay is the hin
   CHECK(RetryAfterMs(q) == 1);
 }
 
+TEST_CASE("Backpressure: the owning loop's lag sheds like queue delay, and the hint covers it") {
+  QueueState q;
+  q.loop_lag_us = 999;
+  CHECK_FALSE(ShouldShed(q, Bounds(0, 1000)));
+  q.loop_lag_us = 1000;
+  CHECK(ShouldShed(q, Bounds(0, 1000)));
+  CHECK_FALSE(ShouldShed(q, Bounds(0, 0)));
+  // Nothing queued, fast drain: the hint is still at least one lagging turn (4.2 ms -> 5 ms).
+  q.drain_commands_per_s = 1'000'000;
+  q.queued_commands = 10;
+  q.loop_lag_us = 4200;
+  CHECK(RetryAfterMs(q) == 5);
+}
+
 TEST_CASE("DrainRate: pools samples until a 1 ms window, then averages") {
   DrainRate rate;
   CHECK_FALSE(rate.Record(100, 400'000));
