@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "core/log.h"
+#include "runtime/stack_pool.h"
 
 namespace corecached::net {
 
@@ -22,6 +23,8 @@ NetworkThread::NetworkThread(const NetworkThreadOptions& options, SessionEnv env
       guest_(guest),
       inbox_(options.inbox_capacity) {
   env_.net_stats = &stats_;
+  // With an idle timeout the parked read carries the deadline, so the fiber stays.
+  env_.release_when_idle = env_.idle_timeout.count() == 0;
   env_.max_output_bytes = options.max_output_bytes;
   env_.slow_client_timeout = options.slow_client_timeout;
   if (!options.auth_file.empty()) {
@@ -103,11 +106,21 @@ void NetworkThread::AcceptLoop(event_base* base) {
   while (!stopping_.load()) {
     int fd = -1;
     while (inbox_.pop(fd)) {
-      boost::fibers::fiber(std::allocator_arg,
-                           boost::fibers::protected_fixedsize_stack(options_.fiber_stack_bytes),
-                           [this, fd, base] { Serve(fd, base); })
-          .detach();
+      auto conn = std::make_unique<Connection>(fd, base, env_, this);
+      stats_.curr_connections.Add();
+      stats_.total_connections.Add();
+      conn->next = live_;
+      if (live_ != nullptr) {
+        live_->prev = conn.get();
+      }
+      live_ = conn.release();  // owned by the live list until Close
+      ++live_count_;
+      StartFiber(live_);
     }
+    for (std::size_t i = 0; i < ready_.size(); ++i) {  // StartFiber may not append: no suspension
+      StartFiber(ready_[i]);
+    }
+    ready_.clear();
     acceptor.Park();
   }
   // Shutdown: connections still in the inbox were never served.
@@ -116,42 +129,86 @@ void NetworkThread::AcceptLoop(event_base* base) {
     close(fd);
     gate_->open.fetch_sub(1);
   }
-  runtime::Parker drained;
-  drained_ = &drained;
-  for (SocketIo* io : live_) {
-    io->Kick();
-  }
-  while (!live_.empty()) {
-    drained.Park();
-  }
-  drained_ = nullptr;
+  Drain();
   acceptor_ = nullptr;
 }
 
-void NetworkThread::Serve(int fd, event_base* base) {
-  stats_.curr_connections.Add();
-  stats_.total_connections.Add();
-  {
-    SocketIo io(fd, base);
-    live_.insert(&io);
-    try {
-      Session session(&io, env_);
-      session.Run();
-    } catch (const std::exception& e) {
-      // Reaching this is a bug (STYLE.md 6.4): log it, drop this connection, keep the server up.
-      static core::RateLimitedLog limiter;
-      limiter.Write(core::LogSeverity::kError,
-                    std::string("connection dropped after an internal error: ") + e.what());
-    } catch (...) {
-      static core::RateLimitedLog limiter;
-      limiter.Write(core::LogSeverity::kError,
-                    "connection dropped after an unknown internal error");
-    }
-    live_.erase(&io);
+// Every connection finishes the request it is serving: idle ones close at once, readable ones
+// get their fiber (and close when it goes idle), running ones are kicked.
+void NetworkThread::Drain() {
+  for (Connection* conn : ready_) {
+    StartFiber(conn);
   }
+  ready_.clear();
+  runtime::Parker drained;
+  drained_ = &drained;
+  for (Connection* conn = live_; conn != nullptr;) {
+    Connection* next = conn->next;
+    if (conn->running) {
+      conn->io.Kick();
+    } else {
+      Close(conn);
+    }
+    conn = next;
+  }
+  while (live_ != nullptr) {
+    drained.Park();
+  }
+  drained_ = nullptr;
+}
+
+void NetworkThread::OnIdleReadable(void* arg) {
+  auto* conn = static_cast<Connection*>(arg);
+  conn->io.SetIdleWake(nullptr, nullptr);
+  conn->running = true;
+  conn->thread->ready_.push_back(conn);
+  conn->thread->acceptor_->Unpark();
+}
+
+void NetworkThread::StartFiber(Connection* conn) {
+  conn->running = true;
+  boost::fibers::fiber(std::allocator_arg, runtime::PooledStack(options_.fiber_stack_bytes),
+                       [this, conn] { Serve(conn); })
+      .detach();
+}
+
+void NetworkThread::Serve(Connection* conn) {
+  Session::RunResult result = Session::RunResult::kClosed;
+  try {
+    result = conn->session.Run();
+  } catch (const std::exception& e) {
+    // Reaching this is a bug (STYLE.md 6.4): log it, drop this connection, keep the server up.
+    static core::RateLimitedLog limiter;
+    limiter.Write(core::LogSeverity::kError,
+                  std::string("connection dropped after an internal error: ") + e.what());
+  } catch (...) {
+    static core::RateLimitedLog limiter;
+    limiter.Write(core::LogSeverity::kError, "connection dropped after an unknown internal error");
+  }
+  if (result == Session::RunResult::kIdle && drained_ == nullptr && !conn->io.Kicked()) {
+    // Idle: the fiber ends here; the next readable event starts another (OnIdleReadable).
+    conn->running = false;
+    conn->io.SetIdleWake(&OnIdleReadable, conn);
+    return;
+  }
+  Close(conn);
+}
+
+void NetworkThread::Close(Connection* conn) {
+  if (conn->prev != nullptr) {
+    conn->prev->next = conn->next;
+  } else {
+    live_ = conn->next;
+  }
+  if (conn->next != nullptr) {
+    conn->next->prev = conn->prev;
+  }
+  --live_count_;
+  std::unique_ptr<Connection> owned(conn);  // closes the socket
+  owned.reset();
   stats_.curr_connections.Sub();
   gate_->open.fetch_sub(1);
-  if (drained_ != nullptr && live_.empty()) {
+  if (drained_ != nullptr && live_ == nullptr) {
     drained_->Unpark();
   }
 }

@@ -7,7 +7,7 @@
 #include <memory>
 #include <string>
 #include <thread>
-#include <unordered_set>
+#include <vector>
 
 #include "net/authenticator.h"
 #include "net/net_stats.h"
@@ -21,9 +21,10 @@ namespace corecached::net {
 struct NetworkThreadOptions {
   // How long an idle network thread polls before it sleeps (runtime::LoopScheduler's spin).
   int64_t spin_us = 20;
-  // Fiber stack per connection. Stacks are mmap'ed with a guard page, so only touched pages count
-  // in RSS; the deepest path (parse + encode + Boost.Fiber's own frames) uses well under 64 KiB,
-  // and ASan builds need more headroom.
+  // Fiber stack per busy connection (an idle one has none, issue #10). Stacks are mmap'ed with a
+  // guard page and pooled per thread (runtime::PooledStack), so only touched pages count in RSS;
+  // the deepest path (parse + encode + Boost.Fiber's own frames) uses well under 64 KiB, and ASan
+  // builds need more headroom.
   std::size_t fiber_stack_bytes = std::size_t{256} * 1024;
   // Connections the listener may hand over before this thread takes them (the inbox bound).
   std::size_t inbox_capacity = 4096;
@@ -40,10 +41,11 @@ struct NetworkThreadOptions {
   std::string auth_file;
 };
 
-// NetworkThread runs one libevent loop and one Boost.Fiber scheduler on one OS thread, one fiber
-// per connection on them, and its guest (the shard this thread hosts, issue #10) on a fiber of its
-// own with the guest's hook in the scheduler. New sockets arrive from the listener through a
-// lock-free inbox.
+// NetworkThread runs one libevent loop and one Boost.Fiber scheduler on one OS thread, a fiber
+// for each connection that has input to parse or output to send (an idle connection waits on its
+// libevent read event with no fiber and no buffers: issue #10), and its guest (the shard this
+// thread hosts, issue #10) on a fiber of its own with the guest's hook in the scheduler. New
+// sockets arrive from the listener through a lock-free inbox.
 //
 // Owner: Server. Thread: Start/RequestStop/Join/Stop from main (start-up and shutdown only); Adopt
 // from the listener thread (the inbox's only producer); stats() from any (atomics only).
@@ -74,9 +76,27 @@ class NetworkThread {
   bool ReloadAuth(std::string* error);
 
  private:
+  // One connection: its socket and its session, on the heap so that it outlives each fiber that
+  // serves it. Owner: this NetworkThread (the intrusive live list). Thread: owning network thread.
+  struct Connection {
+    Connection(int fd, event_base* base, const SessionEnv& env, NetworkThread* owner)
+        : io(fd, base), session(&io, env), thread(owner) {}
+    SocketIo io;
+    Session session;
+    NetworkThread* thread;
+    Connection* prev = nullptr;
+    Connection* next = nullptr;
+    bool running = false;  // a fiber serves it (or is about to: it is in ready_)
+  };
+
   void Run();
   void AcceptLoop(event_base* base);
-  void Serve(int fd, event_base* base);
+  void StartFiber(Connection* conn);
+  void Serve(Connection* conn);
+  void Close(Connection* conn);
+  void Drain();
+  // SocketIo idle wake: the idle connection `arg` turned readable (inside the loop).
+  static void OnIdleReadable(void* arg);
 
   const NetworkThreadOptions options_;
   SessionEnv env_;
@@ -91,7 +111,10 @@ class NetworkThread {
   std::thread thread_;
   // Owning network thread only:
   runtime::Parker* acceptor_ = nullptr;
-  std::unordered_set<SocketIo*> live_;
+  Connection* live_ = nullptr;  // every open connection (intrusive list)
+  std::size_t live_count_ = 0;
+  std::vector<Connection*>
+      ready_;  // idle connections that turned readable; the acceptor starts them
   runtime::Parker* drained_ = nullptr;  // unparked when live_ becomes empty during Stop
 };
 

@@ -4,9 +4,10 @@
 
 namespace corecached::shard {
 
-Router::Router(Shard* home, std::size_t shards) : home_(home), parts_(shards) {}
-
 Router::Slot Router::Add(core::Command cmd) {
+  if (parts_.empty()) {
+    parts_.resize(shard_count_);
+  }
   const ShardId shard = ShardFor(cmd.hash);
   Part& part = parts_[shard];
   part.commands.push_back(std::move(cmd));
@@ -15,6 +16,9 @@ Router::Slot Router::Add(core::Command cmd) {
 }
 
 void Router::Broadcast(const core::Command& cmd, std::vector<Slot>* slots) {
+  if (parts_.empty()) {
+    parts_.resize(shard_count_);
+  }
   for (uint32_t shard = 0; shard < parts_.size(); ++shard) {
     Part& part = parts_[shard];
     part.commands.push_back(cmd);
@@ -31,6 +35,9 @@ void Router::Shed(Part& part, uint32_t retry_after_ms) {
 }
 
 void Router::ExecuteRound() {
+  if (parts_.empty()) {
+    return;
+  }
   const ShardId home = home_->Id();
   // Other threads' shards first, so their work overlaps ours.
   for (ShardId s = 0; s < parts_.size(); ++s) {

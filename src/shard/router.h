@@ -29,12 +29,12 @@ class Router final : public core::Executor {
   using Slot = core::Executor::Slot;  // part = shard
 
   // `home` is the shard of the calling network thread; `shards` how many there are.
-  Router(Shard* home, std::size_t shards);
+  Router(Shard* home, std::size_t shards) : home_(home), shard_count_(shards) {}
 
   [[nodiscard]] ShardId ShardFor(core::KeyHash hash) const {
-    return static_cast<ShardId>(hash.ShardBits() % static_cast<uint32_t>(parts_.size()));
+    return static_cast<ShardId>(hash.ShardBits() % static_cast<uint32_t>(shard_count_));
   }
-  [[nodiscard]] std::size_t ShardCount() const { return parts_.size(); }
+  [[nodiscard]] std::size_t ShardCount() const { return shard_count_; }
   [[nodiscard]] std::size_t Pending() const override { return pending_; }
 
   // Queues `cmd` for its key's shard.
@@ -62,7 +62,8 @@ class Router final : public core::Executor {
   void Shed(Part& part, uint32_t retry_after_ms);
 
   Shard* home_;
-  std::vector<Part> parts_;
+  std::size_t shard_count_;
+  std::vector<Part> parts_;  // sized at the first Add
   std::size_t pending_ = 0;
   uint32_t awaiting_ = 0;  // parts sent and not yet delivered
   runtime::Parker parker_;
