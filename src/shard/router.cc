@@ -34,6 +34,23 @@ void Router::Shed(Part& part, uint32_t retry_after_ms) {
   part.results.assign(part.commands.size(), busy);
 }
 
+// Issue #10, "the miss" (one mget20 bench run saw get_misses 20, verify_misses 1): why a multi-get
+// cannot miss a key whose set was answered STORED, short of eviction, expiry or flush_all.
+// - One owner: a key's shard is fixed by its hash (ShardFor), so its set and every later get run on
+//   the same thread's Store, one command at a time; no other thread touches that Store.
+// - Order: STORED is encoded only after ExecuteRound returned, that is after Store::Execute linked
+//   the item (inline, or on the owner before it pushed the reply message back: the SPSC push is a
+//   release, the pop an acquire). A client that gets after reading STORED asks after the link.
+// - Rehash: Table::SlotFor looks in the old array for buckets not yet migrated and in the new one
+//   for the rest; RehashStep moves whole buckets, so each item is reachable at every step.
+// - Gathering: each key's Result goes back by its Slot (part, index), in request order.
+// - Memory: a set that cannot get memory answers an error (or evicts), never STORED.
+// What does empty a whole multi-get is shedding: one kBusy key turns the text reply into a single
+// `SERVER_ERROR busy, retry in N ms` line (text_encoder.cc AppendRetrieval), which a benchmark can
+// count as 20 misses. A freshly started server on a loaded 2-core box was the likely case: the old
+// separate shard thread, descheduled, let a batch wait past the 100 ms delay bound.
+// tests/integration/test_issue_10_multiget.py checks that under shedding every multi-get is either
+// every key or the busy line.
 void Router::ExecuteRound() {
   if (parts_.empty()) {
     return;
