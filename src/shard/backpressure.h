@@ -42,8 +42,8 @@ inline constexpr uint32_t kMinRetryMs = 1;
 inline constexpr uint32_t kMaxRetryMs = 10'000;
 
 // Retry hint: the time the shard needs to drain what is queued now, queued_commands / drain rate,
-// rounded up, and at least one loop turn of the owning thread (its lag). Before the first rate
-// measurement the oldest batch's age stands in for the drain time.
+// rounded up, and at least the queue delay and the owning thread's loop lag (the waits that made it
+// shed). Before the first rate measurement the oldest batch's age stands in for the drain time.
 [[nodiscard]] inline uint32_t RetryAfterMs(const QueueState& q) {
   uint64_t ms = 0;
   if (q.drain_commands_per_s > 0) {
@@ -52,7 +52,10 @@ inline constexpr uint32_t kMaxRetryMs = 10'000;
   } else {
     ms = static_cast<uint64_t>(std::max<int64_t>(q.queue_delay_us, 0) + 999) / 1000;
   }
-  ms = std::max(ms, static_cast<uint64_t>(std::max<int64_t>(q.loop_lag_us, 0) + 999) / 1000);
+  // Never below the wait that made us shed: a queue whose last message waited 100 ms does not
+  // drain in 1 ms however fast the shard runs once it gets the core (seen under a loaded box).
+  const int64_t waited_us = std::max<int64_t>({q.loop_lag_us, q.queue_delay_us, 0});
+  ms = std::max(ms, static_cast<uint64_t>(waited_us + 999) / 1000);
   return static_cast<uint32_t>(std::clamp<uint64_t>(ms, kMinRetryMs, kMaxRetryMs));
 }
 

@@ -80,6 +80,14 @@ TEST_CASE("Backpressure: the owning loop's lag sheds like queue delay, and the h
   CHECK(RetryAfterMs(q) == 5);
 }
 
+TEST_CASE("issue #10: the hint is never below the queue delay that made the shard shed") {
+  QueueState q;
+  q.drain_commands_per_s = 10'000'000;  // fast once it runs: the drain estimate alone says 1 ms
+  q.queued_commands = 100;
+  q.queue_delay_us = 120'000;  // but the last message waited 120 ms
+  CHECK(RetryAfterMs(q) == 120);
+}
+
 TEST_CASE("DrainRate: pools samples until a 1 ms window, then averages") {
   DrainRate rate;
   CHECK_FALSE(rate.Record(100, 400'000));
