@@ -31,6 +31,9 @@ class RemoteWake {
       waker_.Wake();
     }
   }
+  // Any thread: whether the loop sleeps in its poll right now (relaxed: a hint, e.g. "an asleep
+  // loop has no lag").
+  [[nodiscard]] bool Sleeping() const noexcept { return sleeping_.load(std::memory_order_relaxed); }
 
  private:
   friend class LoopScheduler;

@@ -74,6 +74,13 @@ QueueState Shard::Queue() const {
   q.queue_delay_us = queue_delay_us_.load(std::memory_order_relaxed);
   q.drain_commands_per_s = drain_per_s_.load(std::memory_order_relaxed);
   q.loop_lag_us = loop_lag_us_.load(std::memory_order_relaxed);
+  if (wake_.Sleeping()) {
+    // An asleep loop has no lag and nothing queued, whatever its last busy turn published: without
+    // this, a shard whose last turn was long sheds every request sent to it while it sleeps, so
+    // nothing wakes it to publish a fresh value (seen under TSan: every get shed until restart).
+    q.loop_lag_us = 0;
+    q.queue_delay_us = 0;
+  }
   return q;
 }
 
