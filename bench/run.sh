@@ -24,7 +24,7 @@ else
 fi
 MEM=${MEM:-1024}                    # -m, both servers
 THREADS=${THREADS:-4}               # -t, both servers
-SHARDS=${SHARDS:-2}                 # corecached --shards
+SHARDS=${SHARDS:-$THREADS}          # corecached --shards: must equal -t since issue #10
 MAXCONNS=${MAXCONNS:-4096}          # -c, both servers (workload idle1000 needs > 1064)
 CLIENT_THREADS=${CLIENT_THREADS:-2} # memcaslap -T
 IDLE_CONNS=${IDLE_CONNS:-1000}

@@ -73,6 +73,8 @@ stage "build (TSan, clang) and cross-thread tests"
 if CC=clang CXX=clang++ setup build-tsan --buildtype=debug -Db_sanitize=thread -Db_lundef=false && \
    ninja -C build-tsan -j"$JOBS" tests/unit/shard/shard_test tests/unit/cold/cold_io_threads_test \
      src/corecached; then
+  # shard_test holds router_test.cc: the per-turn cross-thread message exchange between threads
+  # hosting shards (issue #10), with std::threads and fibers.
   TSAN_OPTIONS="suppressions=$ROOT/tests/tsan.supp halt_on_error=1" \
     run_meson_tests build-tsan tsan --suite threads
   # Issue #6: the overload and hostile-client tests against the whole server under TSan, bounded
@@ -81,7 +83,7 @@ if CC=clang CXX=clang++ setup build-tsan --buildtype=debug -Db_sanitize=thread -
   # CORECACHED_WARMUP absorbs TSan's ~0.3 s first request and CORECACHED_SOCKET_TIMEOUT=20 its
   # slower replies under load (test_backpressure's hammers). A TSan report makes the server exit
   # non-zero (halt_on_error), which conftest turns into a failed test.
-  stage "integration (TSan): overload, hostile clients and TLS"
+  stage "integration (TSan): overload, hostile clients, cross-thread hand-off under load, TLS"
   TSAN_OPTIONS="suppressions=$ROOT/tests/tsan.supp halt_on_error=1" CORECACHED_SANITIZED=1 \
     CORECACHED_WARMUP=1 CORECACHED_SOCKET_TIMEOUT=20 CORECACHED_MANY_CONNECTIONS=2000 \
     env CORECACHED_BINARY="$ROOT/build-tsan/src/corecached" /usr/bin/python3 -m pytest -q \
@@ -89,7 +91,7 @@ if CC=clang CXX=clang++ setup build-tsan --buildtype=debug -Db_sanitize=thread -
       tests/integration/test_backpressure.py tests/integration/test_slow_client.py \
       tests/integration/test_many_connections.py tests/integration/test_garbage_soak.py \
       tests/integration/test_connection_storm.py tests/integration/test_disconnect_midway.py \
-      tests/integration/test_tls.py
+      tests/integration/test_concurrency.py tests/integration/test_tls.py
   rc=$?
   if [ -f "$OUT/integration-tsan.junit.xml" ]; then junit+=(--junit "$OUT/integration-tsan.junit.xml"); fi
   if [ $rc -gt 1 ]; then fail_stage "pytest integration-tsan (exit $rc)"; fi

@@ -151,6 +151,18 @@ constexpr Rule kCrossRules[] = {
        }
        return std::nullopt;
      }},
+    // Issue #10: each network thread hosts one shard, so the shard count is -t. `shards` stays
+    // accepted when it agrees (or is 0) so that old files keep working.
+    {"shards",
+     [](const Config& c) -> std::optional<std::string> {
+       if (c.shards != 0 && c.shards != c.network_threads) {
+         return "is " + std::to_string(c.shards) + " but network_threads (-t) is " +
+                std::to_string(c.network_threads) +
+                ": shards now live on the network threads, one each; set -t " +
+                std::to_string(c.shards) + " (network_threads) instead of shards";
+       }
+       return std::nullopt;
+     }},
     {"cold_tier.path",
      [](const Config& c) -> std::optional<std::string> {
        if (c.cold_tier.enabled && c.cold_tier.path.empty()) {

@@ -43,7 +43,8 @@ struct DumpSpec {
 };
 
 // Command is one request for one key (or one shard for kFlushAll), protocol-neutral.
-// Built by a network thread, moved into a Batch, read by the owning shard, then discarded.
+// Built by a network thread, executed inline by its own shard or moved into a cross-thread
+// Message for the owning shard, then discarded.
 // Thread: one thread at a time (ownership passes through the Channel).
 struct Command {
   Op op = Op::kGet;

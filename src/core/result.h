@@ -42,8 +42,8 @@ struct ItemSummary {
 };
 
 // Result answers one Command. It owns its bytes: nothing in it points into the Store.
-// Thread: one thread at a time (written by the shard, read by the network thread after the Batch's
-// promise is fulfilled).
+// Thread: one thread at a time (written by the owning shard's thread, read by the connection's
+// network thread inline or once the cross-thread Message carrying it came back).
 struct Result {
   Outcome outcome = Outcome::kMiss;
 

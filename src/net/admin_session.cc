@@ -107,11 +107,11 @@ void Session::SetMemoryLimit(uint64_t bytes) {
   core::Command cmd;
   cmd.op = core::Op::kSetLimit;
   cmd.delta = bytes;
-  executor_->Reset();
+  Executor().Reset();
   std::vector<core::Executor::Slot> slots;
-  executor_->Broadcast(cmd, &slots);
-  executor_->ExecuteRound();
-  executor_->Reset();
+  Executor().Broadcast(cmd, &slots);
+  Executor().ExecuteRound();
+  Executor().Reset();
   env_.settings->maxbytes.store(bytes, std::memory_order_relaxed);
 }
 
@@ -152,14 +152,14 @@ bool Session::DumpShard(const proto::Request& req, uint32_t shard, std::size_t* 
   std::vector<core::Executor::Slot> slots;
   int busy_retries = 0;
   for (;;) {
-    executor_->Reset();
+    Executor().Reset();
     slots.clear();
-    executor_->Broadcast(cmd, &slots);
-    executor_->ExecuteRound();
+    Executor().Broadcast(cmd, &slots);
+    Executor().ExecuteRound();
     const core::Result* owner = nullptr;
     bool busy = false;
     for (const core::Executor::Slot& slot : slots) {
-      const core::Result& r = executor_->ResultAt(slot);
+      const core::Result& r = Executor().ResultAt(slot);
       owner = r.dump_owner ? &r : owner;
       busy = busy || r.outcome == core::Outcome::kBusy;
     }

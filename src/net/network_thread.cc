@@ -12,13 +12,20 @@
 
 #include "core/log.h"
 #include "net/tls_stream.h"
+#include "runtime/stack_pool.h"
 
 namespace corecached::net {
 
 NetworkThread::NetworkThread(const NetworkThreadOptions& options, SessionEnv env,
-                             ConnectionGate* gate)
-    : options_(options), env_(std::move(env)), gate_(gate), inbox_(options.inbox_capacity) {
+                             ConnectionGate* gate, runtime::LoopGuest* guest)
+    : options_(options),
+      env_(std::move(env)),
+      gate_(gate),
+      guest_(guest),
+      inbox_(options.inbox_capacity) {
   env_.net_stats = &stats_;
+  // With an idle timeout the parked read carries the deadline, so the fiber stays.
+  env_.release_when_idle = env_.idle_timeout.count() == 0;
   env_.max_output_bytes = options.max_output_bytes;
   env_.slow_client_timeout = options.slow_client_timeout;
   if (!options.auth_file.empty()) {
@@ -42,12 +49,19 @@ void NetworkThread::Start() {
 }
 
 void NetworkThread::Stop() {
-  if (!thread_.joinable()) {
-    return;
-  }
+  RequestStop();
+  Join();
+}
+
+void NetworkThread::RequestStop() {
   stopping_.store(true);
   inbox_waker_.Wake();
-  thread_.join();
+}
+
+void NetworkThread::Join() {
+  if (thread_.joinable()) {
+    thread_.join();
+  }
 }
 
 bool NetworkThread::Adopt(int fd, bool tls) {
@@ -65,10 +79,18 @@ void NetworkThread::Run() {
     [[maybe_unused]] int rc = setpriority(PRIO_PROCESS, tid, options_.nice);
   }
   runtime::EventBasePtr base = runtime::NewEventBase();
-  runtime::Waker scheduler_waker;
+  runtime::RemoteWake* wake = guest_ != nullptr ? guest_->Wake() : &own_wake_;
   boost::fibers::use_scheduling_algorithm<runtime::LoopScheduler>(
-      base.get(), &scheduler_waker, std::chrono::microseconds(options_.spin_us));
+      base.get(), wake, std::chrono::microseconds(options_.spin_us), guest_);
+  boost::fibers::fiber guest;
+  if (guest_ != nullptr) {
+    guest = boost::fibers::fiber([this] { guest_->Run(); });
+  }
   AcceptLoop(base.get());
+  if (guest_ != nullptr) {
+    guest_->ConnectionsDrained();
+    guest.join();
+  }
 }
 
 void NetworkThread::AcceptLoop(event_base* base) {
@@ -85,11 +107,22 @@ void NetworkThread::AcceptLoop(event_base* base) {
   while (!stopping_.load()) {
     Adopted next;
     while (inbox_.pop(next)) {
-      boost::fibers::fiber(std::allocator_arg,
-                           boost::fibers::protected_fixedsize_stack(options_.fiber_stack_bytes),
-                           [this, next, base] { Serve(next.fd, next.tls, base); })
-          .detach();
+      auto conn = std::make_unique<Connection>(next.fd, base, env_, this);
+      conn->tls_pending = next.tls;
+      stats_.curr_connections.Add();
+      stats_.total_connections.Add();
+      conn->next = live_;
+      if (live_ != nullptr) {
+        live_->prev = conn.get();
+      }
+      live_ = conn.release();  // owned by the live list until Close
+      ++live_count_;
+      StartFiber(live_);
     }
+    for (std::size_t i = 0; i < ready_.size(); ++i) {  // StartFiber may not append: no suspension
+      StartFiber(ready_[i]);
+    }
+    ready_.clear();
     acceptor.Park();
   }
   // Shutdown: connections still in the inbox were never served.
@@ -98,45 +131,94 @@ void NetworkThread::AcceptLoop(event_base* base) {
     close(left.fd);
     gate_->open.fetch_sub(1);
   }
-  runtime::Parker drained;
-  drained_ = &drained;
-  for (SocketIo* io : live_) {
-    io->Kick();
-  }
-  while (!live_.empty()) {
-    drained.Park();
-  }
-  drained_ = nullptr;
+  Drain();
   acceptor_ = nullptr;
 }
 
-void NetworkThread::Serve(int fd, bool tls, event_base* base) {
-  stats_.curr_connections.Add();
-  stats_.total_connections.Add();
-  {
-    SocketIo io(fd, base);
-    live_.insert(&io);
-    try {
-      // TLS: the handshake runs here, in the connection's fiber; a refused one ends the connection.
-      if (!tls || AcceptTls(&io, env_.tls) == TlsAccept::kOk) {
-        Session session(&io, env_);
-        session.Run();
-      }
-    } catch (const std::exception& e) {
-      // Reaching this is a bug (STYLE.md 6.4): log it, drop this connection, keep the server up.
-      static core::RateLimitedLog limiter;
-      limiter.Write(core::LogSeverity::kError,
-                    std::string("connection dropped after an internal error: ") + e.what());
-    } catch (...) {
-      static core::RateLimitedLog limiter;
-      limiter.Write(core::LogSeverity::kError,
-                    "connection dropped after an unknown internal error");
-    }
-    live_.erase(&io);
+// Every connection finishes the request it is serving: idle ones close at once, readable ones
+// get their fiber (and close when it goes idle), running ones are kicked.
+void NetworkThread::Drain() {
+  for (Connection* conn : ready_) {
+    StartFiber(conn);
   }
+  ready_.clear();
+  runtime::Parker drained;
+  drained_ = &drained;
+  for (Connection* conn = live_; conn != nullptr;) {
+    Connection* next = conn->next;
+    if (conn->running) {
+      conn->io.Kick();
+    } else {
+      Close(conn);
+    }
+    conn = next;
+  }
+  while (live_ != nullptr) {
+    drained.Park();
+  }
+  drained_ = nullptr;
+}
+
+void NetworkThread::OnIdleReadable(void* arg) {
+  auto* conn = static_cast<Connection*>(arg);
+  conn->io.SetIdleWake(nullptr, nullptr);
+  conn->running = true;
+  conn->thread->ready_.push_back(conn);
+  conn->thread->acceptor_->Unpark();
+}
+
+void NetworkThread::StartFiber(Connection* conn) {
+  conn->running = true;
+  boost::fibers::fiber(std::allocator_arg, runtime::PooledStack(options_.fiber_stack_bytes),
+                       [this, conn] { Serve(conn); })
+      .detach();
+}
+
+void NetworkThread::Serve(Connection* conn) {
+  Session::RunResult result = Session::RunResult::kClosed;
+  try {
+    // TLS: the handshake runs in the connection's first fiber; a refused one ends the connection.
+    if (conn->tls_pending) {
+      conn->tls_pending = false;
+      if (AcceptTls(&conn->io, env_.tls) != TlsAccept::kOk) {
+        Close(conn);
+        return;
+      }
+    }
+    result = conn->session.Run();
+  } catch (const std::exception& e) {
+    // Reaching this is a bug (STYLE.md 6.4): log it, drop this connection, keep the server up.
+    static core::RateLimitedLog limiter;
+    limiter.Write(core::LogSeverity::kError,
+                  std::string("connection dropped after an internal error: ") + e.what());
+  } catch (...) {
+    static core::RateLimitedLog limiter;
+    limiter.Write(core::LogSeverity::kError, "connection dropped after an unknown internal error");
+  }
+  if (result == Session::RunResult::kIdle && drained_ == nullptr && !conn->io.Kicked()) {
+    // Idle: the fiber ends here; the next readable event starts another (OnIdleReadable).
+    conn->running = false;
+    conn->io.SetIdleWake(&OnIdleReadable, conn);
+    return;
+  }
+  Close(conn);
+}
+
+void NetworkThread::Close(Connection* conn) {
+  if (conn->prev != nullptr) {
+    conn->prev->next = conn->next;
+  } else {
+    live_ = conn->next;
+  }
+  if (conn->next != nullptr) {
+    conn->next->prev = conn->prev;
+  }
+  --live_count_;
+  std::unique_ptr<Connection> owned(conn);  // closes the socket
+  owned.reset();
   stats_.curr_connections.Sub();
   gate_->open.fetch_sub(1);
-  if (drained_ != nullptr && live_.empty()) {
+  if (drained_ != nullptr && live_ == nullptr) {
     drained_->Unpark();
   }
 }

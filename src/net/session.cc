@@ -40,44 +40,54 @@ CommandFamily RoundFamily(const Round& round) {
 }  // namespace
 
 Session::Session(SocketIo* io, const SessionEnv& env)
-    : io_(io),
-      env_(env),
-      codec_(env.parser),
-      executor_(env.executors->Make(env.thread)),
-      authenticated_(env.auth == nullptr) {}
+    : io_(io), env_(env), codec_(env.parser), authenticated_(env.auth == nullptr) {}
 
-void Session::Run() {
-  if (Verbose()) {
+Session::RunResult Session::Run() {
+  if (Verbose() && !logged_open_) {
+    logged_open_ = true;
     VerboseLog::Opened(io_->Fd());
   }
-  ServeRounds();
-  if (Verbose()) {
+  const RunResult result = ServeRounds();
+  if (result == RunResult::kClosed && Verbose()) {
     VerboseLog::Closed(io_->Fd());
   }
+  return result;
 }
 
 bool Session::Verbose() const {
   return env_.settings != nullptr && env_.settings->verbosity.load(std::memory_order_relaxed) >= 2;
 }
 
-void Session::ServeRounds() {
+Session::RunResult Session::ServeRounds() {
   while (!close_) {
     if (!ParseRound()) {
-      if (!ReadMore()) {
-        return;
+      const Read read = ReadMore();
+      if (read == Read::kIdle) {
+        return RunResult::kIdle;
+      }
+      if (read == Read::kClosed) {
+        return RunResult::kClosed;
       }
       continue;
     }
-    if (!executor_->empty()) {
+    if (executor_ != nullptr && !executor_->empty()) {
       const auto started = std::chrono::steady_clock::now();
       executor_->ExecuteRound();
       env_.net_stats->latency[static_cast<std::size_t>(RoundFamily(round_))].Record(
           std::chrono::steady_clock::now() - started);
     }
     if (!EncodeRound() || !Flush()) {
-      return;
+      return RunResult::kClosed;
     }
   }
+  return RunResult::kClosed;
+}
+
+core::Executor& Session::Executor() {
+  if (executor_ == nullptr) {
+    executor_ = env_.executors->Make(env_.thread);
+  }
+  return *executor_;
 }
 
 bool Session::DiscardSwallowed() {
@@ -226,10 +236,10 @@ void Session::Plan(proto::Request request) {
       std::string value = std::move(cmd.value);
       core::Command routed = cmd;
       routed.value = std::move(value);
-      slots_.push_back(executor_->Add(std::move(routed)));
+      slots_.push_back(Executor().Add(std::move(routed)));
     }
   } else if (request.kind == proto::RequestKind::kFlushAll && !request.commands.empty()) {
-    executor_->Broadcast(request.commands.front(), &slots_);
+    Executor().Broadcast(request.commands.front(), &slots_);
   }
   pending.slot_count = static_cast<uint32_t>(slots_.size()) - pending.first_slot;
   pending.request = std::move(request);
@@ -253,7 +263,9 @@ bool Session::EncodeRound() {
   }
   round_.clear();
   slots_.clear();
-  executor_->Reset();
+  if (executor_ != nullptr) {
+    executor_->Reset();
+  }
   // Reclaim consumed input so the buffer does not creep.
   if (in_pos_ == in_.size()) {
     in_.clear();
@@ -339,7 +351,7 @@ void Session::EncodeReply(Pending& pending) {
   }
 }
 
-bool Session::ReadMore() {
+Session::Read Session::ReadMore() {
   // Compact: move the unparsed tail to the front before reading more.
   if (in_pos_ > 0) {
     in_.erase(0, in_pos_);
@@ -347,22 +359,41 @@ bool Session::ReadMore() {
   }
   if (in_.size() >= env_.max_input_bytes) {
     // The parsers bound lines and values themselves; this is the last line of defence.
-    return false;
+    return Read::kClosed;
   }
   std::size_t room = std::min(kReadChunk, env_.max_input_bytes - in_.size());
-  TimePoint deadline = env_.idle_timeout.count() > 0
-                           ? std::chrono::steady_clock::now() + env_.idle_timeout
-                           : TimePoint::max();
-  std::size_t before = in_.size();
-  SocketIo::Status s = io_->Read(&in_, room, deadline);
+  const std::size_t before = in_.size();
+  SocketIo::Status s = SocketIo::Status::kWouldBlock;
+  if (env_.release_when_idle && in_.empty() && out_.empty()) {
+    // Nothing half-read and nothing unsent: if the socket has nothing either, end the fiber.
+    s = io_->TryRead(&in_, room);
+    if (s == SocketIo::Status::kWouldBlock) {
+      ReleaseBuffers();
+      return Read::kIdle;
+    }
+  } else {
+    TimePoint deadline = env_.idle_timeout.count() > 0
+                             ? std::chrono::steady_clock::now() + env_.idle_timeout
+                             : TimePoint::max();
+    s = io_->Read(&in_, room, deadline);
+  }
   if (s == SocketIo::Status::kTimeout) {
     env_.net_stats->idle_kicks.Add();
   }
   if (s != SocketIo::Status::kOk) {
-    return false;
+    return Read::kClosed;
   }
   env_.net_stats->bytes_read.Add(in_.size() - before);
-  return true;
+  return Read::kOk;
+}
+
+void Session::ReleaseBuffers() {
+  std::string().swap(in_);
+  std::string().swap(out_);
+  std::vector<Pending>().swap(round_);
+  std::vector<core::Executor::Slot>().swap(slots_);
+  std::vector<core::Result>().swap(gathered_);
+  executor_.reset();  // made again at the next keyed request (ExecutorFactory::Make)
 }
 
 bool Session::Flush() {

@@ -41,6 +41,10 @@ struct SessionEnv {
   // Bound on encoded, unsent replies (max_connection_output). Past it the session writes before it
   // encodes more, and sizes its rounds so that one round's replies stay near it.
   std::size_t max_output_bytes = std::size_t{4} * 1024 * 1024;
+  // Issue #10: Run() returns kIdle instead of parking when the socket has nothing to read and
+  // every buffer is empty, so the connection can wait with no fiber (and no buffers). Off when
+  // idle_timeout is set (the parked read carries that deadline) and in tests that run to EOF.
+  bool release_when_idle = false;
   // A client whose socket accepts no byte of our replies for this long is dropped.
   std::chrono::milliseconds slow_client_timeout{30'000};
   // -Y / auth.file: connections must authenticate first: text connections with memcached 1.6's
@@ -67,12 +71,20 @@ struct SessionEnv {
 // them in one go. It knows proto/ and the Executor seam, never the shards (pelikan's process.c,
 // dragonfly's McTypeToCmdName; issue #10).
 //
-// Owner: the connection's fiber. Thread: owning network thread. `io` and `env` outlive it.
+// Owner: the connection (a heap object that outlives each of its fibers). Thread: owning network
+// thread; Run() only inside a fiber. `io` and `env` outlive it. Everything a connection must keep
+// between requests (protocol, authentication, a value still to swallow) lives here, not on a fiber
+// stack.
 class Session {
  public:
+  enum class RunResult : uint8_t {
+    kClosed,  // the client left, asked to close, misbehaved past repair, or was kicked
+    kIdle,    // nothing to read, nothing unsent, buffers released (env.release_when_idle only)
+  };
   Session(SocketIo* io, const SessionEnv& env);
-  // Serves until the client leaves, asks to close, misbehaves past repair, or the server kicks it.
-  void Run();
+  // Serves until the connection closes or (release_when_idle) goes idle; call again when the
+  // socket is readable.
+  RunResult Run();
 
  private:
   // One parsed request and where its results are.
@@ -111,12 +123,10 @@ class Session {
   bool EncodeRound();
   void EncodeOne(Pending& pending);
   void EncodeReply(Pending& pending);
-  void ServeRounds();
+  RunResult ServeRounds();
   // -vv (verbosity >= 2): memcached's request and reply lines on stderr (net/verbose_log.h).
   [[nodiscard]] bool Verbose() const;
   void LogRequest(std::string_view consumed);
-  bool ReadMore();
-  bool Flush();
   // Admin commands (admin_session.cc). RunAdmin executes one; REQUIRES: it ends its round (its
   // dump rounds reuse the Router). False when a write failed.
   bool RunAdmin(const proto::Request& req, bool first_in_round);
@@ -125,11 +135,20 @@ class Session {
                  std::size_t* listed_items, bool* more_shards);
   void SetMemoryLimit(uint64_t bytes);
   void RunShutdown(const proto::Request& req);
+  enum class Read : uint8_t { kOk, kIdle, kClosed };
+  Read ReadMore();
+  bool Flush();
+  // Going idle: hands every buffer's memory back (an idle connection keeps only this object).
+  void ReleaseBuffers();
+  core::Executor& Executor();
 
   SocketIo* io_;
   const SessionEnv& env_;
   proto::Codec codec_;
   bool logged_protocol_ = false;  // -vv: "fd: Client using the ascii protocol" printed
+  bool logged_open_ = false;      // -vv: the connection's open line printed (once, not per fiber)
+  // Made at the first keyed request and dropped when the connection goes idle (issue #10: an idle
+  // connection keeps only this object and its socket).
   std::unique_ptr<core::Executor> executor_;
   std::string in_;
   std::size_t in_pos_ = 0;

@@ -34,6 +34,9 @@ void SocketIo::OnEvent(evutil_socket_t /*fd*/, short what, void* arg) {
     self->writable_ = true;
   }
   self->parker_.Unpark();
+  if ((what & EV_READ) != 0 && self->idle_wake_ != nullptr) {
+    self->idle_wake_(self->idle_arg_);
+  }
 }
 
 void SocketIo::Kick() {
@@ -74,6 +77,20 @@ SocketIo::Status SocketIo::Read(std::string* buf, std::size_t max,
   if (tls_) {
     return ReadTls(buf, max, deadline);
   }
+  for (;;) {
+    if (Status s = TryRead(buf, max); s != Status::kWouldBlock) {
+      return s;
+    }
+    if (Status s = Wait(&readable_, deadline); s != Status::kOk) {
+      return s;
+    }
+  }
+}
+
+SocketIo::Status SocketIo::TryRead(std::string* buf, std::size_t max) {
+  if (tls_) {
+    return TryReadTls(buf, max);
+  }
   char* scratch = Scratch();
   const std::size_t want = std::min(max, kScratchBytes);
   for (;;) {
@@ -97,9 +114,7 @@ SocketIo::Status SocketIo::Read(std::string* buf, std::size_t max,
     // No callback can run between the failed read and this line (same thread, no suspension), so
     // clearing the flag here cannot lose an edge.
     readable_ = false;
-    if (Status s = Wait(&readable_, deadline); s != Status::kOk) {
-      return s;
-    }
+    return Status::kWouldBlock;
   }
 }
 

@@ -23,7 +23,7 @@ class TlsStream;
 // destruction. Kick() may be called by other fibers of the same thread (shutdown).
 class SocketIo {
  public:
-  enum class Status : uint8_t { kOk, kEof, kError, kTimeout, kKicked };
+  enum class Status : uint8_t { kOk, kEof, kError, kTimeout, kKicked, kWouldBlock };
 
   SocketIo(int fd, event_base* base);
   ~SocketIo();
@@ -33,6 +33,15 @@ class SocketIo {
   // Appends at most `max` readable bytes to `buf`, parking until at least one arrives, the peer
   // closes (kEof), `deadline` passes (kTimeout) or Kick() is called (kKicked).
   Status Read(std::string* buf, std::size_t max, std::chrono::steady_clock::time_point deadline);
+  // One read attempt that never parks: kWouldBlock when nothing is readable now (issue #10: the
+  // connection's fiber may then end and the connection wait with no fiber; see SetIdleWake).
+  Status TryRead(std::string* buf, std::size_t max);
+  // While set, a readable event also calls fn(arg): the connection has no fiber to unpark and its
+  // owner starts one. fn runs inside the loop (it must not suspend). nullptr clears it.
+  void SetIdleWake(void (*fn)(void*), void* arg) {
+    idle_wake_ = fn;
+    idle_arg_ = arg;
+  }
   // Writes all of `data`, parking while the socket buffer is full. kTimeout when the peer accepts
   // no byte for `stall_timeout` (the deadline moves on with every byte written).
   Status WriteAll(std::string_view data, std::chrono::milliseconds stall_timeout);
@@ -53,11 +62,17 @@ class SocketIo {
   Status Wait(bool* ready, std::chrono::steady_clock::time_point deadline);
   Status WaitTls(bool want_read, std::chrono::steady_clock::time_point deadline);
   Status ReadTls(std::string* buf, std::size_t max, std::chrono::steady_clock::time_point deadline);
+  // TryRead over TLS: kWouldBlock only when OpenSSL wants the socket readable and holds no
+  // decrypted byte (with read-ahead it has drained the socket), so an idle TLS connection can
+  // give up its fiber as a plain one does.
+  Status TryReadTls(std::string* buf, std::size_t max);
   Status WriteAllTls(std::string_view data, std::chrono::milliseconds stall_timeout);
 
   int fd_;
   runtime::EventPtr event_;
   runtime::Parker parker_;
+  void (*idle_wake_)(void*) = nullptr;
+  void* idle_arg_ = nullptr;
   bool readable_ = true;
   bool writable_ = true;
   bool kicked_ = false;

@@ -84,6 +84,38 @@ SocketIo::Status SocketIo::ReadTls(std::string* buf, std::size_t max,
   }
 }
 
+SocketIo::Status SocketIo::TryReadTls(std::string* buf, std::size_t max) {
+  // A renegotiation or key update may make SSL_read want the socket writable; that wait is
+  // bounded like a write's.
+  constexpr auto kWriteWait = std::chrono::seconds(30);
+  char* scratch = TlsScratch();
+  const std::size_t want = std::min(max, kTlsScratchBytes);
+  for (;;) {
+    if (kicked_) {
+      return Status::kKicked;
+    }
+    const TlsStream::Step step = tls_->Read(scratch, want);
+    switch (step.want) {
+      case TlsStream::Want::kNothing:
+        buf->append(scratch, step.bytes);
+        return Status::kOk;
+      case TlsStream::Want::kRead:
+        readable_ = false;  // OpenSSL saw EAGAIN; no callback ran since (no suspension)
+        return Status::kWouldBlock;
+      case TlsStream::Want::kWrite:
+        if (Status s = WaitTls(false, std::chrono::steady_clock::now() + kWriteWait);
+            s != Status::kOk) {
+          return s;
+        }
+        break;
+      case TlsStream::Want::kEof:
+        return Status::kEof;
+      case TlsStream::Want::kError:
+        return Status::kError;
+    }
+  }
+}
+
 SocketIo::Status SocketIo::WriteAllTls(std::string_view data,
                                        std::chrono::milliseconds stall_timeout) {
   auto deadline = std::chrono::steady_clock::now() + stall_timeout;

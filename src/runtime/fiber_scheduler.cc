@@ -8,9 +8,10 @@
 
 namespace corecached::runtime {
 
-LoopScheduler::LoopScheduler(event_base* base, Waker* waker, std::chrono::microseconds spin)
-    : base_(base), waker_(waker), spin_(spin) {
-  wake_event_.reset(event_new(base_, waker_->Fd(), EV_READ | EV_PERSIST, &OnWake, this));
+LoopScheduler::LoopScheduler(event_base* base, RemoteWake* wake, std::chrono::microseconds spin,
+                             TurnHook* hook)
+    : base_(base), wake_(wake), spin_(spin), hook_(hook) {
+  wake_event_.reset(event_new(base_, wake_->waker_.Fd(), EV_READ | EV_PERSIST, &OnWake, this));
   timer_event_.reset(evtimer_new(base_, &OnTimer, this));
   event_add(wake_event_.get(), nullptr);
 }
@@ -35,7 +36,7 @@ bool LoopScheduler::has_ready_fibers() const noexcept { return !ready_queue_.emp
 bool LoopScheduler::SpinBeforeSleep(std::chrono::steady_clock::time_point tp) noexcept {
   const auto until = std::min(tp, std::chrono::steady_clock::now() + spin_);
   while (std::chrono::steady_clock::now() < until) {
-    if (notified_.exchange(false)) {
+    if (wake_->notified_.exchange(false)) {
       return true;
     }
     event_base_loop(base_, EVLOOP_NONBLOCK);
@@ -50,12 +51,25 @@ bool LoopScheduler::SpinBeforeSleep(std::chrono::steady_clock::time_point tp) no
 }
 
 void LoopScheduler::suspend_until(const std::chrono::steady_clock::time_point& tp) noexcept {
+  if (hook_ != nullptr) {
+    hook_->OnTurnEnd();
+    if (!ready_queue_.empty()) {
+      return;  // the hook made fibers ready: run them before polling
+    }
+  }
+  Poll(tp);
+  if (hook_ != nullptr) {
+    hook_->OnTurnStart();
+  }
+}
+
+void LoopScheduler::Poll(const std::chrono::steady_clock::time_point& tp) noexcept {
   if (spin_.count() > 0 && SpinBeforeSleep(tp)) {
     return;
   }
-  sleeping_.store(true);
-  if (notified_.exchange(false)) {
-    sleeping_.store(false);
+  wake_->sleeping_.store(true);
+  if (wake_->notified_.exchange(false)) {
+    wake_->sleeping_.store(false);
     return;
   }
   if (tp != std::chrono::steady_clock::time_point::max()) {
@@ -70,18 +84,13 @@ void LoopScheduler::suspend_until(const std::chrono::steady_clock::time_point& t
     evtimer_add(timer_event_.get(), &tv);
   }
   event_base_loop(base_, EVLOOP_ONCE);
-  sleeping_.store(false);
+  wake_->sleeping_.store(false);
 }
 
-void LoopScheduler::notify() noexcept {
-  notified_.store(true);
-  if (sleeping_.load()) {
-    waker_->Wake();
-  }
-}
+void LoopScheduler::notify() noexcept { wake_->Notify(); }
 
 void LoopScheduler::OnWake(evutil_socket_t /*fd*/, short /*what*/, void* arg) {
-  static_cast<LoopScheduler*>(arg)->waker_->Drain();
+  static_cast<LoopScheduler*>(arg)->wake_->waker_.Drain();
 }
 
 void LoopScheduler::OnTimer(evutil_socket_t /*fd*/, short /*what*/, void* /*arg*/) {

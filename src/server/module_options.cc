@@ -11,10 +11,8 @@
 namespace corecached::server {
 
 uint32_t ShardCount(const config::Config& config) {
-  if (config.shards != 0) {
-    return config.shards;
-  }
-  return std::max(1U, std::thread::hardware_concurrency());
+  // One shard per network thread (issue #10); config validation refuses a different `shards`.
+  return std::max(1U, config.network_threads);
 }
 
 shard::ShardOptions ShardOptionsFor(const config::Config& config, uint32_t shard,
@@ -26,8 +24,9 @@ shard::ShardOptions ShardOptionsFor(const config::Config& config, uint32_t shard
   // Shard s hands out s+1, s+1+S, s+1+2S, ...: unique across shards, never 0.
   options.store.cas_start = shard + 1;
   options.store.cas_step = shard_count;
-  // One batch in flight per connection per shard: this capacity never fills.
-  options.channel_capacity = static_cast<std::size_t>(config.max_connections) + 16;
+  // One request message per peer thread per loop turn: a thread this far ahead of a stalled owner
+  // sheds (kBusy) instead of queueing more.
+  options.channel_capacity = 1024;
   options.backpressure.max_queue_depth = config.backpressure.max_queue_depth;
   options.backpressure.max_queue_delay_us =
       static_cast<int64_t>(config.backpressure.max_queue_delay_ms) * 1000;

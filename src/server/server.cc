@@ -32,21 +32,25 @@ Server::Server(config::Config config, ConfigSource reload)
   gate_.max_open.store(config_.max_connections);
   runtime_->verbosity.store(config_.verbosity);
   runtime_->maxbytes.store(static_cast<uint64_t>(config_.memory_limit_mb) * config::kMiB);
-  const uint32_t shard_count = ShardCount(config_);
+  const uint32_t shard_count = ShardCount(config_);  // == network threads: one shard each
   // The shards keep the cold tier alive; the last one to go closes it (after its flush).
   const std::shared_ptr<cold::ColdIo> cold_tier = OpenColdTier(config_);
   for (uint32_t s = 0; s < shard_count; ++s) {
     shard::ShardOptions shard_options = ShardOptionsFor(config_, s, shard_count);
     shard_options.store.cold = cold_tier;
-    shards_.push_back(std::make_unique<shard::Shard>(s, shard_options, config_.network_threads,
-                                                     clock_, started_seconds_));
+    shards_.push_back(
+        std::make_unique<shard::Shard>(s, shard_options, shard_count, clock_, started_seconds_));
     shard_ptrs_.push_back(shards_.back().get());
+  }
+  live_threads_.store(shard_count);
+  for (const auto& s : shards_) {
+    s->Connect(shard_ptrs_, &live_threads_);
   }
   executors_ = std::make_unique<shard::RouterFactory>(shard_ptrs_);
   if (config_.tls.enabled) {
     tls_ = std::make_unique<net::TlsContext>(TlsOptionsFor(config_), clock_);
   }
-  for (uint32_t t = 0; t < config_.network_threads; ++t) {
+  for (uint32_t t = 0; t < shard_count; ++t) {
     net::SessionEnv env;
     env.executors = executors_.get();
     env.thread = t;
@@ -65,8 +69,8 @@ Server::Server(config::Config config, ConfigSource reload)
     env.settings = runtime_.get();
     env.prefix_stats = prefix_stats_.get();
     env.parser.size_class_count = classes_.Count();
-    threads_.push_back(
-        std::make_unique<net::NetworkThread>(NetworkThreadOptionsFor(config_), env, &gate_));
+    threads_.push_back(std::make_unique<net::NetworkThread>(NetworkThreadOptionsFor(config_), env,
+                                                            &gate_, shards_[t].get()));
   }
   for (const auto& s : shards_) {
     shard_view_.push_back(s.get());
@@ -112,8 +116,7 @@ void Server::Run() {
                   (config_.port != 0 ? config_.listen + ":" + std::to_string(listener_->Port())
                                      : std::string("unix")) +
                   (config_.unix_socket.empty() ? "" : " " + listener_->UnixSocketPath()) + ", " +
-                  std::to_string(shards_.size()) + " shards, " + std::to_string(threads_.size()) +
-                  " network threads");
+                  std::to_string(threads_.size()) + " network threads, each hosting one shard");
   event_base_dispatch(base_.get());
   exporter_.reset();
   listener_->Close();
@@ -276,21 +279,20 @@ void Server::Apply(const config::Config& next) {
 }
 
 void Server::StartThreads() {
-  for (auto& s : shards_) {
-    s->Start();
-  }
   for (auto& t : threads_) {
     t->Start();
   }
 }
 
 void Server::StopThreads() {
-  // Producers first: once every network thread has joined, nothing submits to a shard any more.
+  // Every thread first stops accepting and lets its connections finish; each thread's shard keeps
+  // answering the others' connections until all of them are gone (Shard::MayStop), then flushes
+  // its cold tier on its own thread. Only then does any thread exit.
   for (auto& t : threads_) {
-    t->Stop();
+    t->RequestStop();
   }
-  for (auto& s : shards_) {
-    s->Stop();
+  for (auto& t : threads_) {
+    t->Join();
   }
 }
 

@@ -28,10 +28,11 @@ namespace corecached::server {
 struct StatsSources;
 class StatsBaseline;
 
-// Server is the composition root: it builds the shards, the network threads and the listener from
-// a Config, runs the main thread's loop (accepting, signals, SIGHUP reload) and the metrics
-// exporter, and tears everything down in order: exporter, listener, network threads (each
-// connection finishes its request), shards.
+// Server is the composition root: it builds the shards, the network threads (each hosting one
+// shard, issue #10) and the listener from a Config, runs the main thread's loop (accepting,
+// signals, SIGHUP reload) and the metrics exporter, and tears everything down in order: exporter,
+// listener, network threads (each connection finishes its request, then each shard flushes its
+// cold tier on its own thread), shards.
 //
 // Owner: main. Thread: main (Run blocks until shutdown). Stats() is called from network threads
 // and Metrics() from the exporter's HTTP thread; both read atomics only (the start-up Config is
@@ -90,6 +91,7 @@ class Server {
   const int64_t started_seconds_;
   std::vector<std::unique_ptr<shard::Shard>> shards_;
   std::vector<shard::Shard*> shard_ptrs_;
+  std::atomic<std::size_t> live_threads_{0};          // network threads still serving connections
   std::unique_ptr<core::ExecutorFactory> executors_;  // makes each connection's Router
   net::ConnectionGate gate_;
   std::unique_ptr<net::TlsContext> tls_;  // -Z; null without TLS. Outlives the network threads.

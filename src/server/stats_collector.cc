@@ -421,9 +421,9 @@ void AddShardMetrics(const StatsSources& s, Snapshot* out) {
   for (const shard::Shard* shard : s.shards) {
     shed.Add(AsDouble(shard->ShedRequests()), {ShardLabel(shard)});
   }
-  Family& depth =
-      out->AddFamily("corecached_queue_depth", "Batches queued for the shard, not yet executed.",
-                     MetricKind::kGauge);
+  Family& depth = out->AddFamily(
+      "corecached_queue_depth",
+      "Cross-thread request messages queued for the shard, not yet executed.", MetricKind::kGauge);
   for (const shard::Shard* shard : s.shards) {
     depth.Add(static_cast<double>(shard->QueueDepth()), {ShardLabel(shard)});
   }

@@ -11,18 +11,20 @@ namespace corecached::shard {
 
 // Bounds on one shard's inbound work (config backpressure.*).
 struct BackpressureOptions {
-  // Batches queued for the shard, over all network threads' channels. 0 = no depth bound.
+  // Request messages queued for the shard, over all inbound channels. 0 = no depth bound.
   std::size_t max_queue_depth = 4096;
-  // Shed once the oldest queued batch has waited this long. 0 = no delay bound.
+  // Shed once a queued message waited this long, or the owning thread's loop took this long for
+  // one turn (its own lag: inline work delays everything on the thread). 0 = no delay bound.
   int64_t max_queue_delay_us = 100'000;
 };
 
 // What the network side reads from a shard before it submits (each an atomic in Shard).
 struct QueueState {
-  std::size_t depth_batches = 0;      // batches queued now
+  std::size_t depth_batches = 0;      // request messages (per-turn batches) queued now
   std::size_t queued_commands = 0;    // commands in those batches
   int64_t queue_delay_us = 0;         // age of the oldest queued batch
   uint64_t drain_commands_per_s = 0;  // EWMA of the shard's execution rate; 0 = not measured yet
+  int64_t loop_lag_us = 0;            // the owning thread's last busy loop turn
 };
 
 // True when a new batch for this shard must be shed at once (answered kBusy) instead of queued.
@@ -30,7 +32,8 @@ struct QueueState {
   if (o.max_queue_depth != 0 && q.depth_batches >= o.max_queue_depth) {
     return true;
   }
-  return o.max_queue_delay_us != 0 && q.queue_delay_us >= o.max_queue_delay_us;
+  return o.max_queue_delay_us != 0 &&
+         std::max(q.queue_delay_us, q.loop_lag_us) >= o.max_queue_delay_us;
 }
 
 // Bounds on the hint: at least 1 ms (0 would invite a busy loop), at most 10 s (past that the
@@ -39,7 +42,8 @@ inline constexpr uint32_t kMinRetryMs = 1;
 inline constexpr uint32_t kMaxRetryMs = 10'000;
 
 // Retry hint: the time the shard needs to drain what is queued now, queued_commands / drain rate,
-// rounded up. Before the first rate measurement the oldest batch's age stands in for it.
+// rounded up, and at least the queue delay and the owning thread's loop lag (the waits that made it
+// shed). Before the first rate measurement the oldest batch's age stands in for the drain time.
 [[nodiscard]] inline uint32_t RetryAfterMs(const QueueState& q) {
   uint64_t ms = 0;
   if (q.drain_commands_per_s > 0) {
@@ -48,6 +52,10 @@ inline constexpr uint32_t kMaxRetryMs = 10'000;
   } else {
     ms = static_cast<uint64_t>(std::max<int64_t>(q.queue_delay_us, 0) + 999) / 1000;
   }
+  // Never below the wait that made us shed: a queue whose last message waited 100 ms does not
+  // drain in 1 ms however fast the shard runs once it gets the core (seen under a loaded box).
+  const int64_t waited_us = std::max<int64_t>({q.loop_lag_us, q.queue_delay_us, 0});
+  ms = std::max(ms, static_cast<uint64_t>(waited_us + 999) / 1000);
   return static_cast<uint32_t>(std::clamp<uint64_t>(ms, kMinRetryMs, kMaxRetryMs));
 }
 
@@ -55,7 +63,7 @@ inline constexpr uint32_t kMaxRetryMs = 10'000;
 // only, so an idle shard does not look slow. Samples shorter than kWindowNs are pooled until the
 // window fills, then folded into an EWMA (weight 1/4 for the new window).
 //
-// Owner: its Shard. Thread: owning shard (the result is published through an atomic).
+// Owner: its Shard. Thread: owning network thread (the result is published through an atomic).
 class DrainRate {
  public:
   static constexpr int64_t kWindowNs = 1'000'000;  // 1 ms: long enough to average many batches

@@ -3,32 +3,34 @@
 #include <boost/lockfree/spsc_queue.hpp>
 #include <cstddef>
 
-#include "shard/batch.h"
+#include "shard/message.h"
 
 namespace corecached::shard {
 
-// Channel is the bounded lock-free queue from one network thread to one shard
-// (boost::lockfree::spsc_queue: wait-free push/pop, fixed capacity, no allocation after
-// construction). It carries Batch pointers; the Batch stays owned by its Router.
+// Channel is the bounded lock-free queue from one network thread to the shard another network
+// thread hosts (boost::lockfree::spsc_queue: wait-free push/pop, fixed capacity, no allocation
+// after construction): one per ordered thread pair. It carries Message pointers, requests and the
+// replies to the consumer's own requests alike.
 //
-// Producer: one network thread. Consumer: its shard thread. The wake-up protocol (the shard's
-// "sleeping" flag and eventfd) lives in Shard, which owns its channels.
+// Producer: one network thread. Consumer: its shard thread (the network thread that owns that
+// shard). The wake-up protocol (runtime::RemoteWake) lives in Shard, which owns its channels.
 class Channel {
  public:
   explicit Channel(std::size_t capacity) : queue_(capacity) {}
 
-  // Producer side. False when full: the caller sheds the batch (kBusy), never blocks.
-  bool Push(Batch* batch) { return queue_.push(batch); }
+  // Producer side. False when full: the caller sheds a request (kBusy) or retries a reply next
+  // turn, never blocks.
+  bool Push(Message* message) { return queue_.push(message); }
   // Consumer side. nullptr when empty.
-  Batch* Pop() {
-    Batch* batch = nullptr;
-    return queue_.pop(batch) ? batch : nullptr;
+  Message* Pop() {
+    Message* message = nullptr;
+    return queue_.pop(message) ? message : nullptr;
   }
-  // Consumer side: how many batches wait. Approximate from any other thread.
+  // Consumer side: how many messages wait. Approximate from any other thread.
   [[nodiscard]] std::size_t Depth() const { return queue_.read_available(); }
 
  private:
-  boost::lockfree::spsc_queue<Batch*> queue_;
+  boost::lockfree::spsc_queue<Message*> queue_;
 };
 
 }  // namespace corecached::shard

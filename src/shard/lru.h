@@ -10,7 +10,8 @@ namespace corecached::shard {
 // Lru is the shard's recency list: most recently stored or accessed item at the front, the
 // eviction candidate at the back. Intrusive (boost::intrusive::list through Item::lru_hook), so it
 // allocates nothing and every operation is O(1). One plain list, not memcached's HOT/WARM/COLD
-// segments: the shard thread owns it, so there is no lock to spare by segmenting.
+// segments: the owning network thread (its shard's host) owns it, so there is no lock to spare by
+// segmenting.
 //
 // Owner: the Store. Thread: owning shard. The list does not own items; an Item* it returns stays
 // valid until the Store removes and destroys that item.

@@ -6,15 +6,13 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
-#include <thread>
 #include <vector>
 
 #include "core/clock.h"
-#include "runtime/event_base.h"
 #include "runtime/fiber_scheduler.h"
 #include "shard/backpressure.h"
-#include "shard/batch.h"
 #include "shard/channel.h"
+#include "shard/message.h"
 #include "shard/shard_stats.h"
 #include "shard/store.h"
 
@@ -24,47 +22,67 @@ using ShardId = uint32_t;
 
 struct ShardOptions {
   StoreOptions store;
-  // Capacity of each network thread's channel. A connection has at most one batch in flight per
-  // shard, so a capacity >= the connections one network thread may hold never fills.
+  // Capacity of each inbound channel (one per peer network thread). A thread sends at most one
+  // request message per peer per loop turn, and a full channel sheds (kBusy), so this only bounds
+  // how far a peer may run ahead of a stalled owner.
   std::size_t channel_capacity = 1024;
-  // How long an idle shard spins (yielding) before it sleeps on its eventfd. Waking a sleeping
-  // thread costs 50-100 us on this kind of VM (notes/fibers-and-libevent.md); a short spin catches
-  // the next batch of a busy connection without that cost.
-  int64_t idle_spin_us = 20;
-  // When a batch is shed instead of queued (issue #6).
+  // When commands are shed instead of executed (issue #6, reworked for issue #10).
   BackpressureOptions backpressure;
 };
 
-// Shard owns one thread, its fiber scheduler and event loop, one Store, and one inbound Channel per
-// network thread. Keys are partitioned over shards by KeyHash::ShardBits(); nothing locks the Store
-// because only this thread touches it.
+// Shard is one partition of the keys: its Store, hosted on one network thread (shard-per-thread,
+// issue #10; seastar's sharded_cache, dragonfly's EngineShard). Keys are partitioned over shards by
+// KeyHash::ShardBits(); nothing locks the Store because only the owning network thread touches it.
 //
-// Owner: Server. Thread: Start/Stop from main (start-up and shutdown only); Submit from the network
-// thread that owns channel `producer`; stats() from any (atomics only).
-class Shard {
+// A connection's keys owned by its own thread run inline (ExecuteLocal, no queue or wake). Keys
+// owned by another thread travel in Messages: during one loop turn the thread's Routers Send()
+// their foreign commands into one outbound Message per destination; at the turn's end the
+// exchange fiber (Run) pushes each onto the destination's inbound Channel, executes the requests
+// other threads sent here, sends each back as a reply, and hands replies to the waiting Routers.
+//
+// Owner: Server. Thread: construction, Connect and destruction on main (start-up and shutdown
+// only, no network thread running); Wake()->Notify(), Queue(), ShedHint(), QueueDepth(), Stats(),
+// ShedRequests() from any (atomics only); everything else on the owning network thread.
+class Shard final : public runtime::LoopGuest {
  public:
-  Shard(ShardId id, const ShardOptions& options, std::size_t producers, const core::Clock& clock,
+  // `threads`: network threads, one shard each; this shard is hosted by thread `id`.
+  Shard(ShardId id, const ShardOptions& options, std::size_t threads, const core::Clock& clock,
         int64_t process_started_seconds);
-  ~Shard();
+  ~Shard() override;
   Shard(const Shard&) = delete;
   Shard& operator=(const Shard&) = delete;
 
-  void Start();
-  // Drains what is queued, then joins the thread. REQUIRES: no producer submits any more.
-  void Stop();
+  // Start-up: every shard, indexed by ShardId (== network thread index). `live_threads` counts the
+  // network threads that still serve connections; it outlives the shards.
+  void Connect(std::vector<Shard*> peers, std::atomic<std::size_t>* live_threads);
 
-  // Queues `batch` for execution; its promise is fulfilled on this shard's thread. False when the
-  // channel is full (nothing was queued). REQUIRES: called from producer `producer`'s thread only.
-  bool Submit(std::size_t producer, Batch* batch);
+  // ---- Owning network thread ----
+  // Executes one command of a key this shard owns, in the calling fiber. A cold-tier wait
+  // suspends only that fiber. REQUIRES: inside a fiber; cmd.hash == KeyHash::Of(cmd.key).
+  core::Result ExecuteLocal(const core::Command& cmd);
+  // Moves `commands` into this turn's Message for shard `dest` (!= Id()); Router::Deliver gets the
+  // results back on this thread, in a later turn. When `dest` sheds them now, returns its retry
+  // hint and moves nothing. `router` must wait (not be destroyed) until Deliver was called.
+  [[nodiscard]] std::optional<uint32_t> Send(ShardId dest, Router* router,
+                                             std::vector<core::Command>* commands);
+  // LoopGuest.
+  [[nodiscard]] runtime::RemoteWake* Wake() override { return &wake_; }
+  void Run() override;
+  void ConnectionsDrained() override;
+  void OnTurnEnd() noexcept override;
+  void OnTurnStart() noexcept override;
 
+  // ---- Any thread (atomics only) ----
   [[nodiscard]] ShardId Id() const { return id_; }
   [[nodiscard]] const ShardStats& Stats() const { return store_->Stats(); }
-  [[nodiscard]] std::size_t QueueDepth() const;
-
-  // Backpressure, read by the network threads before they submit (any thread, atomics only).
-  // The queue as the shard last published it: depth, queued commands, delay, drain rate.
+  // Request messages queued for this shard, not yet executed.
+  [[nodiscard]] std::size_t QueueDepth() const {
+    return queued_messages_.load(std::memory_order_relaxed);
+  }
+  // Backpressure as this shard last published it: inbound depth, queued commands, queue delay,
+  // drain rate, and its loop's lag (the last busy turn's length).
   [[nodiscard]] QueueState Queue() const;
-  // The retry hint when a batch for this shard must be shed now (ShouldShed), else nullopt.
+  // The retry hint when work for this shard must be shed now (ShouldShed), else nullopt.
   [[nodiscard]] std::optional<uint32_t> ShedHint() const;
   // Counts `commands` answered kBusy for this shard (called by the shedding network thread).
   void CountShed(std::size_t commands) {
@@ -73,38 +91,57 @@ class Shard {
   [[nodiscard]] uint64_t ShedRequests() const {
     return shed_requests_.load(std::memory_order_relaxed);
   }
+  // Tests: the Store (owning network thread only).
+  [[nodiscard]] Store& GetStore() { return *store_; }
 
  private:
-  void Run();
-  void DispatchLoop();
-  std::size_t DrainOnce();
-  void Execute(Batch* batch);
-  void Complete(Batch* batch, int64_t start_ns, bool record_rate);
-  // Cold tier: a batch whose command must wait for a load (or for write-back room) finishes on
-  // its own fiber from command `next` on, while the dispatcher keeps serving other batches.
-  void ResumeCold(Batch* batch, std::size_t next, int64_t start_ns);
+  // One exchange: flush outbound, take inbound (execute requests, deliver replies), retry replies
+  // a full channel refused, apply cold completions.
+  void Exchange();
+  void FlushOutbound();
+  void DrainInbound();
+  void ExecuteRequest(Message* message);
+  void ResumeCold(Message* message, std::size_t next);
+  void SendReply(Message* message);
+  void Deliver(Message* message);
   void PollCold();
   void FlushCold();
-  // Cold I/O thread: completions wait; wakes the dispatcher if it sleeps.
-  void WakeForCold();
-  [[nodiscard]] bool AnyQueued() const;
+  [[nodiscard]] bool AnyInbound() const;
+  [[nodiscard]] bool HasWork() const;
+  [[nodiscard]] bool MayStop() const;
+  Message* NewMessage(ShardId dest);
+  void Recycle(Message* message);
 
   const ShardId id_;
   const ShardOptions options_;
   std::unique_ptr<Store> store_;
-  std::vector<std::unique_ptr<Channel>> channels_;
-  runtime::Waker waker_;
-  std::atomic<bool> sleeping_{false};
-  std::atomic<bool> stopping_{false};
-  runtime::Parker* park_ = nullptr;  // the dispatcher's parker; shard thread only
-  DrainRate drain_rate_;             // shard thread only; published in drain_per_s_
-  // Backpressure signals. queued_commands_ is added to by producers and subtracted by the shard;
-  // the others are written by the shard thread only. All relaxed: they steer, they do not order.
+  // inbound_[p]: messages from thread p (its requests, and replies to this thread's requests).
+  std::vector<std::unique_ptr<Channel>> inbound_;
+  runtime::RemoteWake wake_;
+  // Backpressure signals: queued_* are added to by producers and subtracted by this thread; the
+  // others are written by this thread only. All relaxed: they steer, they do not order.
+  std::atomic<std::size_t> queued_messages_{0};
   std::atomic<std::size_t> queued_commands_{0};
-  std::atomic<int64_t> queue_delay_us_{0};  // wait of the batch dequeued last; 0 once drained
+  std::atomic<int64_t> queue_delay_us_{0};  // wait of the request executed last; 0 once drained
+  std::atomic<int64_t> loop_lag_us_{0};     // length of the last busy turn
   std::atomic<uint64_t> drain_per_s_{0};
   std::atomic<uint64_t> shed_requests_{0};
-  // Cold tier, shard thread only: fibers waiting for cold progress and their wake-up.
+
+  // ---- Owning network thread only ----
+  std::vector<Shard*> peers_;
+  std::atomic<std::size_t>* live_threads_ = nullptr;
+  std::vector<Message*> outbound_;  // this turn's request message per destination (or null)
+  bool outbound_pending_ = false;
+  std::vector<Message*> backlog_;  // replies a full channel refused; retried every turn
+  std::vector<std::unique_ptr<Message>> free_;
+  std::size_t in_flight_ = 0;  // request messages sent and not yet back
+  bool drained_ = false;       // ConnectionsDrained() was called
+  runtime::Parker exchange_;   // unparked when the exchange fiber has work
+  bool exchange_signalled_ = false;
+  int64_t turn_start_ns_ = 0;
+  int64_t previous_turn_us_ = 0;
+  DrainRate drain_rate_;
+  // Cold tier: fibers waiting for cold progress and their wake-up.
   // BasicLockable (for condition_variable_any) needs these lower-case names.
   struct NoLock {
     void lock() {}    // NOLINT(readability-identifier-naming)
@@ -112,7 +149,6 @@ class Shard {
   };
   boost::fibers::condition_variable_any cold_cv_;
   std::size_t cold_waiters_ = 0;
-  std::thread thread_;
 };
 
 }  // namespace corecached::shard

@@ -52,7 +52,8 @@ struct StoreOptions {
 // Store holds one shard's items: table, LRU, memory accounting, expiry, CAS, flush_all.
 // Semantics are memcached 1.6.18's, checked against the real server (see store_test.cc).
 //
-// Owner: its Shard. Thread: owning shard (no locks, by design); stats() may be read from any.
+// Owner: its Shard. Thread: owning shard, i.e. the network thread hosting it (no locks, by
+// design); stats() may be read from any.
 // Time comes from the Clock given at construction, never from the system.
 // A returned Result owns its bytes: nothing in it points into the Store.
 //

@@ -71,6 +71,7 @@ class Table {
   std::size_t old_bucket_count_ = 0;
   std::size_t migrated_ = 0;  // old buckets below this index are empty (moved)
   std::size_t size_ = 0;
+  std::size_t pop_cursor_ = 0;  // PopAny: buckets_ below it are empty (lowered by Insert, rehash)
 };
 
 }  // namespace corecached::shard

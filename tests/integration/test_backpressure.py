@@ -1,6 +1,7 @@
 """Backpressure under overload (issue #6): one shard shed with a retry hint, the others unaffected.
 
-The server runs with --shards 2 and tight backpressure bounds. Keys are placed on shards the way
+The server runs with -t 2 (two network threads, each hosting one shard: issue #10) and tight
+backpressure bounds. Keys are placed on shards the way
 the server places them: shard = (xxh3_64(key) >> 32) % shards (src/core/key_hash.h, router.h),
 computed with Debian's python3-xxhash (.ci/bootstrap.sh installs it).
 
@@ -118,7 +119,7 @@ def spawn_overloaded(server, tmp_path, depth, delay_ms):
     conf = tmp_path / "bp.yaml"
     conf.write_text(f"backpressure:\n  max_queue_depth: {depth}\n"
                     f"  max_queue_delay_ms: {delay_ms}\n")
-    return server.spawn("--shards", str(SHARDS), "-t", "4", "--config", str(conf))
+    return server.spawn("-t", str(SHARDS), "--config", str(conf))
 
 
 def run_hammers(srv, hot, seconds, during=None):

@@ -1,6 +1,6 @@
 """Clients keep their usual error types on corecached's refusals (issue #6).
 
-`SERVER_ERROR busy, retry in N ms` is produced for real: the hot shard of a --shards 2 server is
+`SERVER_ERROR busy, retry in N ms` is produced for real: the hot shard of a -t 2 server (two threads, one shard each) is
 overloaded (as in test_backpressure.py) while pymemcache (no_delay=True) and pylibmc set keys of
 that shard until one is refused.
 
@@ -128,7 +128,7 @@ def test_clients_raise_their_usual_errors_on_out_of_memory(memcached_no_evict):
 
 
 def test_tiny_memory_evicts_instead_of_out_of_memory(server):
-    with server.spawn("-m", "2", "--shards", "1") as srv:
+    with server.spawn("-m", "2", "-t", "1") as srv:
         assert fill_until_oom(srv, b"y" * 100000) is None
         with srv.connect() as s:
             assert int(call(s, b"stats\r\n", until=b"END\r\n").split(b"STAT evictions ")[1]

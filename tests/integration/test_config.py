@@ -19,7 +19,7 @@ memory_limit_mb: 48
 max_connections: 77
 max_item_size: 512k
 network_threads: 3
-shards: 5
+shards: 3
 enable_shutdown: true
 verbosity: 1
 idle_timeout_s: 120
@@ -48,7 +48,7 @@ EXPECTED = {
     "maxconns": "77",
     "item_size_max": str(512 * 1024),
     "num_threads": "3",
-    "num_shards": "5",
+    "num_shards": "3",
     "shutdown_command": "yes",
     "verbosity": "1",
     "idle_timeout": "120",

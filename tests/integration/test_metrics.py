@@ -35,7 +35,7 @@ def metered(server, tmp_path_factory):
     port = free_port()
     path = tmp_path_factory.mktemp("metrics") / "corecached.yaml"
     path.write_text(f"metrics:\n  enabled: true\n  listen: 127.0.0.1:{port}\n")
-    with server.spawn("--config", path, "--shards", "3", "-t", "2") as srv:
+    with server.spawn("--config", path, "-t", "3") as srv:
         yield srv, f"http://127.0.0.1:{port}/metrics"
 
 

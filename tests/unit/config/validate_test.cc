@@ -107,6 +107,26 @@ TEST_CASE("Warnings: listen on other than loopback, entry by entry") {
   CHECK(Warnings(c).empty());
 }
 
+TEST_CASE("issue #10: shards other than 0 or -t is refused, naming -t") {
+  Config c;
+  c.network_threads = 2;
+  c.shards = 2;
+  CHECK_NOTHROW(Validate(c));
+  c.shards = 0;
+  CHECK_NOTHROW(Validate(c));
+  c.shards = 4;
+  KeyOrigins origins{"/etc/corecached/corecached.yaml", {{"shards", 7}}};
+  try {
+    Validate(c, origins);
+    FAIL("shards 4 with network_threads 2 was accepted");
+  } catch (const ConfigError& e) {
+    CHECK(std::string(e.what()) ==
+          "/etc/corecached/corecached.yaml:7: shards: is 4 but network_threads (-t) is 2: shards "
+          "now live on the network threads, one each; set -t 4 (network_threads) instead of "
+          "shards");
+  }
+}
+
 TEST_CASE("Validate: watermarks 0 < low < high <= 1") {
   Config c;
   c.cold_tier.low_watermark = 0.9;

@@ -143,8 +143,8 @@ Conversation Converse(const std::string& input, FakeFactory* factory) {
     shutdown(fds[1], SHUT_WR);
     fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK);
     runtime::EventBasePtr base = runtime::NewEventBase();
-    runtime::Waker waker;
-    boost::fibers::use_scheduling_algorithm<runtime::LoopScheduler>(base.get(), &waker);
+    runtime::RemoteWake wake;
+    boost::fibers::use_scheduling_algorithm<runtime::LoopScheduler>(base.get(), &wake);
     NetStats stats;
     SessionEnv env;
     env.executors = factory;

@@ -66,6 +66,28 @@ TEST_CASE("Backpressure: before the first rate sample the queue delay is the hin
   CHECK(RetryAfterMs(q) == 1);
 }
 
+TEST_CASE("Backpressure: the owning loop's lag sheds like queue delay, and the hint covers it") {
+  QueueState q;
+  q.loop_lag_us = 999;
+  CHECK_FALSE(ShouldShed(q, Bounds(0, 1000)));
+  q.loop_lag_us = 1000;
+  CHECK(ShouldShed(q, Bounds(0, 1000)));
+  CHECK_FALSE(ShouldShed(q, Bounds(0, 0)));
+  // Nothing queued, fast drain: the hint is still at least one lagging turn (4.2 ms -> 5 ms).
+  q.drain_commands_per_s = 1'000'000;
+  q.queued_commands = 10;
+  q.loop_lag_us = 4200;
+  CHECK(RetryAfterMs(q) == 5);
+}
+
+TEST_CASE("issue #10: the hint is never below the queue delay that made the shard shed") {
+  QueueState q;
+  q.drain_commands_per_s = 10'000'000;  // fast once it runs: the drain estimate alone says 1 ms
+  q.queued_commands = 100;
+  q.queue_delay_us = 120'000;  // but the last message waited 120 ms
+  CHECK(RetryAfterMs(q) == 120);
+}
+
 TEST_CASE("DrainRate: pools samples until a 1 ms window, then averages") {
   DrainRate rate;
   CHECK_FALSE(rate.Record(100, 400'000));

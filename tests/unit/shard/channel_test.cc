@@ -11,31 +11,31 @@ namespace corecached::shard {
 
 TEST_CASE("Channel: bounded, FIFO, refuses when full") {
   Channel channel(4);
-  std::vector<Batch> batches(5);
+  std::vector<Message> messages(5);
   for (int i = 0; i < 4; ++i) {
-    CHECK(channel.Push(&batches[static_cast<std::size_t>(i)]));
+    CHECK(channel.Push(&messages[static_cast<std::size_t>(i)]));
   }
-  CHECK_FALSE(channel.Push(&batches[4]));
+  CHECK_FALSE(channel.Push(&messages[4]));
   CHECK(channel.Depth() == 4);
   for (int i = 0; i < 4; ++i) {
-    CHECK(channel.Pop() == &batches[static_cast<std::size_t>(i)]);
+    CHECK(channel.Pop() == &messages[static_cast<std::size_t>(i)]);
   }
   CHECK(channel.Pop() == nullptr);
   CHECK(channel.Depth() == 0);
 }
 
 // Plain std::threads, so TSan sees every access (Boost.Fiber is not instrumented).
-TEST_CASE("Channel: one producer and one consumer thread pass every batch once, in order") {
+TEST_CASE("Channel: one producer and one consumer thread pass every message once, in order") {
   constexpr std::size_t kCount = 200'000;
   Channel channel(64);
-  std::vector<Batch> batches(kCount);
+  std::vector<Message> messages(kCount);
   for (std::size_t i = 0; i < kCount; ++i) {
-    batches[i].commands.resize(1);
-    batches[i].commands[0].delta = i;
+    messages[i].commands.resize(1);
+    messages[i].commands[0].delta = i;
   }
   std::thread producer([&] {
     for (std::size_t i = 0; i < kCount;) {
-      if (channel.Push(&batches[i])) {
+      if (channel.Push(&messages[i])) {
         ++i;
       } else {
         std::this_thread::yield();
@@ -45,7 +45,7 @@ TEST_CASE("Channel: one producer and one consumer thread pass every batch once, 
   std::size_t received = 0;
   bool in_order = true;
   while (received < kCount) {
-    Batch* b = channel.Pop();
+    Message* b = channel.Pop();
     if (b == nullptr) {
       std::this_thread::yield();
       continue;

@@ -4,6 +4,8 @@
 
 #include <atomic>
 #include <boost/fiber/all.hpp>
+#include <functional>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -14,6 +16,12 @@
 #include "runtime/fiber_scheduler.h"
 #include "shard/shard.h"
 
+// The per-turn cross-thread exchange (issue #10) with real threads: each std::thread plays a
+// network thread hosting one Shard (its hook in the scheduler, its exchange fiber running), and
+// its fibers play connections with a Router each. Every loop is bounded; a lost wake-up hangs the
+// test until meson's timeout instead of passing. Built and run in the TSan stage
+// (tests/run_all.sh, suite `threads`).
+
 namespace corecached::shard {
 namespace {
 
@@ -23,109 +31,148 @@ ShardOptions SmallShard() {
   options.store.max_item_size = 1 << 20;
   options.channel_capacity = 64;
   // These tests check delivery, not shedding (backpressure_test.cc does that): under TSan's
-  // slowdown the default 100 ms delay bound would shed some batches with kBusy.
+  // slowdown the default 100 ms delay bound would shed some commands with kBusy.
   options.backpressure.max_queue_depth = 0;
   options.backpressure.max_queue_delay_us = 0;
   return options;
 }
 
-// One "network thread": a LoopScheduler and `fibers` fibers, each with its own Router, doing
-// `rounds` set-then-multi-get rounds. Counts every wrong answer in `errors`.
-void ProducerThread(std::vector<Shard*> shards, std::size_t producer, int fibers, int rounds,
-                    std::atomic<int>* errors) {
+// N shards wired together as the Server wires them.
+struct Cluster {
+  explicit Cluster(std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) {
+      shards.push_back(std::make_unique<Shard>(static_cast<ShardId>(i), SmallShard(), n, clock, 0));
+      ptrs.push_back(shards.back().get());
+    }
+    live.store(n);
+    for (auto& s : shards) {
+      s->Connect(ptrs, &live);
+    }
+  }
+  core::ManualClock clock;
+  std::atomic<std::size_t> live{0};
+  std::vector<std::unique_ptr<Shard>> shards;
+  std::vector<Shard*> ptrs;
+};
+
+// One "network thread": hosts shard `t`, runs `fibers` connection fibers with `body`, then drains
+// the way NetworkThread does (ConnectionsDrained, join the exchange fiber).
+void HostThread(Cluster* cluster, std::size_t t, int fibers,
+                const std::function<void(Router&, int fiber)>& body) {
+  Shard* home = cluster->ptrs[t];
   runtime::EventBasePtr base = runtime::NewEventBase();
-  runtime::Waker waker;
-  boost::fibers::use_scheduling_algorithm<runtime::LoopScheduler>(base.get(), &waker);
+  boost::fibers::use_scheduling_algorithm<runtime::LoopScheduler>(
+      base.get(), home->Wake(), std::chrono::microseconds(0), home);
+  boost::fibers::fiber exchange([home] { home->Run(); });
   std::vector<boost::fibers::fiber> running;
   for (int f = 0; f < fibers; ++f) {
     running.emplace_back([&, f] {
-      Router router(shards, producer);
-      for (int r = 0; r < rounds; ++r) {
-        std::string key =
-            "p" + std::to_string(producer) + "f" + std::to_string(f) + "r" + std::to_string(r);
-        Router::Slot set = router.Add(test::Cmd(core::Op::kSet, key, "v" + key));
-        router.ExecuteRound();
-        if (router.ResultAt(set).outcome != core::Outcome::kStored) {
-          errors->fetch_add(1);
-        }
-        router.Reset();
-        // A multi-key get across shards comes back in key order.
-        Router::Slot miss = router.Add(test::Cmd(core::Op::kGet, key + "-missing"));
-        Router::Slot hit = router.Add(test::Cmd(core::Op::kGet, key));
-        router.ExecuteRound();
-        if (router.ResultAt(miss).outcome != core::Outcome::kMiss ||
-            router.ResultAt(hit).outcome != core::Outcome::kHit ||
-            router.ResultAt(hit).value != "v" + key) {
-          errors->fetch_add(1);
-        }
-        router.Reset();
-      }
+      Router router(home, cluster->ptrs.size());
+      body(router, f);
     });
   }
   for (auto& fiber : running) {
     fiber.join();
   }
+  home->ConnectionsDrained();
+  exchange.join();
 }
 
 }  // namespace
 
-TEST_CASE("Router: fibers on two network threads round-trip through two shards") {
-  core::ManualClock clock;
-  Shard s0(0, SmallShard(), 2, clock, 0);
-  Shard s1(1, SmallShard(), 2, clock, 0);
-  s0.Start();
-  s1.Start();
-  std::vector<Shard*> shards{&s0, &s1};
+TEST_CASE("Router: fibers on three threads set and multi-get keys of every shard") {
+  Cluster cluster(3);
   std::atomic<int> errors{0};
-  // Bounded: 2 threads x 8 fibers x 300 rounds x 2 hops. Shards fall asleep between rounds often,
-  // so a lost wake-up would hang here (meson's timeout) rather than pass.
-  std::thread t0(ProducerThread, shards, 0, 8, 300, &errors);
-  std::thread t1(ProducerThread, shards, 1, 8, 300, &errors);
+  constexpr int kFibers = 6;
+  constexpr int kRounds = 150;
+  auto body = [&](std::size_t t) {
+    return [&, t](Router& router, int f) {
+      for (int r = 0; r < kRounds; ++r) {
+        // Keys of this round spread over all shards: some run inline, some travel.
+        std::vector<std::string> keys;
+        for (int k = 0; k < 4; ++k) {
+          keys.push_back("t" + std::to_string(t) + "f" + std::to_string(f) + "r" +
+                         std::to_string(r) + "k" + std::to_string(k));
+        }
+        std::vector<Router::Slot> sets;
+        for (const std::string& key : keys) {
+          sets.push_back(router.Add(test::Cmd(core::Op::kSet, key, "v" + key)));
+        }
+        router.ExecuteRound();
+        for (Router::Slot slot : sets) {
+          errors.fetch_add(router.ResultAt(slot).outcome == core::Outcome::kStored ? 0 : 1);
+        }
+        router.Reset();
+        // A multi-key get comes back in key order, a miss in the middle.
+        std::vector<Router::Slot> gets;
+        for (const std::string& key : keys) {
+          gets.push_back(router.Add(test::Cmd(core::Op::kGet, key)));
+        }
+        Router::Slot miss = router.Add(test::Cmd(core::Op::kGet, keys[0] + "-missing"));
+        router.ExecuteRound();
+        for (std::size_t i = 0; i < keys.size(); ++i) {
+          const core::Result& got = router.ResultAt(gets[i]);
+          errors.fetch_add(got.outcome == core::Outcome::kHit && got.value == "v" + keys[i] ? 0
+                                                                                            : 1);
+        }
+        errors.fetch_add(router.ResultAt(miss).outcome == core::Outcome::kMiss ? 0 : 1);
+        router.Reset();
+      }
+    };
+  };
+  std::vector<std::thread> threads;
+  for (std::size_t t = 0; t < 3; ++t) {
+    threads.emplace_back(HostThread, &cluster, t, kFibers, body(t));
+  }
+  for (auto& thread : threads) {
+    thread.join();
+  }
+  CHECK(errors.load() == 0);
+  uint64_t items = 0;
+  for (auto& s : cluster.shards) {
+    CHECK(s->Stats().curr_items.Get() > 0);  // keys spread over every shard
+    items += s->Stats().curr_items.Get();
+    CHECK(s->QueueDepth() == 0);
+  }
+  CHECK(items == 3 * kFibers * kRounds * 4);
+}
+
+TEST_CASE("Router: flush_all broadcasts to every shard, across threads") {
+  Cluster cluster(2);
+  std::atomic<int> errors{0};
+  std::atomic<int> phase{0};
+  // Thread 0 stores and flushes; thread 1 only hosts its shard (and waits for thread 0's turns).
+  std::thread t0(HostThread, &cluster, 0, 1, [&](Router& router, int) {
+    for (int i = 0; i < 50; ++i) {
+      router.Add(test::Cmd(core::Op::kSet, "k" + std::to_string(i), "v"));
+    }
+    router.ExecuteRound();
+    router.Reset();
+    std::vector<Router::Slot> slots;
+    router.Broadcast(test::Cmd(core::Op::kFlushAll, ""), &slots);
+    errors.fetch_add(slots.size() == 2 ? 0 : 1);
+    router.ExecuteRound();
+    for (Router::Slot slot : slots) {
+      errors.fetch_add(router.ResultAt(slot).outcome == core::Outcome::kOk ? 0 : 1);
+    }
+    router.Reset();
+    std::vector<Router::Slot> gets;
+    for (int i = 0; i < 50; ++i) {
+      gets.push_back(router.Add(test::Cmd(core::Op::kGet, "k" + std::to_string(i))));
+    }
+    router.ExecuteRound();
+    for (Router::Slot slot : gets) {  // every key on both shards is gone
+      errors.fetch_add(router.ResultAt(slot).outcome == core::Outcome::kMiss ? 0 : 1);
+    }
+    phase.store(1);
+  });
+  std::thread t1(HostThread, &cluster, 1, 0, [](Router&, int) {});
   t0.join();
   t1.join();
   CHECK(errors.load() == 0);
-  CHECK(s0.Stats().curr_items.Get() + s1.Stats().curr_items.Get() == 2 * 8 * 300);
-  // Keys spread over both shards.
-  CHECK(s0.Stats().curr_items.Get() > 0);
-  CHECK(s1.Stats().curr_items.Get() > 0);
-  s0.Stop();
-  s1.Stop();
-}
-
-TEST_CASE("Router: flush_all broadcasts to every shard") {
-  core::ManualClock clock;
-  Shard s0(0, SmallShard(), 1, clock, 0);
-  Shard s1(1, SmallShard(), 1, clock, 0);
-  s0.Start();
-  s1.Start();
-  std::vector<Shard*> shards{&s0, &s1};
-  std::thread t([&] {
-    runtime::EventBasePtr base = runtime::NewEventBase();
-    runtime::Waker waker;
-    boost::fibers::use_scheduling_algorithm<runtime::LoopScheduler>(base.get(), &waker);
-    boost::fibers::fiber([&] {
-      Router router(shards, 0);
-      for (int i = 0; i < 50; ++i) {
-        router.Add(test::Cmd(core::Op::kSet, "k" + std::to_string(i), "v"));
-      }
-      router.ExecuteRound();
-      router.Reset();
-      std::vector<Router::Slot> slots;
-      router.Broadcast(test::Cmd(core::Op::kFlushAll, ""), &slots);
-      CHECK(slots.size() == 2);
-      router.ExecuteRound();
-      for (Router::Slot slot : slots) {
-        CHECK(router.ResultAt(slot).outcome == core::Outcome::kOk);
-      }
-      router.Reset();
-      Router::Slot get = router.Add(test::Cmd(core::Op::kGet, "k7"));
-      router.ExecuteRound();
-      CHECK(router.ResultAt(get).outcome == core::Outcome::kMiss);
-    }).join();
-  });
-  t.join();
-  s0.Stop();
-  s1.Stop();
+  CHECK(phase.load() == 1);
+  CHECK(cluster.shards[0]->Stats().curr_items.Get() == 0);
+  CHECK(cluster.shards[1]->Stats().curr_items.Get() == 0);
 }
 
 }  // namespace corecached::shard

@@ -116,5 +116,34 @@ TEST_CASE("Table: PopAny drains every item") {
   CHECK(table.size() == 0);
 }
 
+TEST_CASE("issue #10: PopAny drains every item mid-rehash and after inserts between pops") {
+  Owned owned;
+  Table table;
+  for (int i = 0; i < 25; ++i) {  // 25 > 1.5 * 16: growth starts and is left half done
+    table.Insert(owned.Make("a" + std::to_string(i)));
+  }
+  REQUIRE(table.Rehashing());
+  int popped = 0;
+  for (int i = 0; i < 5; ++i) {
+    CHECK(table.PopAny() != nullptr);  // each pop also migrates old buckets (possibly below the
+    ++popped;                          // cursor); an insert resets the cursor
+  }
+  table.Insert(owned.Make("late"));
+  while (table.PopAny() != nullptr) {
+    ++popped;
+  }
+  CHECK(popped == 26);
+  CHECK(table.size() == 0);
+  // 200k items: one scan of the bucket array, not one per item (this took minutes when quadratic).
+  for (int i = 0; i < 200'000; ++i) {
+    table.Insert(owned.Make("b" + std::to_string(i)));
+  }
+  popped = 0;
+  while (table.PopAny() != nullptr) {
+    ++popped;
+  }
+  CHECK(popped == 200'000);
+}
+
 }  // namespace
 }  // namespace corecached::shard
