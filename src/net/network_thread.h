@@ -87,7 +87,7 @@ class NetworkThread {
     NetworkThread* thread;
     Connection* prev = nullptr;
     Connection* next = nullptr;
-    bool running = false;  // a fiber serves it (or is about to: it is in ready_)
+    bool running = false;      // a fiber serves it (or is about to: it is in ready_)
     bool tls_pending = false;  // a TLS connection whose handshake has not run yet
   };
 

@@ -150,7 +150,11 @@ void Server::ReturnFreedMemory() {
   for (const net::NetworkThread* thread : thread_view_) {
     closed += thread->Stats().total_connections.Get() - thread->Stats().curr_connections.Get();
   }
-  if (closed < closed_at_last_trim_ + kTrimAfterClosed) {
+  // Also once the closing has stopped: a trim that ran in the middle of a burst of closes must not
+  // leave the memory of the last (< kTrimAfterClosed) connections of that burst pinned.
+  const bool burst_ended = closed > closed_at_last_trim_ && closed == closed_at_last_tick_;
+  closed_at_last_tick_ = closed;
+  if (closed < closed_at_last_trim_ + kTrimAfterClosed && !burst_ended) {
     closed_at_last_trim_ = std::min(closed_at_last_trim_, closed);  // counters read apart
     return;
   }

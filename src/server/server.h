@@ -100,6 +100,7 @@ class Server {
   std::vector<const shard::Shard*> shard_view_;
   std::vector<const net::NetworkThread*> thread_view_;
   uint64_t closed_at_last_trim_ = 0;  // main thread only
+  uint64_t closed_at_last_tick_ = 0;  // main thread only
   std::string pid_path_;              // absolute; "" = no pid file. Main thread only.
   runtime::EventBasePtr base_;
   runtime::Waker stop_waker_;
