@@ -11,6 +11,7 @@
 #include <sstream>
 #include <system_error>
 
+#include "config/proxy_loader.h"
 #include "config/units.h"
 
 namespace corecached::config {
@@ -221,6 +222,11 @@ class Loader {
 
  private:
   void LoadKey(const std::string& key, int line, const YAML::Node& value) {
+    if (key == "proxy") {
+      LoadProxySection(File(), line, value, &loaded_.config.proxy);
+      loaded_.origins.lines[key] = line;
+      return;
+    }
     if (key.find('.') == std::string::npos && IsSection(key)) {
       if (!value.IsMap()) {
         throw ConfigError(File(), line, key, "expected a mapping of " + key + ".* keys");

@@ -26,6 +26,9 @@ enum class Outcome : uint8_t {
   // waiting for cold write-back to make room. Replies with replies.h's cold-loading error
   // (binary status 0x0086); Result::retry_after_ms holds a hint.
   kColdLoading,
+  // Proxy mode: the upstream server is down, timed out or answered an error we do not pass on.
+  // Replies with replies.h's backend-failure error.
+  kUpstreamError,
 };
 
 // Result answers one Command. It owns its bytes: nothing in it points into the Store.

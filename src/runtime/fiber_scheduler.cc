@@ -8,8 +8,15 @@
 
 namespace corecached::runtime {
 
+namespace {
+thread_local event_base* current_base = nullptr;
+}  // namespace
+
+event_base* CurrentEventBase() { return current_base; }
+
 LoopScheduler::LoopScheduler(event_base* base, Waker* waker, std::chrono::microseconds spin)
     : base_(base), waker_(waker), spin_(spin) {
+  current_base = base;
   wake_event_.reset(event_new(base_, waker_->Fd(), EV_READ | EV_PERSIST, &OnWake, this));
   timer_event_.reset(evtimer_new(base_, &OnTimer, this));
   event_add(wake_event_.get(), nullptr);

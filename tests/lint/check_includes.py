@@ -6,6 +6,7 @@ The allowed arrows:
   server -> net, shard, config, metrics, runtime, core
   net    -> proto, core, runtime, shard (router.h, batch.h, shard.h only)
   shard  -> cold, runtime, core
+  proxy  -> proto, runtime, core (issue #13; net/ never includes proxy/, server/ composes it)
   runtime, proto, cold, config, metrics -> core
   core   -> nothing
 Also: protocol strings live in proto/replies.h (no "CLIENT_ERROR"/"SERVER_ERROR" literal elsewhere in
@@ -24,7 +25,8 @@ ALLOWED = {
     "metrics": {"core"},
     "shard": {"core", "cold", "runtime"},
     "net": {"core", "proto", "runtime", "shard"},
-    "server": {"core", "net", "shard", "config", "metrics", "runtime", "proto"},
+    "proxy": {"core", "proto", "runtime"},
+    "server": {"core", "net", "shard", "config", "metrics", "runtime", "proto", "proxy"},
 }
 NET_SHARD_HEADERS = {"shard/router.h", "shard/batch.h", "shard/shard.h", "shard/channel.h",
                      "shard/shard_stats.h", "shard/store.h"}
