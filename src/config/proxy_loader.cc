@@ -33,6 +33,7 @@ class ProxyLoader {
         default_line_ = entry.first;
       } else if (name == "routes") {
         routes_node_ = entry.second;
+        has_routes_ = true;
       } else if (name == "local_cache") {
         LoadLocalCache(entry.second);
       } else if (name == "max_in_flight") {
@@ -45,7 +46,7 @@ class ProxyLoader {
       throw ConfigError(file_, line, "proxy.pools", "at least one pool is required");
     }
     CheckDefaultPool(line);
-    if (routes_node_.IsDefined()) {
+    if (has_routes_) {
       LoadRoutes(routes_node_);
     }
   }
@@ -275,6 +276,7 @@ class ProxyLoader {
   ProxyConfig* out_;
   YAML::Node default_line_;
   YAML::Node routes_node_;
+  bool has_routes_ = false;
 };
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "net/router_executor.h"
 #include "proto/auth.h"
 #include "proto/replies.h"
 
@@ -41,7 +42,9 @@ Session::Session(SocketIo* io, const SessionEnv& env)
     : io_(io),
       env_(env),
       codec_(env.parser),
-      router_(env.shards, env.producer),
+      executor_(env.executors != nullptr
+                    ? env.executors->Make(env.producer)
+                    : std::make_unique<RouterExecutor>(env.shards, env.producer)),
       authenticated_(env.auth == nullptr) {}
 
 void Session::Run() {
@@ -52,9 +55,9 @@ void Session::Run() {
       }
       continue;
     }
-    if (!router_.empty()) {
+    if (!executor_->empty()) {
       const auto started = std::chrono::steady_clock::now();
-      router_.ExecuteRound();
+      executor_->ExecuteRound();
       env_.net_stats->latency[static_cast<std::size_t>(RoundFamily(round_))].Record(
           std::chrono::steady_clock::now() - started);
     }
@@ -203,10 +206,10 @@ void Session::Plan(proto::Request request) {
       std::string value = std::move(cmd.value);
       core::Command routed = cmd;
       routed.value = std::move(value);
-      slots_.push_back(router_.Add(std::move(routed)));
+      slots_.push_back(executor_->Add(std::move(routed)));
     }
   } else if (request.kind == proto::RequestKind::kFlushAll && !request.commands.empty()) {
-    router_.Broadcast(request.commands.front(), &slots_);
+    executor_->Broadcast(request.commands.front(), &slots_);
   }
   pending.slot_count = static_cast<uint32_t>(slots_.size()) - pending.first_slot;
   pending.request = std::move(request);
@@ -230,7 +233,7 @@ bool Session::EncodeRound() {
   }
   round_.clear();
   slots_.clear();
-  router_.Reset();
+  executor_->Reset();
   // Reclaim consumed input so the buffer does not creep.
   if (in_pos_ == in_.size()) {
     in_.clear();
@@ -247,7 +250,7 @@ void Session::EncodeOne(Pending& pending) {
     case proto::RequestKind::kFlushAll: {
       gathered_.clear();
       for (uint32_t i = 0; i < pending.slot_count; ++i) {
-        gathered_.push_back(std::move(router_.ResultAt(slots_[pending.first_slot + i])));
+        gathered_.push_back(std::move(executor_->ResultAt(slots_[pending.first_slot + i])));
       }
       codec_.EncodeResults(req, gathered_, &out_);
       break;

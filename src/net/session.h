@@ -4,12 +4,14 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/executor.h"
 #include "core/stat_list.h"
 #include "net/authenticator.h"
 #include "net/net_stats.h"
@@ -45,6 +47,9 @@ struct SessionEnv {
   std::function<std::optional<core::StatList>(std::string_view group)> stats;
   std::function<void()> request_shutdown;  // `shutdown` with -A
   NetStats* net_stats = nullptr;
+  // Proxy mode (issue #13): commands go to the executors this makes instead of the shards.
+  // nullptr = serve from `shards`. Outlives the sessions.
+  core::ExecutorFactory* executors = nullptr;
 };
 
 // Session is one connection's request loop: read, parse every complete request (text, meta or
@@ -101,13 +106,13 @@ class Session {
   SocketIo* io_;
   const SessionEnv& env_;
   proto::Codec codec_;
-  shard::Router router_;
+  std::unique_ptr<core::Executor> executor_;
   std::string in_;
   std::size_t in_pos_ = 0;
   uint64_t swallow_ = 0;
   std::string out_;
   std::vector<Pending> round_;
-  std::vector<shard::Router::Slot> slots_;
+  std::vector<core::Executor::Slot> slots_;
   std::vector<core::Result> gathered_;
   bool close_ = false;
   bool authenticated_ = false;

@@ -12,6 +12,7 @@
 #include "config/diff.h"
 #include "core/log.h"
 #include "server/module_options.h"
+#include "server/proxy_glue.h"
 #include "server/signals.h"
 #include "server/stats_collector.h"
 
@@ -36,8 +37,13 @@ Server::Server(config::Config config, ConfigSource reload)
                                                      clock_, started_seconds_));
     shard_ptrs_.push_back(shards_.back().get());
   }
+  if (config_.proxy.enabled) {
+    proxy_ = std::make_unique<proxy::ProxyExecutorFactory>(ProxyOptionsFor(config_),
+                                                           config_.network_threads);
+  }
   for (uint32_t t = 0; t < config_.network_threads; ++t) {
     net::SessionEnv env;
+    env.executors = proxy_.get();
     env.shards = shard_ptrs_;
     env.producer = t;
     env.parser.max_item_size = static_cast<std::size_t>(config_.max_item_size_bytes);
@@ -133,10 +139,19 @@ StatsSources Server::Sources() const {
 }
 
 std::optional<core::StatList> Server::Stats(std::string_view group) const {
+  if (group == "proxy" && proxy_ != nullptr) {
+    return proxy_->Stats();
+  }
   return CollectStats(Sources(), group);
 }
 
-metrics::Snapshot Server::Metrics() const { return CollectSnapshot(Sources()); }
+metrics::Snapshot Server::Metrics() const {
+  metrics::Snapshot snapshot = CollectSnapshot(Sources());
+  if (proxy_ != nullptr) {
+    AppendProxyMetrics(*proxy_, &snapshot);
+  }
+  return snapshot;
+}
 
 void Server::StartExporter() {
   if (!config_.metrics.enabled) {

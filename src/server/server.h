@@ -16,6 +16,7 @@
 #include "net/listener.h"
 #include "net/net_stats.h"
 #include "net/network_thread.h"
+#include "proxy/proxy_executor.h"
 #include "runtime/event_base.h"
 #include "shard/shard.h"
 
@@ -77,6 +78,8 @@ class Server {
   std::vector<std::unique_ptr<shard::Shard>> shards_;
   std::vector<shard::Shard*> shard_ptrs_;
   net::ConnectionGate gate_;
+  // Proxy mode (config `proxy:`); declared before threads_ so it outlives them.
+  std::unique_ptr<proxy::ProxyExecutorFactory> proxy_;
   std::vector<std::unique_ptr<net::NetworkThread>> threads_;
   // Read-only views for the stats and metrics collectors (fixed after construction).
   std::vector<const shard::Shard*> shard_view_;
