@@ -208,7 +208,11 @@ void UpstreamConnection::Abort(bool timed_out) {
     backoff_ = std::clamp(backoff_ * 2, kFirstBackoff, kMaxBackoff);
     next_connect_ = now + backoff_;
   }
-  server_->RecordFailure(now);
+  // An idle connection the server closed (its idle timeout, a restart) is no failure of a
+  // request; a refused connect or a request left unanswered is.
+  if (!was_up || !in_flight_.empty()) {
+    server_->RecordFailure(now);
+  }
   UpstreamStats& stats = server_->Stats();
   // Entries are moved out first: a waiter woken here runs only after this callback returns, but
   // keep the deque consistent anyway.
