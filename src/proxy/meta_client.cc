@@ -21,13 +21,18 @@ bool NeedsBase64(std::string_view key) {
   return key.empty();
 }
 
-void AppendKey(const core::Command& cmd, std::string* out) {
-  if (NeedsBase64(cmd.key)) {
-    proto::meta_base64::Encode(cmd.key, out);
-    out->append(" b");
-  } else {
+// The key, and " b" when it travels base64-encoded. For ms the flag must follow the datalen
+// token, so the caller places it (`flag_now` false).
+bool AppendKey(const core::Command& cmd, std::string* out, bool flag_now = true) {
+  if (!NeedsBase64(cmd.key)) {
     out->append(cmd.key);
+    return false;
   }
+  proto::meta_base64::Encode(cmd.key, out);
+  if (flag_now) {
+    out->append(" b");
+  }
+  return true;
 }
 
 void AppendNumber(char flag, int64_t n, std::string* out) {
@@ -83,10 +88,10 @@ char StoreMode(Op op) {
 
 void EncodeStore(const core::Command& cmd, std::string* out) {
   out->append("ms ");
-  AppendKey(cmd, out);
+  const bool base64 = AppendKey(cmd, out, /*flag_now=*/false);
   out->push_back(' ');
   out->append(std::to_string(cmd.value.size()));
-  out->append(" c");
+  out->append(base64 ? " b c" : " c");
   AppendNumber('F', cmd.flags, out);
   AppendNumber('T', cmd.exptime, out);
   out->append(" M").push_back(StoreMode(cmd.op));

@@ -63,12 +63,15 @@ ProxyThread::ProxyThread(event_base* base, const ProxyOptions& options,
 void ProxyThread::Refresh(SteadyTime now) {
   for (Pool& pool : pools_) {
     uint64_t epoch = 0;
-    std::vector<bool> live(pool.servers.size());
-    for (std::size_t s = 0; s < pool.servers.size(); ++s) {
-      live[s] = !pool.servers[s]->Ejected(now);
-      epoch += pool.servers[s]->MembershipEpoch();
+    for (const auto& server : pool.servers) {
+      server->Ejected(now);  // lets a server whose retry timeout passed rejoin
+      epoch += server->MembershipEpoch();
     }
     if (epoch != pool.ring_epoch) {
+      std::vector<bool> live(pool.servers.size());
+      for (std::size_t s = 0; s < pool.servers.size(); ++s) {
+        live[s] = !pool.servers[s]->Ejected(now);
+      }
       pool.ring = Ring(pool.options->distribution, pool.options->servers, live);
       pool.ring_epoch = epoch;
     }
@@ -117,7 +120,7 @@ bool ProxyExecutor::SendTo(std::size_t pool, int server, const core::Command& cm
   UpstreamServer& up = *thread_->PoolAt(pool).servers[static_cast<std::size_t>(server)];
   scratch_.clear();
   EncodeRequest(cmd, &scratch_);
-  UpstreamConnection* conn = up.Next();
+  UpstreamConnection* conn = ConnectionFor(&up);
   InFlight entry;
   entry.cmd = &cmd;
   entry.result = result;
@@ -127,7 +130,6 @@ bool ProxyExecutor::SendTo(std::size_t pool, int server, const core::Command& cm
     --waiter_.remaining;
     return false;
   }
-  used_.push_back(conn);
   round_timeout_ = std::max(round_timeout_, up.Options().timeout);
   return true;
 }
@@ -144,8 +146,22 @@ void ProxyExecutor::Mirror(const RouteOptions& route, const core::Command& cmd, 
     entry.cmd = entry.owned.get();
     scratch_.clear();
     EncodeRequest(cmd, &scratch_);
-    p.servers[static_cast<std::size_t>(server)]->Next()->Send(scratch_, std::move(entry), now);
+    ConnectionFor(p.servers[static_cast<std::size_t>(server)].get())
+        ->Send(scratch_, std::move(entry), now);
   }
+}
+
+UpstreamConnection* ProxyExecutor::ConnectionFor(UpstreamServer* server) {
+  // One connection per server per round: the round's requests to it leave in one send(2) and
+  // come back in one read; rounds of other sessions take the server's other connections.
+  for (const auto& [s, conn] : round_connections_) {
+    if (s == server) {
+      return conn;
+    }
+  }
+  UpstreamConnection* conn = server->Next();
+  round_connections_.emplace_back(server, conn);
+  return conn;
 }
 
 void ProxyExecutor::Dispatch(Entry& entry, core::Result* result, SteadyTime now) {
@@ -187,7 +203,7 @@ void ProxyExecutor::Wait(SteadyTime deadline) {
     // Timed out: close every connection still holding one of ours. Replies come in order, so a
     // late reply could never be matched again; their other requests fail with ours (as
     // twemproxy does on a server timeout).
-    for (UpstreamConnection* conn : used_) {
+    for (const auto& [server, conn] : round_connections_) {
       if (conn->Holds(&waiter_)) {
         conn->Abort(/*timed_out=*/true);
       }
@@ -198,10 +214,13 @@ void ProxyExecutor::Wait(SteadyTime deadline) {
 void ProxyExecutor::ExecuteRound() {
   const SteadyTime now = std::chrono::steady_clock::now();
   thread_->Refresh(now);
-  used_.clear();
+  round_connections_.clear();
   round_timeout_ = std::chrono::milliseconds(0);
   for (std::size_t i = 0; i < entries_.size(); ++i) {
     Dispatch(entries_[i], &results_[i], now);
+  }
+  for (const auto& [server, conn] : round_connections_) {
+    conn->Flush();
   }
   Wait(now + round_timeout_);
   if (cache_ == nullptr) {
@@ -219,7 +238,7 @@ void ProxyExecutor::ExecuteRound() {
 void ProxyExecutor::Reset() {
   entries_.clear();
   results_.clear();
-  used_.clear();
+  round_connections_.clear();
 }
 
 ProxyExecutorFactory::ProxyExecutorFactory(ProxyOptions options, std::size_t threads)

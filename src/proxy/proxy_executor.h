@@ -6,6 +6,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/executor.h"
@@ -84,13 +85,14 @@ class ProxyExecutor final : public core::Executor {
               SteadyTime now);
   void Mirror(const RouteOptions& route, const core::Command& cmd, SteadyTime now);
   void Wait(SteadyTime deadline);
+  UpstreamConnection* ConnectionFor(UpstreamServer* server);
 
   ProxyThread* thread_;
   const ProxyOptions* options_;
   LocalCache* cache_;
   std::vector<Entry> entries_;
   std::vector<core::Result> results_;
-  std::vector<UpstreamConnection*> used_;
+  std::vector<std::pair<UpstreamServer*, UpstreamConnection*>> round_connections_;
   std::string scratch_;
   Waiter waiter_;
   std::chrono::milliseconds round_timeout_{0};

@@ -19,8 +19,15 @@ namespace {
 // interval, not one per request.
 constexpr std::chrono::milliseconds kFirstBackoff{50};
 constexpr std::chrono::milliseconds kMaxBackoff{1000};
-// One read(2) per readable edge at most this large (the loop comes back for more).
+// Reads land in one scratch buffer per thread and only the bytes received are appended (growing
+// in_ by a whole chunk first would zero-fill 64 KiB per read). Callbacks never suspend, so the
+// connections of one thread can share it.
 constexpr std::size_t kReadChunk = std::size_t{64} * 1024;
+
+char* Scratch() {
+  thread_local std::unique_ptr<char[]> scratch = std::make_unique_for_overwrite<char[]>(kReadChunk);
+  return scratch.get();
+}
 }  // namespace
 
 UpstreamConnection::UpstreamConnection(event_base* base, UpstreamServer* server)
@@ -72,9 +79,6 @@ bool UpstreamConnection::Send(std::string_view request, InFlight entry, SteadyTi
   server_->Stats().in_flight.Add();
   server_->InFlightBytes() += entry.bytes;
   in_flight_.push_back(std::move(entry));
-  if (state_ == State::kUp) {
-    Flush();
-  }
   return true;
 }
 
@@ -104,6 +108,9 @@ void UpstreamConnection::OnWritable() {
 }
 
 void UpstreamConnection::Flush() {
+  if (state_ != State::kUp) {
+    return;  // a connect in progress flushes when it completes
+  }
   while (out_pos_ < out_.size()) {
     ssize_t n = ::send(fd_, out_.data() + out_pos_, out_.size() - out_pos_, MSG_NOSIGNAL);
     if (n > 0) {
@@ -124,12 +131,11 @@ void UpstreamConnection::Flush() {
 }
 
 void UpstreamConnection::OnReadable() {
+  char* scratch = Scratch();
   for (;;) {
-    std::size_t old = in_.size();
-    in_.resize(old + kReadChunk);
-    ssize_t n = ::read(fd_, in_.data() + old, kReadChunk);
-    in_.resize(old + static_cast<std::size_t>(std::max<ssize_t>(n, 0)));
+    ssize_t n = ::read(fd_, scratch, kReadChunk);
     if (n > 0) {
+      in_.append(scratch, static_cast<std::size_t>(n));
       ParseReplies();
       if (state_ != State::kUp) {
         return;

@@ -70,9 +70,12 @@ class UpstreamConnection {
   UpstreamConnection(const UpstreamConnection&) = delete;
   UpstreamConnection& operator=(const UpstreamConnection&) = delete;
 
-  // Queues one request. False when the connection is down and may not reconnect yet (backoff):
-  // nothing was queued.
+  // Queues one request (sent by the next Flush, or when a connect completes). False when the
+  // connection is down and may not reconnect yet (backoff): nothing was queued.
   bool Send(std::string_view request, InFlight entry, SteadyTime now);
+  // Writes what Send queued, as far as the socket takes it (the rest on the write edge). One
+  // send(2) for a whole round's requests to this server.
+  void Flush();
   // Fails every request in flight with kUpstreamError, closes the socket and starts the backoff.
   // `timed_out`: count them as timeouts (else as errors).
   void Abort(bool timed_out);
@@ -85,7 +88,6 @@ class UpstreamConnection {
   static void OnEvent(evutil_socket_t fd, short what, void* arg);
   void OnWritable();
   void OnReadable();
-  void Flush();
   void ParseReplies();
   void Complete(InFlight& entry, core::Result result);
 

@@ -70,6 +70,10 @@ TEST_CASE("MetaClient: requests for each op") {
 
 TEST_CASE("MetaClient: a key a text request cannot carry travels base64 with b") {
   CHECK(Encode(Cmd(Op::kDelete, "a b")) == "md YSBi b\r\n");
+  core::Command set = Cmd(Op::kSet, std::string("k\x10", 2));
+  set.value = "v";
+  // ms: the b flag follows the datalen token (memcached: "ms <key> <datalen> <flags>*").
+  CHECK(Encode(set) == "ms axA= 1 b c F0 T0 MS\r\nv\r\n");
 }
 
 TEST_CASE("MetaClient: replies, whole and byte by byte") {
