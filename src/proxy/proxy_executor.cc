@@ -50,6 +50,7 @@ ProxyThread::ProxyThread(event_base* base, const ProxyOptions& options,
                          const std::vector<std::vector<sockaddr_in>>& addresses,
                          std::vector<std::vector<UpstreamStats>>* stats)
     : pools_(options.pools.size()) {
+  flush_event_.reset(event_new(base, -1, 0, &OnFlush, this));
   for (std::size_t p = 0; p < pools_.size(); ++p) {
     pools_[p].options = &options.pools[p];
     for (std::size_t s = 0; s < addresses[p].size(); ++s) {
@@ -58,6 +59,27 @@ ProxyThread::ProxyThread(event_base* base, const ProxyOptions& options,
     }
   }
   Refresh(std::chrono::steady_clock::now());
+}
+
+void ProxyThread::ScheduleFlush(UpstreamConnection* conn) {
+  if (conn->flush_scheduled) {
+    return;
+  }
+  conn->flush_scheduled = true;
+  dirty_.push_back(conn);
+  if (dirty_.size() == 1) {
+    event_active(flush_event_.get(), 0, 0);
+  }
+}
+
+void ProxyThread::OnFlush(evutil_socket_t /*fd*/, short /*what*/, void* arg) {
+  auto* self = static_cast<ProxyThread*>(arg);
+  self->flushing_.swap(self->dirty_);
+  for (UpstreamConnection* conn : self->flushing_) {
+    conn->flush_scheduled = false;
+    conn->Flush();
+  }
+  self->flushing_.clear();
 }
 
 void ProxyThread::Refresh(SteadyTime now) {
@@ -220,7 +242,7 @@ void ProxyExecutor::ExecuteRound() {
     Dispatch(entries_[i], &results_[i], now);
   }
   for (const auto& [server, conn] : round_connections_) {
-    conn->Flush();
+    thread_->ScheduleFlush(conn);
   }
   Wait(now + round_timeout_);
   if (cache_ == nullptr) {

@@ -39,12 +39,21 @@ class ProxyThread {
   // Lets ejected servers whose retry timeout passed rejoin, and rebuilds rings whose membership
   // changed. Once per round.
   void Refresh(SteadyTime now);
+  // Sends `conn`'s queued requests once this thread's ready fibers have all run (a libevent
+  // active event: the loop runs only when no fiber is ready), so that the requests of every
+  // session served in this turn leave in one send(2) per connection, as nutcracker coalesces.
+  void ScheduleFlush(UpstreamConnection* conn);
   [[nodiscard]] Pool& PoolAt(std::size_t i) { return pools_[i]; }
   [[nodiscard]] std::size_t PoolCount() const { return pools_.size(); }
   std::size_t in_flight_bytes = 0;  // request bytes sent and not yet answered (all servers)
 
  private:
+  static void OnFlush(evutil_socket_t fd, short what, void* arg);
+
   std::vector<Pool> pools_;
+  runtime::EventPtr flush_event_;
+  std::vector<UpstreamConnection*> dirty_;
+  std::vector<UpstreamConnection*> flushing_;
 };
 
 // ProxyExecutor is a connection's core::Executor in proxy mode: each command goes, as a meta

@@ -76,6 +76,8 @@ class UpstreamConnection {
   // Writes what Send queued, as far as the socket takes it (the rest on the write edge). One
   // send(2) for a whole round's requests to this server.
   void Flush();
+  // For ProxyThread's deferred flush: true while this connection waits in its flush list.
+  bool flush_scheduled = false;
   // Fails every request in flight with kUpstreamError, closes the socket and starts the backoff.
   // `timed_out`: count them as timeouts (else as errors).
   void Abort(bool timed_out);
