@@ -108,7 +108,7 @@ class ProxyLoader {
     bool has_servers = false;
     for (const auto& entry : node) {
       const std::string name = entry.first.Scalar();
-      const std::string key = prefix + "." + name;
+      const std::string key = std::string(prefix).append(".").append(name);
       const YAML::Node& v = entry.second;
       if (name == "servers") {
         has_servers = true;
@@ -229,7 +229,7 @@ class ProxyLoader {
 
   void LoadRouteKey(const YAML::Node& k, const YAML::Node& v, const std::string& key,
                     ProxyRouteConfig* route) {
-    const std::string name = k.Scalar();
+    const std::string& name = k.Scalar();
     if (name == "prefix") {
       route->prefix = Scalar(v, key);
     } else if (name == "pool") {
