@@ -21,6 +21,29 @@ std::string Str(double v) {
   return buf;
 }
 
+// The whole proxy section as one value: it cannot change at run time, so SIGHUP only needs to
+// know that it did (and logs it as one key that needs a restart).
+std::string Str(const ProxyConfig& p) {
+  std::string s = Str(p.enabled) + " default=" + p.default_pool;
+  for (const ProxyPoolConfig& pool : p.pools) {
+    s += " pool=" + pool.name + "/" + pool.distribution + "/" + Str(pool.timeout_ms) + "/" +
+         Str(pool.server_failure_limit) + "/" + Str(pool.server_retry_timeout_ms) + "/" +
+         Str(pool.connections_per_server);
+    for (const ProxyServerConfig& server : pool.servers) {
+      s += "," + server.host + ":" + std::to_string(server.port) + ":" + Str(server.weight) + ":" +
+           server.name;
+    }
+  }
+  for (const ProxyRouteConfig& route : p.routes) {
+    s += " route=" + route.prefix + "->" + route.pool;
+    for (const std::string& m : route.mirror) {
+      s += "+" + m;
+    }
+  }
+  return s + " cache=" + Str(p.local_cache_enabled) + "/" + Str(p.local_cache_ttl_ms) + "/" +
+         Str(p.local_cache_max_bytes) + " in_flight=" + Str(p.max_in_flight_bytes);
+}
+
 using Render = std::function<std::string(const Config&)>;
 
 // Every key, in conf/corecached.yaml's order. A key added to Config belongs here too.
@@ -54,6 +77,7 @@ const std::vector<std::pair<const char*, Render>>& Keys() {
       {"backpressure.max_queue_delay_ms",
        [](const Config& c) { return Str(c.backpressure.max_queue_delay_ms); }},
       {"auth.file", [](const Config& c) { return Str(c.auth.file); }},
+      {"proxy", [](const Config& c) { return Str(c.proxy); }},
   };
   return kKeys;
 }

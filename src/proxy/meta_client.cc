@@ -1,6 +1,7 @@
 #include "proxy/meta_client.h"
 
 #include <charconv>
+#include <vector>
 
 #include "proto/meta_base64.h"
 #include "proto/replies.h"
@@ -235,6 +236,102 @@ Outcome LineOutcome(std::string_view line, const core::Command& cmd, core::Resul
   return ErrorOutcome(line, cmd.op);
 }
 }  // namespace
+
+bool Batchable(const core::Command& cmd) {
+  // ttl_steps: an mg that asked for t (the classic reply carries no TTL).
+  return cmd.op == Op::kGet && !cmd.touch && !cmd.vivify && !cmd.recache && !cmd.no_lru_bump &&
+         !cmd.key_binary && cmd.ttl_steps[0] == 0 && !NeedsBase64(cmd.key);
+}
+
+void EncodeMultiGet(std::span<const core::Command* const> cmds, std::string* out) {
+  out->append("gets");
+  for (const core::Command* cmd : cmds) {
+    out->push_back(' ');
+    out->append(cmd->key);
+  }
+  out->append("\r\n");
+}
+
+namespace {
+// One "VALUE <key> <flags> <bytes> <cas>" block at the front of `in`; false when malformed.
+// *size = 0 when incomplete.
+bool ParseValueBlock(std::string_view in, std::size_t eol, std::string_view* key, core::Result* r,
+                     std::size_t* size) {
+  std::string_view line = in.substr(6, eol - 6);  // after "VALUE "
+  std::string_view tokens[4];
+  for (std::string_view& t : tokens) {
+    std::size_t sp = line.find(' ');
+    t = line.substr(0, sp);
+    line = sp == std::string_view::npos ? std::string_view() : line.substr(sp + 1);
+  }
+  std::size_t bytes = 0;
+  if (!ToNumber(tokens[1], &r->flags) || !ToNumber(tokens[2], &bytes) ||
+      !ToNumber(tokens[3], &r->cas)) {
+    return false;
+  }
+  *key = tokens[0];
+  const std::size_t total = eol + 2 + bytes + 2;
+  if (in.size() < total) {
+    *size = 0;
+    return true;
+  }
+  if (in.substr(eol + 2 + bytes, 2) != "\r\n") {
+    return false;
+  }
+  r->outcome = Outcome::kHit;
+  r->value.assign(in.substr(eol + 2, bytes));
+  *size = total;
+  return true;
+}
+}  // namespace
+
+ReplyStatus ParseMultiGetReply(std::string_view in, std::span<const core::Command* const> cmds,
+                               std::span<core::Result* const> results, std::size_t* consumed) {
+  std::size_t pos = 0;
+  std::size_t next = 0;  // hits come back in request order: match forward
+  std::vector<core::Result> found(cmds.size());
+  for (;;) {
+    std::string_view rest = in.substr(pos);
+    std::size_t eol = rest.find("\r\n");
+    if (eol == std::string_view::npos) {
+      return rest.size() > 4096 ? ReplyStatus::kError : ReplyStatus::kNeedMore;
+    }
+    if (rest.substr(0, eol) == "END") {
+      pos += eol + 2;
+      break;
+    }
+    if (rest.substr(0, 6) != "VALUE ") {
+      for (core::Result* r : results) {
+        *r = core::Result{};
+        r->outcome = ErrorOutcome(rest.substr(0, eol), Op::kGet);
+      }
+      *consumed = pos + eol + 2;
+      return pos == 0 ? ReplyStatus::kOk : ReplyStatus::kError;
+    }
+    core::Result hit;
+    std::string_view key;
+    std::size_t size = 0;
+    if (!ParseValueBlock(rest, eol, &key, &hit, &size)) {
+      return ReplyStatus::kError;
+    }
+    if (size == 0) {
+      return ReplyStatus::kNeedMore;
+    }
+    while (next < cmds.size() && cmds[next]->key != key) {
+      ++next;
+    }
+    if (next == cmds.size()) {
+      return ReplyStatus::kError;  // a key we did not ask for, or out of order
+    }
+    found[next++] = std::move(hit);
+    pos += size;
+  }
+  for (std::size_t i = 0; i < cmds.size(); ++i) {
+    *results[i] = std::move(found[i]);  // default Result: kMiss
+  }
+  *consumed = pos;
+  return ReplyStatus::kOk;
+}
 
 void EncodeRequest(const core::Command& cmd, std::string* out) {
   switch (cmd.op) {

@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -21,6 +22,13 @@ namespace corecached::proxy {
 // characters; a binary-protocol client may send them) travel base64-encoded with the `b` flag.
 void EncodeRequest(const core::Command& cmd, std::string* out);
 
+// Plain gets of several keys for one server in one round travel as one classic
+// `gets k1 k2 ...` (as nutcracker forwards a multi-get): memcached answers the hits in request
+// order and one END. True for a get this can carry: no side effects, no TTL asked for (meta t),
+// and a key with no byte a text request cannot hold.
+bool Batchable(const core::Command& cmd);
+void EncodeMultiGet(std::span<const core::Command* const> cmds, std::string* out);
+
 enum class ReplyStatus : uint8_t {
   kOk,        // *result filled, *consumed bytes used
   kNeedMore,  // the reply is incomplete; nothing consumed
@@ -33,5 +41,11 @@ enum class ReplyStatus : uint8_t {
 // any other SERVER_ERROR/CLIENT_ERROR/ERROR line becomes kUpstreamError.
 ReplyStatus ParseReply(std::string_view in, const core::Command& cmd, core::Result* result,
                        std::size_t* consumed);
+
+// Parses a whole `gets` reply (VALUE blocks then END) for `cmds`, filling results[i] for each
+// (kHit or kMiss); a SERVER_ERROR/CLIENT_ERROR/ERROR line fails them all with kUpstreamError.
+// kNeedMore until END has arrived (nothing consumed).
+ReplyStatus ParseMultiGetReply(std::string_view in, std::span<const core::Command* const> cmds,
+                               std::span<core::Result* const> results, std::size_t* consumed);
 
 }  // namespace corecached::proxy

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netdb.h>
 
+#include <algorithm>
 #include <stdexcept>
 #include <utility>
 
@@ -206,6 +207,20 @@ void ProxyExecutor::Dispatch(Entry& entry, core::Result* result, SteadyTime now)
     return;
   }
   int server = entry.server >= 0 ? entry.server : thread_->PoolAt(entry.pool).ring.Pick(cmd.key);
+  if (server >= 0 && entry.server < 0 && Batchable(cmd)) {
+    auto it = std::find_if(batches_.begin(), batches_.end(), [&](const OpenBatch& b) {
+      return b.pool == entry.pool && b.server == server;
+    });
+    if (it == batches_.end()) {
+      it = batches_.insert(batches_.end(), OpenBatch{entry.pool, server, {}, {}});
+    }
+    it->cmds.push_back(&cmd);
+    it->results.push_back(result);
+    return;
+  }
+  if (server >= 0) {
+    CloseBatch(entry.pool, server, now);
+  }
   if (server < 0 || !SendTo(entry.pool, server, cmd, result, now)) {
     Fail(result);
     return;
@@ -215,6 +230,41 @@ void ProxyExecutor::Dispatch(Entry& entry, core::Result* result, SteadyTime now)
       Mirror(*route, cmd, now);
     }
   }
+}
+
+void ProxyExecutor::CloseBatch(std::size_t pool, int server, SteadyTime now) {
+  for (auto it = batches_.begin(); it != batches_.end(); ++it) {
+    if (it->pool == pool && it->server == server) {
+      SendBatch(*it, now);
+      batches_.erase(it);
+      return;
+    }
+  }
+}
+
+void ProxyExecutor::SendBatch(OpenBatch& batch, SteadyTime now) {
+  if (batch.cmds.size() == 1) {
+    if (!SendTo(batch.pool, batch.server, *batch.cmds.front(), batch.results.front(), now)) {
+      Fail(batch.results.front());
+    }
+    return;
+  }
+  UpstreamServer& up = *thread_->PoolAt(batch.pool).servers[static_cast<std::size_t>(batch.server)];
+  scratch_.clear();
+  EncodeMultiGet(batch.cmds, &scratch_);
+  InFlight entry;
+  entry.waiter = &waiter_;
+  entry.batch_cmds = std::move(batch.cmds);
+  entry.batch_results = batch.results;
+  ++waiter_.remaining;
+  if (!ConnectionFor(&up)->Send(scratch_, std::move(entry), now)) {
+    --waiter_.remaining;
+    for (core::Result* r : batch.results) {
+      Fail(r);
+    }
+    return;
+  }
+  round_timeout_ = std::max(round_timeout_, up.Options().timeout);
 }
 
 void ProxyExecutor::Wait(SteadyTime deadline) {
@@ -241,6 +291,10 @@ void ProxyExecutor::ExecuteRound() {
   for (std::size_t i = 0; i < entries_.size(); ++i) {
     Dispatch(entries_[i], &results_[i], now);
   }
+  for (OpenBatch& batch : batches_) {
+    SendBatch(batch, now);
+  }
+  batches_.clear();
   for (const auto& [server, conn] : round_connections_) {
     thread_->ScheduleFlush(conn);
   }

@@ -94,6 +94,16 @@ class ProxyExecutor final : public core::Executor {
               SteadyTime now);
   void Mirror(const RouteOptions& route, const core::Command& cmd, SteadyTime now);
   void Wait(SteadyTime deadline);
+  // Plain gets for one server, sent as one `gets` when the round ends or when another command
+  // for that server must go first (so one connection still sees the client's order).
+  struct OpenBatch {
+    std::size_t pool = 0;
+    int server = 0;
+    std::vector<const core::Command*> cmds;
+    std::vector<core::Result*> results;
+  };
+  void CloseBatch(std::size_t pool, int server, SteadyTime now);
+  void SendBatch(OpenBatch& batch, SteadyTime now);
   UpstreamConnection* ConnectionFor(UpstreamServer* server);
 
   ProxyThread* thread_;
@@ -103,6 +113,7 @@ class ProxyExecutor final : public core::Executor {
   std::vector<core::Result> results_;
   std::vector<std::pair<UpstreamServer*, UpstreamConnection*>> round_connections_;
   std::string scratch_;
+  std::vector<OpenBatch> batches_;
   Waiter waiter_;
   std::chrono::milliseconds round_timeout_{0};
 };

@@ -158,8 +158,15 @@ void UpstreamConnection::ParseReplies() {
   while (!in_flight_.empty() && pos < in_.size()) {
     core::Result result;
     std::size_t consumed = 0;
+    const InFlight& head = in_flight_.front();
+    std::string_view rest = std::string_view(in_).substr(pos);
     ReplyStatus status =
-        ParseReply(std::string_view(in_).substr(pos), *in_flight_.front().cmd, &result, &consumed);
+        head.batch_cmds.empty()
+            ? ParseReply(rest, *head.cmd, &result, &consumed)
+            : ParseMultiGetReply(rest, head.batch_cmds, head.batch_results, &consumed);
+    if (status == ReplyStatus::kOk && !head.batch_cmds.empty()) {
+      result.outcome = head.batch_results.front()->outcome;  // for Complete's error count
+    }
     if (status == ReplyStatus::kNeedMore) {
       break;
     }
@@ -190,7 +197,7 @@ void UpstreamConnection::Complete(InFlight& entry, core::Result result) {
   } else {
     server_->RecordSuccess();
   }
-  if (entry.result != nullptr) {
+  if (entry.result != nullptr && entry.batch_cmds.empty()) {
     *entry.result = std::move(result);
   }
   if (entry.waiter != nullptr) {
@@ -231,6 +238,10 @@ void UpstreamConnection::Abort(bool timed_out) {
     if (entry.result != nullptr) {
       *entry.result = core::Result{};
       entry.result->outcome = core::Outcome::kUpstreamError;
+    }
+    for (core::Result* r : entry.batch_results) {
+      *r = core::Result{};
+      r->outcome = core::Outcome::kUpstreamError;
     }
     if (entry.waiter != nullptr) {
       entry.waiter->Done();

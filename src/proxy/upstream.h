@@ -52,6 +52,9 @@ struct InFlight {
   std::size_t bytes = 0;
   SteadyTime sent;
   std::unique_ptr<core::Command> owned;  // mirror writes own their command
+  // A multi-get sent as one `gets` (cmd and result unused): its commands and their results.
+  std::vector<const core::Command*> batch_cmds;
+  std::vector<core::Result*> batch_results;
 };
 
 class UpstreamServer;

@@ -58,11 +58,13 @@ proxy:
       servers: ["{addr(one)}"]
 """
     keys = [f"{i}" + "k" * 240 for i in range(6)]  # ~260 request bytes each: the 5th is past 1k
+    sets = b"".join(f"set {k} 0 0 1\r\nx\r\n".encode() for k in keys)
     with proxy(tmp_path, yaml) as px, px.connect() as s:
-        assert call(s, ("get " + " ".join(keys[:3]) + "\r\n").encode()) == b"END\r\n"
-        assert call(s, ("get " + " ".join(keys) + "\r\n").encode()) == \
-            b"SERVER_ERROR busy, retry in 5 ms\r\n"
-        assert call(s, ("get " + keys[0] + "\r\n").encode()) == b"END\r\n"  # the bound frees up
+        # One read, one round: each set is sent before the next is looked at.
+        reply = call(s, sets, until=lambda b: b.count(b"\r\n") == 6)
+        assert reply == b"STORED\r\n" * 4 + b"SERVER_ERROR busy, retry in 5 ms\r\n" * 2
+        assert call(s, f"get {keys[0]} {keys[5]}\r\n".encode()) == \
+            f"VALUE {keys[0]} 0 1\r\nx\r\nEND\r\n".encode()  # the bound frees up
 
 
 def test_keys_with_control_bytes_and_metrics(one, tmp_path):

@@ -194,6 +194,20 @@ def test_every_command_through_the_proxy(px):
         assert call(s, b"get q\r\n") == b"END\r\n"
 
 
+def test_pipelined_get_set_get_keeps_order_and_meta_ttl(px):
+    with px.connect() as s:
+        assert call(s, b"set po 0 0 2\r\nv1\r\n") == b"STORED\r\n"
+        # One read, one round: the gets around the set must see before and after.
+        reply = call(s, b"get po\r\nget po other\r\nset po 0 0 2\r\nv2\r\nget po\r\n",
+                     until=lambda b: b.count(b"END\r\n") == 3)
+        assert reply == (b"VALUE po 0 2\r\nv1\r\nEND\r\nVALUE po 0 2\r\nv1\r\nEND\r\n"
+                         b"STORED\r\nVALUE po 0 2\r\nv2\r\nEND\r\n")
+        assert call(s, b"set ttl 0 100 1\r\nx\r\n") == b"STORED\r\n"
+        assert call(s, b"mg ttl t v\r\nmg po v\r\nmn\r\n",
+                    until=lambda b: b.endswith(b"MN\r\n")) in (
+            b"VA 1 t100\r\nx\r\nVA 2\r\nv2\r\nMN\r\n", b"VA 1 t99\r\nx\r\nVA 2\r\nv2\r\nMN\r\n")
+
+
 def test_binary_protocol_through_the_proxy(px):
     c = pylibmc.Client([f"127.0.0.1:{px.port}"], binary=True)
     c.set("bin", "value", time=0)

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <string>
+#include <vector>
 
 namespace corecached::proxy {
 namespace {
@@ -132,6 +133,72 @@ TEST_CASE("MetaClient: two pipelined replies parse one at a time") {
   REQUIRE(ParseReply(std::string_view(in).substr(consumed), Cmd(Op::kGet, "k"), &r, &consumed) ==
           ReplyStatus::kOk);
   CHECK(r.value == "x");
+}
+
+}  // namespace
+}  // namespace corecached::proxy
+
+namespace corecached::proxy {
+namespace {
+
+TEST_CASE("MetaClient: a multi-get travels as one gets, hits matched in order, misses filled") {
+  core::Command a = Cmd(Op::kGet, "a");
+  core::Command b = Cmd(Op::kGet, "b");
+  core::Command a2 = Cmd(Op::kGet, "a");
+  std::vector<const core::Command*> cmds = {&a, &b, &a2};
+  std::string req;
+  EncodeMultiGet(cmds, &req);
+  CHECK(req == "gets a b a\r\n");
+  std::string in = "VALUE a 1 2 7\r\nhi\r\nVALUE a 1 2 7\r\nhi\r\nEND\r\n";
+  std::vector<core::Result> results(3);
+  std::vector<core::Result*> ptrs = {&results[0], &results[1], &results[2]};
+  std::size_t consumed = 0;
+  for (std::size_t n = 0; n < in.size(); ++n) {
+    CHECK(ParseMultiGetReply(std::string_view(in).substr(0, n), cmds, ptrs, &consumed) ==
+          ReplyStatus::kNeedMore);
+  }
+  REQUIRE(ParseMultiGetReply(in, cmds, ptrs, &consumed) == ReplyStatus::kOk);
+  CHECK(consumed == in.size());
+  CHECK(results[0].outcome == Outcome::kHit);
+  CHECK(results[0].value == "hi");
+  CHECK(results[0].flags == 1);
+  CHECK(results[0].cas == 7);
+  CHECK(results[1].outcome == Outcome::kMiss);
+  CHECK(results[2].outcome == Outcome::kHit);
+}
+
+TEST_CASE("MetaClient: multi-get errors") {
+  core::Command a = Cmd(Op::kGet, "a");
+  core::Command b = Cmd(Op::kGet, "b");
+  std::vector<const core::Command*> cmds = {&a, &b};
+  std::vector<core::Result> results(2);
+  std::vector<core::Result*> ptrs = {&results[0], &results[1]};
+  std::size_t consumed = 0;
+  CHECK(ParseMultiGetReply("SERVER_ERROR out of memory writing get response\r\n", cmds, ptrs,
+                           &consumed) == ReplyStatus::kOk);
+  CHECK(results[1].outcome == Outcome::kUpstreamError);
+  // Out of order, unknown key, malformed header: the connection is out of step.
+  CHECK(ParseMultiGetReply("VALUE b 0 1 1\r\nx\r\nVALUE a 0 1 1\r\nx\r\nEND\r\n", cmds, ptrs,
+                           &consumed) == ReplyStatus::kError);
+  CHECK(ParseMultiGetReply("VALUE c 0 1 1\r\nx\r\nEND\r\n", cmds, ptrs, &consumed) ==
+        ReplyStatus::kError);
+  CHECK(ParseMultiGetReply("VALUE a x 1 1\r\nx\r\nEND\r\n", cmds, ptrs, &consumed) ==
+        ReplyStatus::kError);
+  CHECK(ParseMultiGetReply("VALUE a 0 1 1\r\nxy\r\nEND\r\n", cmds, ptrs, &consumed) ==
+        ReplyStatus::kError);
+}
+
+TEST_CASE("MetaClient: what a multi-get may carry") {
+  core::Command plain = Cmd(Op::kGet, "k");
+  CHECK(Batchable(plain));
+  core::Command gat = plain;
+  gat.touch = true;
+  CHECK_FALSE(Batchable(gat));
+  core::Command with_t = plain;
+  with_t.ttl_steps[0] = 't';
+  CHECK_FALSE(Batchable(with_t));
+  CHECK_FALSE(Batchable(Cmd(Op::kGet, "a b")));
+  CHECK_FALSE(Batchable(Cmd(Op::kDelete, "k")));
 }
 
 }  // namespace
