@@ -237,10 +237,19 @@ Outcome LineOutcome(std::string_view line, const core::Command& cmd, core::Resul
 }
 }  // namespace
 
+namespace {
+// A classic get line splits keys at spaces and ends at the newline; memcached takes any other
+// byte in a key (memcaslap's keys carry control bytes), but not NUL.
+bool ClassicKey(std::string_view key) {
+  return !key.empty() &&
+         key.find_first_of(std::string_view(" \r\n\0", 4)) == std::string_view::npos;
+}
+}  // namespace
+
 bool Batchable(const core::Command& cmd) {
   // ttl_steps: an mg that asked for t (the classic reply carries no TTL).
   return cmd.op == Op::kGet && !cmd.touch && !cmd.vivify && !cmd.recache && !cmd.no_lru_bump &&
-         !cmd.key_binary && cmd.ttl_steps[0] == 0 && !NeedsBase64(cmd.key);
+         !cmd.key_binary && cmd.ttl_steps[0] == 0 && ClassicKey(cmd.key);
 }
 
 void EncodeMultiGet(std::span<const core::Command* const> cmds, std::string* out) {

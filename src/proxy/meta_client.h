@@ -25,7 +25,7 @@ void EncodeRequest(const core::Command& cmd, std::string* out);
 // Plain gets of several keys for one server in one round travel as one classic
 // `gets k1 k2 ...` (as nutcracker forwards a multi-get): memcached answers the hits in request
 // order and one END. True for a get this can carry: no side effects, no TTL asked for (meta t),
-// and a key with no byte a text request cannot hold.
+// and a key a classic get line can carry (no space, CR, LF or NUL).
 bool Batchable(const core::Command& cmd);
 void EncodeMultiGet(std::span<const core::Command* const> cmds, std::string* out);
 

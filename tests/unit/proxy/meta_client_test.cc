@@ -198,6 +198,10 @@ TEST_CASE("MetaClient: what a multi-get may carry") {
   with_t.ttl_steps[0] = 't';
   CHECK_FALSE(Batchable(with_t));
   CHECK_FALSE(Batchable(Cmd(Op::kGet, "a b")));
+  CHECK_FALSE(Batchable(Cmd(Op::kGet, std::string("a\0b", 3))));
+  CHECK(Batchable(Cmd(Op::kGet,
+                      "a\x10"
+                      "b")));  // memcaslap's keys
   CHECK_FALSE(Batchable(Cmd(Op::kDelete, "k")));
 }
 
