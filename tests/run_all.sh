@@ -81,14 +81,15 @@ if CC=clang CXX=clang++ setup build-tsan --buildtype=debug -Db_sanitize=thread -
   # CORECACHED_WARMUP absorbs TSan's ~0.3 s first request and CORECACHED_SOCKET_TIMEOUT=20 its
   # slower replies under load (test_backpressure's hammers). A TSan report makes the server exit
   # non-zero (halt_on_error), which conftest turns into a failed test.
-  stage "integration (TSan): overload and hostile clients"
+  stage "integration (TSan): overload, hostile clients and TLS"
   TSAN_OPTIONS="suppressions=$ROOT/tests/tsan.supp halt_on_error=1" CORECACHED_SANITIZED=1 \
     CORECACHED_WARMUP=1 CORECACHED_SOCKET_TIMEOUT=20 CORECACHED_MANY_CONNECTIONS=2000 \
     env CORECACHED_BINARY="$ROOT/build-tsan/src/corecached" /usr/bin/python3 -m pytest -q \
       -p no:cacheprovider --junitxml="$OUT/integration-tsan.junit.xml" \
       tests/integration/test_backpressure.py tests/integration/test_slow_client.py \
       tests/integration/test_many_connections.py tests/integration/test_garbage_soak.py \
-      tests/integration/test_connection_storm.py tests/integration/test_disconnect_midway.py
+      tests/integration/test_connection_storm.py tests/integration/test_disconnect_midway.py \
+      tests/integration/test_tls.py
   rc=$?
   if [ -f "$OUT/integration-tsan.junit.xml" ]; then junit+=(--junit "$OUT/integration-tsan.junit.xml"); fi
   if [ $rc -gt 1 ]; then fail_stage "pytest integration-tsan (exit $rc)"; fi

@@ -26,6 +26,9 @@ enum class OnColdRead : uint8_t {
   kRetry,  // "retry": answer a miss-like busy reply at once and load in the background
 };
 
+// Which protocols a connection may speak (memcached -B). kAuto detects it from the first byte.
+enum class Protocol : uint8_t { kAuto, kAscii, kBinary };
+
 // Minimum severity the server logs. -v raises it (see Config::verbosity).
 enum class LogLevel : uint8_t { kError, kWarn, kInfo, kDebug };
 
@@ -91,18 +94,53 @@ struct ProxyConfig {
   uint64_t max_in_flight_bytes = 64 * kMiB;    // proxy.max_in_flight: per network thread
 };
 
+// tls: memcached's -Z and -o ssl_* options (issue #12). The flags set the same keys.
+struct TlsConfig {
+  bool enabled = false;      // tls.enabled (-Z)
+  std::string chain_cert;    // tls.chain_cert (ssl_chain_cert): PEM chain; required if enabled
+  std::string key;           // tls.key (ssl_key): private key; empty = in chain_cert
+  uint32_t key_format = 1;   // tls.key_format (ssl_keyformat): 1 PEM, 2 DER
+  std::string ca_cert;       // tls.ca_cert (ssl_ca_cert): PEM file of accepted client CAs
+  std::string ciphers;       // tls.ciphers (ssl_ciphers): OpenSSL cipher list; "" = default
+  uint32_t verify_mode = 0;  // tls.verify_mode (ssl_verify_mode): 0 none 1 request 2 require 3 once
+  uint32_t min_version = 2;  // tls.min_version (ssl_min_version): 0..3 = tlsv1.0..tlsv1.3
+  bool session_cache = false;            // tls.session_cache (ssl_session_cache)
+  bool kernel_tls = false;               // tls.kernel_tls (ssl_kernel_tls)
+  uint64_t wbuf_size_bytes = 16 * kKiB;  // tls.wbuf_size (ssl_wbuf_size, in KiB on the flag)
+  // tls.allowed_subjects: client certificate subjects (RFC 2253) allowed; empty = any verified
+  std::vector<std::string> allowed_subjects;
+  uint32_t handshake_timeout_ms = 10'000;   // tls.handshake_timeout_ms: abandon slower ones
+  uint32_t max_handshakes_per_thread = 64;  // tls.max_handshakes_per_thread: shed past it
+};
+
 struct Config {
-  std::string listen = "127.0.0.1";  // listen (-l): address to bind; memcached's default is any
-  int32_t port = 11211;           // port (-p): TCP port; -1 = an ephemeral port (tests); 0 = error
-  int32_t udp_port = 0;           // udp_port (-U): accepted, but UDP is not served (warning)
-  uint32_t memory_limit_mb = 64;  // memory_limit_mb (-m): item memory, MiB, all shards together
-  uint32_t max_connections = 1024;      // max_connections (-c)
+  // listen (-l): addresses to bind, comma-separated; each "host", "host:port" or "[v6]:port".
+  // Repeated -l flags are joined with commas, as memcached does. memcached's default is any.
+  std::string listen = "127.0.0.1";
+  int32_t port = 11211;     // port (-p): TCP port; -1 = ephemeral (tests); 0 = no TCP (unix_socket)
+  int32_t udp_port = 0;     // udp_port (-U): accepted, but UDP is not served (warning)
+  std::string unix_socket;  // unix_socket (-s): path of a unix socket; "" = none
+  uint32_t unix_socket_mask = 0700;     // unix_socket_mask (-a): its permissions, octal
+  uint32_t listen_backlog = 1024;       // listen_backlog (-b): listen(2) backlog of each socket
+  Protocol protocol = Protocol::kAuto;  // protocol (-B): auto | ascii | binary
+  uint32_t memory_limit_mb = 64;    // memory_limit_mb (-m): item memory, MiB, all shards together
+  uint32_t max_connections = 1024;  // max_connections (-c)
   uint64_t max_item_size_bytes = kMiB;  // max_item_size (-I): "1m"; 1k .. 1g, <= memory limit / 2
   uint32_t network_threads = 4;         // network_threads (-t): 1 .. 256
   uint32_t shards = 0;                  // shards (--shards): 0 = one per CPU core; at most 256
   bool enable_shutdown = false;         // enable_shutdown (-A): allow the `shutdown` command
   uint32_t verbosity = 0;               // verbosity (-v, -vv, -vvv): 0 .. 3
   uint32_t idle_timeout_s = 0;  // idle_timeout_s (-o idle_timeout=N): close idle conns; 0 = off
+  // max_reqs_per_event (-R): requests of one connection served per turn before the others get
+  // theirs. memcached's default is 20; corecached batches up to 256 (one shard hop per turn).
+  uint32_t max_reqs_per_event = 256;
+  bool evict_on_full = true;  // evict_on_full (-M sets false): else "out of memory" on a full cache
+  bool cas_enabled = true;    // cas_enabled (-C sets false): gets returns cas 0, cas never matches
+  bool flush_enabled = true;  // flush_enabled (-F sets false): flush_all is refused
+  bool lock_memory = false;   // lock_memory (-k): mlockall(2) at start-up; a warning if it fails
+  bool daemonize = false;     // daemonize (-d): fork into the background once listening
+  std::string pid_file;       // pid_file (-P): written at start-up, removed at exit; "" = none
+  std::string user;           // user (-u): drop to this user after binding (when run as root)
   uint64_t max_connection_output_bytes = 4 * kMiB;  // max_connection_output: "4m" of unsent replies
   LogLevel log_level = LogLevel::kInfo;             // log_level: error | warn | info | debug
   // slow_client_timeout_s: drop a client that accepts no byte of its replies for this long.
@@ -112,6 +150,7 @@ struct Config {
   ColdTierConfig cold_tier;
   BackpressureConfig backpressure;
   AuthConfig auth;
+  TlsConfig tls;
   ProxyConfig proxy;
 };
 
@@ -152,6 +191,17 @@ struct ConfigError : std::runtime_error {
 // Names for the enums as they are written in YAML ("wait", "info").
 [[nodiscard]] inline const char* ToString(OnColdRead value) {
   return value == OnColdRead::kWait ? "wait" : "retry";
+}
+[[nodiscard]] inline const char* ToString(Protocol value) {
+  switch (value) {
+    case Protocol::kAuto:
+      return "auto";
+    case Protocol::kAscii:
+      return "ascii";
+    case Protocol::kBinary:
+      return "binary";
+  }
+  return "auto";
 }
 [[nodiscard]] inline const char* ToString(LogLevel value) {
   switch (value) {

@@ -20,4 +20,9 @@ struct KeyChange {
 // Thread: any.
 [[nodiscard]] std::vector<KeyChange> ChangedKeys(const Config& before, const Config& after);
 
+// Every key of `config` as a corecached.yaml document, in conf/corecached.yaml's order, sections
+// as nested mappings (`corecached --print-yaml [memcached flags...]`). LoadConfigString of the
+// result gives back a Config equal to `config` in every key (ChangedKeys is empty). Thread: any.
+[[nodiscard]] std::string RenderYaml(const Config& config);
+
 }  // namespace corecached::config

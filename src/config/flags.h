@@ -12,6 +12,7 @@ namespace corecached::config {
 inline constexpr int kExitOk = 0;  // normal stop, --help, --version, a valid --check-config
 inline constexpr int kExitConfigError = 2;  // bad flag, bad file, bad value (one line on stderr)
 inline constexpr int kExitOsError = 71;     // EX_OSERR: e.g. the port cannot be bound (main/server)
+inline constexpr int kExitTlsError = 64;    // EX_USAGE: a TLS certificate or key cannot be loaded
 
 // What main should do after the command line was read.
 enum class Action : uint8_t {

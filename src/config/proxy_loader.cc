@@ -281,6 +281,67 @@ class ProxyLoader {
 
 }  // namespace
 
+namespace {
+std::string Quoted(const std::string& s) {
+  std::string out = "\"";
+  for (char ch : s) {
+    if (ch == '"' || ch == '\\') {
+      out.push_back('\\');
+    }
+    out.push_back(ch);
+  }
+  return out.append("\"");
+}
+
+void RenderPool(const ProxyPoolConfig& pool, std::string* out) {
+  out->append("    ").append(Quoted(pool.name)).append(":\n      servers: [");
+  for (std::size_t i = 0; i < pool.servers.size(); ++i) {
+    const ProxyServerConfig& s = pool.servers[i];
+    std::string spec = s.host + ":" + std::to_string(s.port) + ":" + std::to_string(s.weight);
+    if (!s.name.empty()) {
+      spec.append(" ").append(s.name);
+    }
+    out->append(i == 0 ? "" : ", ").append(Quoted(spec));
+  }
+  out->append("]\n      distribution: ").append(pool.distribution);
+  out->append("\n      timeout_ms: ").append(std::to_string(pool.timeout_ms));
+  out->append("\n      server_failure_limit: ").append(std::to_string(pool.server_failure_limit));
+  out->append("\n      server_retry_timeout_ms: ")
+      .append(std::to_string(pool.server_retry_timeout_ms));
+  out->append("\n      connections_per_server: ")
+      .append(std::to_string(pool.connections_per_server))
+      .append("\n");
+}
+}  // namespace
+
+std::string RenderProxyYaml(const ProxyConfig& proxy) {
+  if (!proxy.enabled) {
+    return "";
+  }
+  std::string out = "proxy:\n  pools:\n";
+  for (const ProxyPoolConfig& pool : proxy.pools) {
+    RenderPool(pool, &out);
+  }
+  out.append("  default_pool: ").append(Quoted(proxy.default_pool)).append("\n");
+  if (!proxy.routes.empty()) {
+    out.append("  routes:\n");
+  }
+  for (const ProxyRouteConfig& r : proxy.routes) {
+    out.append("    - prefix: ").append(Quoted(r.prefix));
+    out.append("\n      pool: ").append(Quoted(r.pool)).append("\n      mirror: [");
+    for (std::size_t i = 0; i < r.mirror.size(); ++i) {
+      out.append(i == 0 ? "" : ", ").append(Quoted(r.mirror[i]));
+    }
+    out.append("]\n");
+  }
+  out.append("  max_in_flight: ").append(std::to_string(proxy.max_in_flight_bytes));
+  out.append("\n  local_cache:\n    enabled: ")
+      .append(proxy.local_cache_enabled ? "true" : "false");
+  out.append("\n    ttl_ms: ").append(std::to_string(proxy.local_cache_ttl_ms));
+  out.append("\n    max_size: ").append(std::to_string(proxy.local_cache_max_bytes)).append("\n");
+  return out;
+}
+
 void LoadProxySection(const std::string& file, int line, const YAML::Node& node, ProxyConfig* out) {
   *out = ProxyConfig{};
   ProxyLoader(file, out).Load(node, line);

@@ -15,4 +15,8 @@ namespace corecached::config {
 // Thread: main (start-up and reload).
 void LoadProxySection(const std::string& file, int line, const YAML::Node& node, ProxyConfig* out);
 
+// The section as YAML that LoadProxySection reads back to the same ProxyConfig ("" when the
+// section is absent); for --print-yaml. Thread: any.
+std::string RenderProxyYaml(const ProxyConfig& proxy);
+
 }  // namespace corecached::config

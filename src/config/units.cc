@@ -128,6 +128,36 @@ Parsed<int64_t> ParseInt(std::string_view text) {
   return Parsed<int64_t>::Value(v);
 }
 
+Parsed<uint32_t> ParseOctalMask(std::string_view text) {
+  constexpr uint32_t kMaxMode = 0777;
+  uint32_t v = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v, 8);
+  if (text.empty() || ec != std::errc() || ptr != text.data() + text.size() || v > kMaxMode) {
+    return Parsed<uint32_t>::Error("'" + std::string(text) +
+                                   "' is not an octal file mode (000 .. 0777)");
+  }
+  return Parsed<uint32_t>::Value(v);
+}
+
+std::string FormatOctalMask(uint32_t mask) {
+  std::string digits;
+  for (int shift = 6; shift >= 0; shift -= 3) {
+    digits.push_back(static_cast<char>('0' + ((mask >> shift) & 7U)));
+  }
+  return "0" + digits;
+}
+
+Parsed<Protocol> ParseProtocol(std::string_view text) {
+  for (Protocol p : {Protocol::kAuto, Protocol::kAscii, Protocol::kBinary}) {
+    if (text == ToString(p)) {
+      return Parsed<Protocol>::Value(p);
+    }
+  }
+  // memcached.c, case 'B'.
+  return Parsed<Protocol>::Error("Invalid value for binding protocol: " + std::string(text) +
+                                 " -- should be one of auto, binary, or ascii");
+}
+
 Parsed<double> ParseFraction(std::string_view text) {
   bool digit_seen = false;
   bool dot_seen = false;

@@ -4,6 +4,8 @@
 #include <string>
 #include <string_view>
 
+#include "config/config.h"
+
 namespace corecached::config {
 
 // Parsed<T> is a value or an error message: the part of std::expected the unit parsers need
@@ -34,6 +36,15 @@ struct Parsed {
 
 // A strict decimal or fixed-point number ("0.8", "1", ".5"); no exponent, no inf/nan.
 [[nodiscard]] Parsed<double> ParseFraction(std::string_view text);
+
+// A file mode in octal, as memcached's -a and chmod(1) read it: "700", "0755". At most 0777.
+[[nodiscard]] Parsed<uint32_t> ParseOctalMask(std::string_view text);
+
+// Formats a mode as "0700" (how ParseOctalMask reads it back).
+[[nodiscard]] std::string FormatOctalMask(uint32_t mask);
+
+// memcached -B: "auto", "ascii" or "binary". The error is memcached's own sentence.
+[[nodiscard]] Parsed<Protocol> ParseProtocol(std::string_view text);
 
 // Formats a size the way ParseSize reads it, exactly: 1048576 -> "1m", 1536 -> "1536", 0 -> "0".
 [[nodiscard]] std::string FormatSize(uint64_t bytes);

@@ -18,6 +18,8 @@ constexpr uint32_t kMaxShards = 256;
 // Cold-tier reader threads: each holds one LMDB reader slot (the environment has 126).
 constexpr uint32_t kMaxColdReaders = 64;
 constexpr uint32_t kMaxVerbosity = 3;  // -vvv is memcached's most verbose level
+// listen(2) silently caps the backlog at net.core.somaxconn; above INT_MAX it is not an int.
+constexpr uint32_t kMaxListenBacklog = 0x7fffffff;
 // Everything below a 4 KiB page buys nothing and risks a reply never fitting.
 constexpr uint64_t kMinConnectionOutput = 4 * kKiB;
 
@@ -36,11 +38,8 @@ std::optional<std::string> Range(uint64_t v, uint64_t lo, uint64_t hi) {
   return std::nullopt;
 }
 
-std::optional<std::string> CheckPort(int32_t port, bool allow_off) {
-  if (port == 0 && !allow_off) {
-    return std::string(
-        "must be -1 (ephemeral) or 1..65535; 0 would disable TCP, the only listener");
-  }
+// 0 is "off" for both ports (TCP off needs a unix_socket: a cross rule).
+std::optional<std::string> CheckPort(int32_t port) {
   if (port < -1 || port > 65535) {
     return "must be between -1 and 65535, got " + std::to_string(port);
   }
@@ -67,12 +66,21 @@ std::optional<std::string> CheckItemSize(const Config& c) {
 
 // One rule per key; each returns the message for a bad value.
 constexpr Rule kKeyRules[] = {
-    {"port", [](const Config& c) { return CheckPort(c.port, false); }},
-    {"udp_port", [](const Config& c) { return CheckPort(c.udp_port, true); }},
+    {"port", [](const Config& c) { return CheckPort(c.port); }},
+    {"udp_port", [](const Config& c) { return CheckPort(c.udp_port); }},
     {"listen",
      [](const Config& c) -> std::optional<std::string> {
        if (c.listen.empty()) {
          return "must not be empty";
+       }
+       return std::nullopt;
+     }},
+    {"listen_backlog",
+     [](const Config& c) { return Range(c.listen_backlog, 0, kMaxListenBacklog); }},
+    {"max_reqs_per_event",
+     [](const Config& c) -> std::optional<std::string> {
+       if (c.max_reqs_per_event == 0) {
+         return std::string("Number of requests per event must be greater than 0");
        }
        return std::nullopt;
      }},
@@ -111,9 +119,20 @@ constexpr Rule kKeyRules[] = {
      [](const Config& c) { return Range(c.cold_tier.reader_threads, 1, kMaxColdReaders); }},
     {"backpressure.max_queue_depth",
      [](const Config& c) { return Range(c.backpressure.max_queue_depth, 1, 1u << 20); }},
+    {"tls.handshake_timeout_ms",
+     [](const Config& c) { return Range(c.tls.handshake_timeout_ms, 1, 3'600'000); }},
+    {"tls.max_handshakes_per_thread",
+     [](const Config& c) { return Range(c.tls.max_handshakes_per_thread, 1, 1u << 20); }},
 };
 
 constexpr Rule kCrossRules[] = {
+    {"port",
+     [](const Config& c) -> std::optional<std::string> {
+       if (c.port == 0 && c.unix_socket.empty()) {
+         return std::string("0 turns TCP off, and no unix_socket (-s) is set: nothing to serve");
+       }
+       return std::nullopt;
+     }},
     {"max_item_size",
      [](const Config& c) -> std::optional<std::string> {
        const uint64_t half = uint64_t{c.memory_limit_mb} * kMiB / 2;
@@ -135,6 +154,28 @@ constexpr Rule kCrossRules[] = {
      [](const Config& c) -> std::optional<std::string> {
        if (c.cold_tier.enabled && c.cold_tier.path.empty()) {
          return std::string("is required when cold_tier.enabled is true");
+       }
+       return std::nullopt;
+     }},
+    {"tls.chain_cert",
+     [](const Config& c) -> std::optional<std::string> {
+       if (c.tls.enabled && c.tls.chain_cert.empty()) {
+         return std::string("is required when TLS is enabled (-Z; -o ssl_chain_cert=FILE)");
+       }
+       return std::nullopt;
+     }},
+    {"tls.enabled",
+     [](const Config& c) -> std::optional<std::string> {
+       if (c.tls.enabled && c.port == 0) {
+         // memcached: "ERROR: You cannot enable SSL without a TCP port."
+         return std::string("cannot enable TLS without a TCP port (port 0 turns TCP off)");
+       }
+       return std::nullopt;
+     }},
+    {"tls.allowed_subjects",
+     [](const Config& c) -> std::optional<std::string> {
+       if (!c.tls.allowed_subjects.empty() && c.tls.verify_mode < 2) {
+         return std::string("needs tls.verify_mode 2 (require) or 3 (once)");
        }
        return std::nullopt;
      }},

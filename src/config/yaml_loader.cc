@@ -10,8 +10,10 @@
 #include <set>
 #include <sstream>
 #include <system_error>
+#include <vector>
 
 #include "config/proxy_loader.h"
+#include "config/tls_options.h"
 #include "config/units.h"
 
 namespace corecached::config {
@@ -129,6 +131,46 @@ OnColdRead ReadOnColdRead(const Field& f) {
   f.Fail("must be wait or retry, got '" + s + "'");
 }
 
+// tls.min_version: "tlsv1.2" / "tlsv1.3" (or memcached's 0..3).
+uint32_t ReadTlsMinVersion(const Field& f) {
+  const std::string s = f.Scalar("a TLS version");
+  if (std::optional<uint32_t> v = ParseTlsMinVersion(s)) {
+    return *v;
+  }
+  f.Fail("must be one of tlsv1.0, tlsv1.1, tlsv1.2, tlsv1.3 (or 0..3); got '" + s + "'");
+}
+
+// tls.allowed_subjects: a list of strings.
+std::vector<std::string> ReadStringList(const Field& f) {
+  if (!f.Node().IsSequence()) {
+    f.Fail("expected a list of strings");
+  }
+  std::vector<std::string> out;
+  for (const YAML::Node& item : f.Node()) {
+    if (!item.IsScalar()) {
+      f.Fail("expected a list of strings");
+    }
+    out.push_back(item.Scalar());
+  }
+  return out;
+}
+
+Protocol ReadProtocol(const Field& f) {
+  const Parsed<Protocol> p = ParseProtocol(f.Scalar("auto, ascii or binary"));
+  if (!p.Ok()) {
+    f.Fail(p.error);
+  }
+  return p.value;
+}
+
+uint32_t ReadMask(const Field& f) {
+  const Parsed<uint32_t> p = ParseOctalMask(f.Scalar("an octal file mode"));
+  if (!p.Ok()) {
+    f.Fail(p.error);
+  }
+  return p.value;
+}
+
 using Setter = void (*)(const Field&, Config&);
 
 struct KeyHandler {
@@ -140,6 +182,10 @@ constexpr KeyHandler kHandlers[] = {
     {"listen", [](const Field& f, Config& c) { c.listen = f.String(); }},
     {"port", [](const Field& f, Config& c) { c.port = f.Port(); }},
     {"udp_port", [](const Field& f, Config& c) { c.udp_port = f.Port(); }},
+    {"unix_socket", [](const Field& f, Config& c) { c.unix_socket = f.String(); }},
+    {"unix_socket_mask", [](const Field& f, Config& c) { c.unix_socket_mask = ReadMask(f); }},
+    {"listen_backlog", [](const Field& f, Config& c) { c.listen_backlog = f.Uint32(); }},
+    {"protocol", [](const Field& f, Config& c) { c.protocol = ReadProtocol(f); }},
     {"memory_limit_mb", [](const Field& f, Config& c) { c.memory_limit_mb = f.Uint32(); }},
     {"max_connections", [](const Field& f, Config& c) { c.max_connections = f.Uint32(); }},
     {"max_item_size", [](const Field& f, Config& c) { c.max_item_size_bytes = f.Size(); }},
@@ -148,6 +194,14 @@ constexpr KeyHandler kHandlers[] = {
     {"enable_shutdown", [](const Field& f, Config& c) { c.enable_shutdown = f.Bool(); }},
     {"verbosity", [](const Field& f, Config& c) { c.verbosity = f.Uint32(); }},
     {"idle_timeout_s", [](const Field& f, Config& c) { c.idle_timeout_s = f.Duration(1000); }},
+    {"max_reqs_per_event", [](const Field& f, Config& c) { c.max_reqs_per_event = f.Uint32(); }},
+    {"evict_on_full", [](const Field& f, Config& c) { c.evict_on_full = f.Bool(); }},
+    {"cas_enabled", [](const Field& f, Config& c) { c.cas_enabled = f.Bool(); }},
+    {"flush_enabled", [](const Field& f, Config& c) { c.flush_enabled = f.Bool(); }},
+    {"lock_memory", [](const Field& f, Config& c) { c.lock_memory = f.Bool(); }},
+    {"daemonize", [](const Field& f, Config& c) { c.daemonize = f.Bool(); }},
+    {"pid_file", [](const Field& f, Config& c) { c.pid_file = f.String(); }},
+    {"user", [](const Field& f, Config& c) { c.user = f.String(); }},
     {"max_connection_output",
      [](const Field& f, Config& c) { c.max_connection_output_bytes = f.Size(); }},
     {"log_level", [](const Field& f, Config& c) { c.log_level = ReadLogLevel(f); }},
@@ -172,9 +226,29 @@ constexpr KeyHandler kHandlers[] = {
      [](const Field& f, Config& c) { c.backpressure.max_queue_depth = f.Uint32(); }},
     {"backpressure.max_queue_delay_ms",
      [](const Field& f, Config& c) { c.backpressure.max_queue_delay_ms = f.Duration(1); }},
+    {"tls.enabled", [](const Field& f, Config& c) { c.tls.enabled = f.Bool(); }},
+    {"tls.chain_cert", [](const Field& f, Config& c) { c.tls.chain_cert = f.String(); }},
+    {"tls.key", [](const Field& f, Config& c) { c.tls.key = f.String(); }},
+    {"tls.key_format",
+     [](const Field& f, Config& c) { c.tls.key_format = static_cast<uint32_t>(f.Int(1, 2)); }},
+    {"tls.ca_cert", [](const Field& f, Config& c) { c.tls.ca_cert = f.String(); }},
+    {"tls.ciphers", [](const Field& f, Config& c) { c.tls.ciphers = f.String(); }},
+    {"tls.verify_mode",
+     [](const Field& f, Config& c) { c.tls.verify_mode = static_cast<uint32_t>(f.Int(0, 3)); }},
+    {"tls.min_version",
+     [](const Field& f, Config& c) { c.tls.min_version = ReadTlsMinVersion(f); }},
+    {"tls.session_cache", [](const Field& f, Config& c) { c.tls.session_cache = f.Bool(); }},
+    {"tls.kernel_tls", [](const Field& f, Config& c) { c.tls.kernel_tls = f.Bool(); }},
+    {"tls.wbuf_size", [](const Field& f, Config& c) { c.tls.wbuf_size_bytes = f.Size(); }},
+    {"tls.allowed_subjects",
+     [](const Field& f, Config& c) { c.tls.allowed_subjects = ReadStringList(f); }},
+    {"tls.handshake_timeout_ms",
+     [](const Field& f, Config& c) { c.tls.handshake_timeout_ms = f.Duration(1); }},
+    {"tls.max_handshakes_per_thread",
+     [](const Field& f, Config& c) { c.tls.max_handshakes_per_thread = f.Uint32(); }},
 };
 
-constexpr std::string_view kSections[] = {"metrics", "cold_tier", "backpressure", "auth"};
+constexpr std::string_view kSections[] = {"metrics", "cold_tier", "backpressure", "auth", "tls"};
 
 bool IsSection(std::string_view key) {
   for (std::string_view s : kSections) {

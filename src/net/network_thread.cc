@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "core/log.h"
+#include "net/tls_stream.h"
 
 namespace corecached::net {
 
@@ -49,8 +50,8 @@ void NetworkThread::Stop() {
   thread_.join();
 }
 
-bool NetworkThread::Adopt(int fd) {
-  if (!inbox_.push(fd)) {
+bool NetworkThread::Adopt(int fd, bool tls) {
+  if (!inbox_.push(Adopted{fd, tls})) {
     return false;
   }
   inbox_waker_.Wake();
@@ -82,19 +83,19 @@ void NetworkThread::AcceptLoop(event_base* base) {
       event_new(base, inbox_waker_.Fd(), EV_READ | EV_PERSIST, on_inbox, this));
   event_add(inbox_event.get(), nullptr);
   while (!stopping_.load()) {
-    int fd = -1;
-    while (inbox_.pop(fd)) {
+    Adopted next;
+    while (inbox_.pop(next)) {
       boost::fibers::fiber(std::allocator_arg,
                            boost::fibers::protected_fixedsize_stack(options_.fiber_stack_bytes),
-                           [this, fd, base] { Serve(fd, base); })
+                           [this, next, base] { Serve(next.fd, next.tls, base); })
           .detach();
     }
     acceptor.Park();
   }
   // Shutdown: connections still in the inbox were never served.
-  int fd = -1;
-  while (inbox_.pop(fd)) {
-    close(fd);
+  Adopted left;
+  while (inbox_.pop(left)) {
+    close(left.fd);
     gate_->open.fetch_sub(1);
   }
   runtime::Parker drained;
@@ -109,15 +110,18 @@ void NetworkThread::AcceptLoop(event_base* base) {
   acceptor_ = nullptr;
 }
 
-void NetworkThread::Serve(int fd, event_base* base) {
+void NetworkThread::Serve(int fd, bool tls, event_base* base) {
   stats_.curr_connections.Add();
   stats_.total_connections.Add();
   {
     SocketIo io(fd, base);
     live_.insert(&io);
     try {
-      Session session(&io, env_);
-      session.Run();
+      // TLS: the handshake runs here, in the connection's fiber; a refused one ends the connection.
+      if (!tls || AcceptTls(&io, env_.tls) == TlsAccept::kOk) {
+        Session session(&io, env_);
+        session.Run();
+      }
     } catch (const std::exception& e) {
       // Reaching this is a bug (STYLE.md 6.4): log it, drop this connection, keep the server up.
       static core::RateLimitedLog limiter;

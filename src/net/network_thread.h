@@ -56,9 +56,10 @@ class NetworkThread {
   // Kicks every connection (each finishes the request it is serving), waits for their fibers, and
   // joins the thread.
   void Stop();
-  // Takes ownership of a connected non-blocking socket. False when the inbox is full (the caller
-  // still owns `fd`).
-  bool Adopt(int fd);
+  // Takes ownership of a connected non-blocking socket; `tls`: its listener speaks TLS (the
+  // connection's fiber runs the handshake first). False when the inbox is full (the caller still
+  // owns `fd`).
+  bool Adopt(int fd, bool tls = false);
 
   [[nodiscard]] const NetStats& Stats() const { return stats_; }
   // SIGHUP: re-reads the auth file (no-op without one). Thread: main. False (and `error` set, the
@@ -68,14 +69,19 @@ class NetworkThread {
  private:
   void Run();
   void AcceptLoop(event_base* base);
-  void Serve(int fd, event_base* base);
+  void Serve(int fd, bool tls, event_base* base);
+  // A socket handed over by the listener.
+  struct Adopted {
+    int fd = -1;
+    bool tls = false;
+  };
 
   const NetworkThreadOptions options_;
   SessionEnv env_;
   ConnectionGate* gate_;
   NetStats stats_;
   std::unique_ptr<Authenticator> auth_;
-  boost::lockfree::spsc_queue<int> inbox_;
+  boost::lockfree::spsc_queue<Adopted> inbox_;
   runtime::Waker inbox_waker_;
   std::atomic<bool> stopping_{false};
   std::thread thread_;

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <utility>
 
-#include "net/router_executor.h"
 #include "proto/auth.h"
 #include "proto/replies.h"
 
@@ -42,9 +41,7 @@ Session::Session(SocketIo* io, const SessionEnv& env)
     : io_(io),
       env_(env),
       codec_(env.parser),
-      executor_(env.executors != nullptr
-                    ? env.executors->Make(env.producer)
-                    : std::make_unique<RouterExecutor>(env.shards, env.producer)),
+      executor_(env.executors->Make(env.thread)),
       authenticated_(env.auth == nullptr) {}
 
 void Session::Run() {
@@ -79,7 +76,8 @@ std::size_t Session::RoundLimit() const {
   // Size the round so its replies stay near max_output_bytes: a client pipelining gets of large
   // values gets fewer per round, so unsent output (and the results behind it) stays bounded.
   std::size_t limit = env_.max_output_bytes / std::max<std::size_t>(avg_reply_bytes_, 1);
-  return std::clamp<std::size_t>(limit, 1, kMaxRequestsPerRound);
+  return std::clamp<std::size_t>(
+      limit, 1, std::clamp<std::size_t>(env_.max_reqs_per_event, 1, kMaxRequestsPerRound));
 }
 
 bool Session::ParseAuthRound() {
@@ -282,6 +280,14 @@ void Session::EncodeOne(Pending& pending) {
         env_.request_shutdown();
       } else {
         codec_.EncodeShutdownDisabled(req, &out_);
+      }
+      break;
+    case proto::RequestKind::kRefreshCerts:
+      if (env_.refresh_certs) {
+        out_ += env_.refresh_certs();
+        out_ += proto::replies::kTextCrlf;
+      } else {
+        out_ += proto::replies::kTextTlsNotEnabled;
       }
       break;
     case proto::RequestKind::kError:

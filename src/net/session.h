@@ -16,22 +16,24 @@
 #include "net/authenticator.h"
 #include "net/net_stats.h"
 #include "net/socket_io.h"
+#include "net/tls_context.h"
 #include "proto/binary_sasl.h"
 #include "proto/codec.h"
 #include "proto/request.h"
-#include "shard/router.h"
-#include "shard/shard.h"
 
 namespace corecached::net {
 
 // What every session on a network thread shares. Owned by the NetworkThread; outlives its sessions.
 struct SessionEnv {
-  std::span<shard::Shard* const> shards;
-  std::size_t producer = 0;  // the network thread's index (its channel on every shard)
+  // Makes each session's Executor (the local shards, or upstream servers). Outlives the sessions.
+  core::ExecutorFactory* executors = nullptr;
+  std::size_t thread = 0;  // the network thread's index, handed to ExecutorFactory::Make
   proto::ParserOptions parser;
   std::string version;
   bool enable_shutdown = false;
   std::chrono::seconds idle_timeout{0};  // 0 = never
+  // memcached -R: requests of one connection served per round (at most kMaxRequestsPerRound).
+  std::size_t max_reqs_per_event = 256;
   // Bound on buffered, unparsed input: one request line plus the largest value (plus slack).
   std::size_t max_input_bytes = 0;
   // Bound on encoded, unsent replies (max_connection_output). Past it the session writes before it
@@ -46,16 +48,19 @@ struct SessionEnv {
   // `stats <group>`: nullopt for a group the server does not have. Called on this thread.
   std::function<std::optional<core::StatList>(std::string_view group)> stats;
   std::function<void()> request_shutdown;  // `shutdown` with -A
+  // `refresh_certs` with -Z: reloads the certificates; returns the reply line (memcached's "OK"
+  // or its error text, without "\r\n"). Empty function = no TLS. Called on this thread.
+  std::function<std::string()> refresh_certs;
   NetStats* net_stats = nullptr;
-  // Proxy mode (issue #13): commands go to the executors this makes instead of the shards.
-  // nullptr = serve from `shards`. Outlives the sessions.
-  core::ExecutorFactory* executors = nullptr;
+  // -Z: the server's TLS context (TLS listeners' handshakes, refresh_certs); nullptr = no TLS.
+  // Owned by the Server; outlives the sessions.
+  TlsContext* tls = nullptr;
 };
 
 // Session is one connection's request loop: read, parse every complete request (text, meta or
-// binary), hand them to the shards through the Router in one round, encode the replies in request
-// order, write them in one go. This file is the only one that knows both proto/ and shard/
-// (pelikan's process.c, dragonfly's McTypeToCmdName).
+// binary), hand them to its core::Executor in one round, encode the replies in request order, write
+// them in one go. It knows proto/ and the Executor seam, never the shards (pelikan's process.c,
+// dragonfly's McTypeToCmdName; issue #10).
 //
 // Owner: the connection's fiber. Thread: owning network thread. `io` and `env` outlive it.
 class Session {

@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <memory>
 
+#include "net/tls_stream.h"
+
 namespace corecached::net {
 
 SocketIo::SocketIo(int fd, event_base* base) : fd_(fd) {
@@ -15,6 +17,10 @@ SocketIo::SocketIo(int fd, event_base* base) : fd_(fd) {
 }
 
 SocketIo::~SocketIo() {
+  if (tls_) {
+    tls_->Shutdown();
+    tls_.reset();
+  }
   event_.reset();
   close(fd_);
 }
@@ -65,6 +71,9 @@ char* Scratch() {
 
 SocketIo::Status SocketIo::Read(std::string* buf, std::size_t max,
                                 std::chrono::steady_clock::time_point deadline) {
+  if (tls_) {
+    return ReadTls(buf, max, deadline);
+  }
   char* scratch = Scratch();
   const std::size_t want = std::min(max, kScratchBytes);
   for (;;) {
@@ -96,6 +105,9 @@ SocketIo::Status SocketIo::Read(std::string* buf, std::size_t max,
 
 SocketIo::Status SocketIo::WriteAll(std::string_view data,
                                     std::chrono::milliseconds stall_timeout) {
+  if (tls_) {
+    return WriteAllTls(data, stall_timeout);
+  }
   auto deadline = std::chrono::steady_clock::now() + stall_timeout;
   while (!data.empty()) {
     ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);

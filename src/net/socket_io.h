@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -11,6 +12,8 @@
 #include "runtime/fiber_scheduler.h"
 
 namespace corecached::net {
+
+class TlsStream;
 
 // SocketIo is one non-blocking socket driven from one fiber. A read or write that would block parks
 // only the calling fiber; one persistent edge-triggered libevent event per socket (set up once)
@@ -38,9 +41,19 @@ class SocketIo {
   [[nodiscard]] bool Kicked() const { return kicked_; }
   [[nodiscard]] int Fd() const { return fd_; }
 
+  // TLS (socket_io_tls.cc): from UseTls on, Read and WriteAll go through `tls`, parking on its
+  // WANT_READ/WANT_WRITE as on EAGAIN. Handshake runs the server side of the handshake until it
+  // completes (kOk), fails (kEof, kError), `deadline` passes (kTimeout) or Kick() (kKicked).
+  void UseTls(std::unique_ptr<TlsStream> tls);
+  Status Handshake(std::chrono::steady_clock::time_point deadline);
+  [[nodiscard]] TlsStream* Tls() const { return tls_.get(); }
+
  private:
   static void OnEvent(evutil_socket_t fd, short what, void* arg);
   Status Wait(bool* ready, std::chrono::steady_clock::time_point deadline);
+  Status WaitTls(bool want_read, std::chrono::steady_clock::time_point deadline);
+  Status ReadTls(std::string* buf, std::size_t max, std::chrono::steady_clock::time_point deadline);
+  Status WriteAllTls(std::string_view data, std::chrono::milliseconds stall_timeout);
 
   int fd_;
   runtime::EventPtr event_;
@@ -48,6 +61,7 @@ class SocketIo {
   bool readable_ = true;
   bool writable_ = true;
   bool kicked_ = false;
+  std::unique_ptr<TlsStream> tls_;  // null: plain TCP
 };
 
 }  // namespace corecached::net

@@ -1,6 +1,7 @@
 #include "proto/codec.h"
 
 #include "proto/binary_codec.h"
+#include "proto/binary_header.h"
 #include "proto/meta_codec.h"
 #include "proto/text_codec.h"
 
@@ -29,20 +30,38 @@ void Dispatch(const Request& req, TextFn text, BinaryFn binary, MetaFn meta) {
 
 Codec::Protocol Codec::Detect(std::string_view in) {
   if (protocol_ == Protocol::kUnknown && !in.empty()) {
-    protocol_ = static_cast<unsigned char>(in.front()) == kBinaryRequestMagic ? Protocol::kBinary
-                                                                              : Protocol::kText;
+    protocol_ = static_cast<Protocol>(options_.binding);
+    if (protocol_ == Protocol::kUnknown) {
+      protocol_ = static_cast<unsigned char>(in.front()) == kBinaryRequestMagic ? Protocol::kBinary
+                                                                                : Protocol::kText;
+    }
   }
   return protocol_;
+}
+
+// memcached -F (proto_text.c process_flush_all_command, proto_bin.c process_bin_flush).
+void Codec::RefuseFlushAll(Request* req) {
+  req->kind = RequestKind::kError;
+  req->commands.clear();
+  if (const auto* binary = std::get_if<BinaryContext>(&req->context)) {
+    req->reply.clear();
+    binary::AppendError(binary->opcode, binary->opaque, binary::Status::kAuthError, &req->reply);
+  } else if (const auto* text = std::get_if<TextContext>(&req->context)) {
+    req->reply = text->noreply ? "" : std::string(replies::kTextFlushAllDisabled);
+  }
 }
 
 ParseResult Codec::Parse(std::string_view in, Request* out) {
   if (Detect(in) == Protocol::kUnknown) {
     return {};
   }
-  if (protocol_ == Protocol::kBinary) {
-    return ParseBinary(in, options_, out);
+  const ParseResult r = protocol_ == Protocol::kBinary ? ParseBinary(in, options_, out)
+                                                       : ParseText(in, options_, out);
+  if (r.status == ParseStatus::kOk && out->kind == RequestKind::kFlushAll &&
+      !options_.flush_enabled) {
+    RefuseFlushAll(out);
   }
-  return ParseText(in, options_, out);
+  return r;
 }
 
 void Codec::EncodeResults(const Request& req, std::span<const core::Result> results,

@@ -14,6 +14,13 @@ namespace corecached::proto {
 // Limits a parser needs from the server's configuration.
 struct ParserOptions {
   std::size_t max_item_size = std::size_t{1024} * 1024;  // -I: larger values are rejected
+  // memcached -B: kUnknown detects each connection's protocol from its first byte; kText or
+  // kBinary makes every connection speak that one (a binary packet is then a bad text line, and
+  // text a bad binary header, as in memcached).
+  uint8_t binding = 0;  // a Codec::Protocol value
+  // memcached -F: false = flush_all is refused (replies::kTextFlushAllDisabled; binary:
+  // "Auth failure.", as memcached answers).
+  bool flush_enabled = true;
 };
 
 // Codec is one connection's protocol state: it detects text or binary from the first byte
@@ -53,6 +60,8 @@ class Codec {
   Protocol Detect(std::string_view in);
 
  private:
+  static void RefuseFlushAll(Request* req);
+
   ParserOptions options_;
   Protocol protocol_ = Protocol::kUnknown;
 };

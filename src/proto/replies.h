@@ -53,6 +53,10 @@ inline constexpr std::string_view kTextBadCommandLineTermination =
 inline constexpr std::string_view kTextBadAuthTokenFormat =
     "CLIENT_ERROR bad authentication token format\r\n";
 inline constexpr std::string_view kTextAuthFailure = "CLIENT_ERROR authentication failure\r\n";
+// refresh_certs without -Z (memcached 1.6.18 tls.c); with -Z it answers OK or the load error.
+inline constexpr std::string_view kTextTlsNotEnabled = "Error TLS not enabled\r\n";
+// flush_all with -F (flush_enabled: false).
+inline constexpr std::string_view kTextFlushAllDisabled = "CLIENT_ERROR flush_all not allowed\r\n";
 // "shutdown" without -A.
 inline constexpr std::string_view kTextShutdownDisabled = "ERROR: shutdown not enabled\r\n";
 

@@ -56,8 +56,9 @@ enum class RequestKind : uint8_t {
   kVerbosity,
   kQuit,
   kShutdown,
-  kNoop,   // binary Noop, meta mn
-  kError,  // the parser already produced `reply`; close_after says whether to close
+  kNoop,          // binary Noop, meta mn
+  kRefreshCerts,  // text refresh_certs (-Z): reload the TLS certificates
+  kError,         // the parser already produced `reply`; close_after says whether to close
 };
 
 // Request is one parsed client request. Built and consumed by one network thread.

@@ -34,6 +34,8 @@ shard::ShardOptions ShardOptionsFor(const config::Config& config, uint32_t shard
   options.store.high_watermark = config.cold_tier.high_watermark;
   options.store.low_watermark = config.cold_tier.low_watermark;
   options.store.cold_read_retry = config.cold_tier.on_cold_read == config::OnColdRead::kRetry;
+  options.store.evict_on_full = config.evict_on_full;
+  options.store.cas_enabled = config.cas_enabled;
   options.store.shard_id = shard;
   options.store.shard_count = shard_count;
   return options;
@@ -62,6 +64,30 @@ net::ListenerOptions ListenerOptionsFor(const config::Config& config) {
   net::ListenerOptions options;
   options.address = config.listen;
   options.port = config.port;
+  options.tls = config.tls.enabled;
+  options.backlog = static_cast<int>(config.listen_backlog);
+  options.unix_socket = config.unix_socket;
+  options.unix_socket_mask = config.unix_socket_mask;
+  return options;
+}
+
+net::TlsOptions TlsOptionsFor(const config::Config& config) {
+  const config::TlsConfig& c = config.tls;
+  net::TlsOptions options;
+  options.enabled = c.enabled;
+  options.chain_cert = c.chain_cert;
+  options.key = c.key;
+  options.key_format = static_cast<int>(c.key_format);
+  options.ca_cert = c.ca_cert;
+  options.ciphers = c.ciphers;
+  options.verify_mode = static_cast<int>(c.verify_mode);
+  options.min_version = static_cast<int>(c.min_version);
+  options.session_cache = c.session_cache;
+  options.kernel_tls = c.kernel_tls;
+  options.wbuf_size_bytes = static_cast<std::size_t>(c.wbuf_size_bytes);
+  options.allowed_subjects = c.allowed_subjects;
+  options.handshake_timeout = std::chrono::milliseconds(c.handshake_timeout_ms);
+  options.max_handshakes_per_thread = c.max_handshakes_per_thread;
   return options;
 }
 
@@ -85,6 +111,24 @@ core::LogSeverity LogSeverityFor(const config::Config& config) {
     return std::max(level, core::LogSeverity::kInfo);
   }
   return level;
+}
+
+proto::ParserOptions ParserOptionsFor(const config::Config& config) {
+  proto::ParserOptions options;
+  options.max_item_size = static_cast<std::size_t>(config.max_item_size_bytes);
+  options.flush_enabled = config.flush_enabled;
+  switch (config.protocol) {
+    case config::Protocol::kAuto:
+      options.binding = static_cast<uint8_t>(proto::Codec::Protocol::kUnknown);
+      break;
+    case config::Protocol::kAscii:
+      options.binding = static_cast<uint8_t>(proto::Codec::Protocol::kText);
+      break;
+    case config::Protocol::kBinary:
+      options.binding = static_cast<uint8_t>(proto::Codec::Protocol::kBinary);
+      break;
+  }
+  return options;
 }
 
 std::size_t MaxInputBytes(const config::Config& config) {

@@ -7,6 +7,8 @@
 #include "core/log.h"
 #include "net/listener.h"
 #include "net/network_thread.h"
+#include "net/tls_context.h"
+#include "proto/codec.h"
 #include "shard/shard.h"
 
 namespace corecached::server {
@@ -21,6 +23,7 @@ namespace corecached::server {
 [[nodiscard]] std::shared_ptr<cold::ColdIo> OpenColdTier(const config::Config& config);
 [[nodiscard]] net::ListenerOptions ListenerOptionsFor(const config::Config& config);
 [[nodiscard]] net::NetworkThreadOptions NetworkThreadOptionsFor(const config::Config& config);
+[[nodiscard]] net::TlsOptions TlsOptionsFor(const config::Config& config);
 // What `version` (and `stats` version) reports: memcached's version first, because clients and
 // tools parse it to pick features (memccapable, for one, expects 1.6 behaviour only from a 1.6
 // server), then ours: "1.6.18-corecached-0.1.0".
@@ -29,6 +32,9 @@ inline constexpr const char* kProtocolVersion = "1.6.18-corecached-" CORECACHED_
 // The log severity from log_level, raised by verbosity: -v (1) logs at least info, -vv and more
 // log debug.
 [[nodiscard]] core::LogSeverity LogSeverityFor(const config::Config& config);
+
+// What each connection's Codec needs: -I, -F and -B.
+[[nodiscard]] proto::ParserOptions ParserOptionsFor(const config::Config& config);
 
 // Input a connection may buffer: the largest value, its request line and a binary header.
 [[nodiscard]] std::size_t MaxInputBytes(const config::Config& config);

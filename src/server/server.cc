@@ -12,6 +12,7 @@
 #include "config/diff.h"
 #include "core/log.h"
 #include "server/module_options.h"
+#include "server/process.h"
 #include "server/proxy_glue.h"
 #include "server/signals.h"
 #include "server/stats_collector.h"
@@ -37,16 +38,26 @@ Server::Server(config::Config config, ConfigSource reload)
                                                      clock_, started_seconds_));
     shard_ptrs_.push_back(shards_.back().get());
   }
+  executors_ = std::make_unique<shard::RouterFactory>(shard_ptrs_);
+  if (config_.tls.enabled) {
+    tls_ = std::make_unique<net::TlsContext>(TlsOptionsFor(config_), clock_);
+  }
   if (config_.proxy.enabled) {
     proxy_ = std::make_unique<proxy::ProxyExecutorFactory>(ProxyOptionsFor(config_),
                                                            config_.network_threads);
   }
   for (uint32_t t = 0; t < config_.network_threads; ++t) {
     net::SessionEnv env;
-    env.executors = proxy_.get();
-    env.shards = shard_ptrs_;
-    env.producer = t;
-    env.parser.max_item_size = static_cast<std::size_t>(config_.max_item_size_bytes);
+    // Proxy mode: upstream servers execute the commands instead of the local shards.
+    env.executors =
+        proxy_ != nullptr ? static_cast<core::ExecutorFactory*>(proxy_.get()) : executors_.get();
+    env.thread = t;
+    env.tls = tls_.get();
+    if (tls_) {
+      env.refresh_certs = [this] { return RefreshCerts(); };
+    }
+    env.parser = ParserOptionsFor(config_);
+    env.max_reqs_per_event = config_.max_reqs_per_event;
     env.version = kProtocolVersion;
     env.enable_shutdown = config_.enable_shutdown;
     env.idle_timeout = std::chrono::seconds(config_.idle_timeout_s);
@@ -78,8 +89,10 @@ void Server::Run() {
   listener_ = std::make_unique<net::Listener>(base_.get(), ListenerOptionsFor(config_),
                                               std::move(threads), &gate_);
   StartExporter();
+  EnterService();
   StartThreads();
   WritePortFile();
+  Daemon::Ready();
   auto on_stop = [](evutil_socket_t, short, void* arg) {
     auto* self = static_cast<Server*>(arg);
     self->stop_waker_.Drain();
@@ -95,13 +108,31 @@ void Server::Run() {
   const timeval every_second{1, 0};
   event_add(trim_event.get(), &every_second);
   core::Log::Info(std::string("corecached ") + CORECACHED_VERSION + " listening on " +
-                  config_.listen + ":" + std::to_string(listener_->Port()) + ", " +
-                  std::to_string(shards_.size()) + " shards, " + std::to_string(threads_.size()) +
-                  " network threads");
+                  (config_.port != 0 ? config_.listen + ":" + std::to_string(listener_->Port())
+                                     : std::string()) +
+                  (config_.unix_socket.empty() ? "" : " unix:" + listener_->UnixSocketPath()) +
+                  ", " + std::to_string(shards_.size()) + " shards, " +
+                  std::to_string(threads_.size()) + " network threads");
   event_base_dispatch(base_.get());
   exporter_.reset();
   listener_->Close();
   StopThreads();
+  RemovePidFile(pid_path_);
+}
+
+// Bound and opened: write the pid file, then give up root (-P, -u: memcached's order of work,
+// except that memcached drops root before binding and so cannot bind ports below 1024).
+void Server::EnterService() {
+  if (!config_.pid_file.empty()) {
+    pid_path_ = WritePidFile(config_.pid_file);
+  }
+  const std::string owned[] = {pid_path_, listener_->UnixSocketPath()};
+  try {
+    DropPrivileges(config_.user, owned);
+  } catch (const ProcessError&) {
+    RemovePidFile(pid_path_);
+    throw;
+  }
 }
 
 // A connection's fiber stack is unmapped when it closes, but its buffers and parsed requests go
@@ -129,6 +160,7 @@ StatsSources Server::Sources() const {
   sources.shards = shard_view_;
   sources.threads = thread_view_;
   sources.gate = &gate_;
+  sources.tls = tls_.get();
   sources.started_seconds = started_seconds_;
   sources.now_seconds = clock_.NowSeconds();
   sources.port = listener_ ? listener_->Port() : config_.port;
@@ -198,8 +230,32 @@ void Server::ReloadAuth() {
   }
 }
 
+void Server::ReloadTls() {
+  if (tls_) {
+    std::string error;
+    if (tls_->Reload(&error)) {
+      core::Log::Info("SIGHUP: TLS certificates reloaded");
+    } else {
+      core::Log::Error("SIGHUP: TLS certificates not reloaded, the old ones stay: " + error);
+    }
+  }
+}
+
+std::string Server::RefreshCerts() {
+  // Reads the certificate files on the asking network thread, as memcached does: a few KiB,
+  // from an operator's command, not on the request path of other commands.
+  std::string error;
+  if (tls_->Reload(&error)) {
+    core::Log::Info("refresh_certs: TLS certificates reloaded");
+    return "OK";
+  }
+  core::Log::Error("refresh_certs: TLS certificates not reloaded, the old ones stay: " + error);
+  return error;
+}
+
 void Server::Apply(const config::Config& next) {
   ReloadAuth();
+  ReloadTls();
   std::size_t applied = 0;
   for (const config::KeyChange& change : config::ChangedKeys(applied_, next)) {
     const std::string what = change.key + " " + change.before + " -> " + change.after;
@@ -244,6 +300,9 @@ void Server::StopThreads() {
 }
 
 void Server::WritePortFile() const {
+  if (listener_->Port() == 0) {
+    return;  // no TCP (-s, -p 0): memcached writes no "TCP INET" line either
+  }
   // memcached's test convention (testapp.c): MEMCACHED_PORT_FILENAME names a file that receives
   // "TCP INET: <port>", written to a temporary name and renamed so readers never see half of it.
   // Start-up only, and nothing in the process calls setenv.

@@ -16,8 +16,10 @@
 #include "net/listener.h"
 #include "net/net_stats.h"
 #include "net/network_thread.h"
+#include "net/tls_context.h"
 #include "proxy/proxy_executor.h"
 #include "runtime/event_base.h"
+#include "shard/router.h"
 #include "shard/shard.h"
 
 namespace corecached::server {
@@ -62,9 +64,14 @@ class Server {
   void StartThreads();
   void StopThreads();
   void WritePortFile() const;
+  void EnterService();
   void StartExporter();
   void Apply(const config::Config& next);
   void ReloadAuth();
+  // SIGHUP with -Z: reloads the certificates (as refresh_certs does); logs the outcome.
+  void ReloadTls();
+  // `refresh_certs`: the reply line. Thread: any network thread (TlsContext::Reload is).
+  std::string RefreshCerts();
   void ReturnFreedMemory();
   [[nodiscard]] StatsSources Sources() const;
 
@@ -77,7 +84,9 @@ class Server {
   const int64_t started_seconds_;
   std::vector<std::unique_ptr<shard::Shard>> shards_;
   std::vector<shard::Shard*> shard_ptrs_;
+  std::unique_ptr<core::ExecutorFactory> executors_;  // makes each connection's Router
   net::ConnectionGate gate_;
+  std::unique_ptr<net::TlsContext> tls_;  // -Z; null without TLS. Outlives the network threads.
   // Proxy mode (config `proxy:`); declared before threads_ so it outlives them.
   std::unique_ptr<proxy::ProxyExecutorFactory> proxy_;
   std::vector<std::unique_ptr<net::NetworkThread>> threads_;
@@ -85,6 +94,7 @@ class Server {
   std::vector<const shard::Shard*> shard_view_;
   std::vector<const net::NetworkThread*> thread_view_;
   uint64_t closed_at_last_trim_ = 0;  // main thread only
+  std::string pid_path_;              // absolute; "" = no pid file. Main thread only.
   runtime::EventBasePtr base_;
   runtime::Waker stop_waker_;
   std::unique_ptr<net::Listener> listener_;

@@ -8,6 +8,7 @@
 #include <tuple>
 #include <utility>
 
+#include "config/units.h"
 #include "server/module_options.h"
 
 namespace corecached::server {
@@ -147,6 +148,45 @@ void AddItems(const StatsSources& s, core::StatList* out) {
   }
 }
 
+// memcached's ssl_* settings, printed with or without -Z, in memcached's order and forms.
+void AddTlsSettings(const StatsSources& s, core::StatList* out) {
+  const config::TlsConfig& t = s.config->tls;
+  auto or_null = [](const std::string& v) { return v.empty() ? std::string("NULL") : v; };
+  out->emplace_back("ssl_enabled", t.enabled ? "yes" : "no");
+  out->emplace_back("ssl_chain_cert", or_null(t.chain_cert));
+  out->emplace_back("ssl_key", or_null(t.key));
+  out->emplace_back("ssl_verify_mode",
+                    std::to_string(net::VerifyModeBits(static_cast<int>(t.verify_mode))));
+  out->emplace_back("ssl_keyformat", std::to_string(t.key_format));
+  out->emplace_back("ssl_ciphers", or_null(t.ciphers));
+  out->emplace_back("ssl_ca_cert", or_null(t.ca_cert));
+  out->emplace_back("ssl_wbuf_size", std::to_string(t.wbuf_size_bytes));
+  out->emplace_back("ssl_session_cache", t.session_cache ? "yes" : "no");
+  out->emplace_back("ssl_kernel_tls", t.kernel_tls ? "yes" : "no");
+  out->emplace_back("ssl_min_version", net::MinVersionName(static_cast<int>(t.min_version)));
+}
+
+// memcached's TLS stats (only with -Z, as memcached), then ours.
+void AddTlsStats(const StatsSources& s, core::StatList* out) {
+  if (s.tls == nullptr) {
+    return;
+  }
+  const net::TlsStats& t = s.tls->Stats();
+  if (s.config->tls.session_cache) {
+    out->emplace_back("ssl_new_sessions", std::to_string(t.new_sessions.load()));
+  }
+  out->emplace_back("ssl_handshake_errors", std::to_string(t.handshake_errors.load()));
+  out->emplace_back("time_since_server_cert_refresh", std::to_string(s.tls->SecondsSinceRefresh()));
+  out->emplace_back("ssl_handshakes", std::to_string(t.handshakes.load()));
+  out->emplace_back("ssl_handshake_timeouts", std::to_string(t.handshake_timeouts.load()));
+  out->emplace_back("ssl_handshakes_shed", std::to_string(t.handshakes_shed.load()));
+  out->emplace_back("ssl_subject_rejects", std::to_string(t.subject_rejects.load()));
+  out->emplace_back("ssl_connections_tlsv1_2", std::to_string(t.tls12.load()));
+  out->emplace_back("ssl_connections_tlsv1_3", std::to_string(t.tls13.load()));
+  out->emplace_back("ssl_cert_refreshes", std::to_string(t.refreshes.load()));
+  out->emplace_back("ssl_cert_refresh_errors", std::to_string(t.refresh_errors.load()));
+}
+
 // Our keys that memcached has no field for, named after their YAML keys ('.' -> '_').
 void AddCorecachedSettings(const StatsSources& s, core::StatList* out) {
   const config::Config& c = *s.config;
@@ -180,14 +220,21 @@ core::StatList Settings(const StatsSources& s) {
   out.emplace_back("udpport", std::to_string(c.udp_port));
   out.emplace_back("inter", c.listen);
   out.emplace_back("verbosity", std::to_string(s.verbosity));
-  out.emplace_back("evictions", "on");
+  out.emplace_back("evictions", c.evict_on_full ? "on" : "off");
+  out.emplace_back("domain_socket", c.unix_socket.empty() ? "NULL" : c.unix_socket);
+  out.emplace_back("umask", config::FormatOctalMask(c.unix_socket_mask).substr(1));
   out.emplace_back("shutdown_command", c.enable_shutdown ? "yes" : "no");
   out.emplace_back("num_threads", std::to_string(c.network_threads));
-  out.emplace_back("cas_enabled", "yes");
-  out.emplace_back("tcp_backlog", "1024");
-  out.emplace_back("binding_protocol", "auto-negotiate");
+  out.emplace_back("reqs_per_event", std::to_string(c.max_reqs_per_event));
+  out.emplace_back("cas_enabled", c.cas_enabled ? "yes" : "no");
+  out.emplace_back("tcp_backlog", std::to_string(c.listen_backlog));
+  out.emplace_back("binding_protocol", c.protocol == config::Protocol::kAuto
+                                           ? "auto-negotiate"
+                                           : config::ToString(c.protocol));
   out.emplace_back("item_size_max", std::to_string(c.max_item_size_bytes));
+  out.emplace_back("flush_enabled", c.flush_enabled ? "yes" : "no");
   out.emplace_back("idle_timeout", std::to_string(c.idle_timeout_s));
+  AddTlsSettings(s, &out);
   out.emplace_back("num_shards", std::to_string(s.shards.size()));
   AddCorecachedSettings(s, &out);
   return out;
@@ -206,6 +253,7 @@ std::optional<core::StatList> CollectStats(const StatsSources& sources, std::str
   AddProcess(sources, &out);
   AddCommands(sources, &out);
   AddTraffic(sources, &out);
+  AddTlsStats(sources, &out);
   AddItems(sources, &out);
   return out;
 }
@@ -361,6 +409,41 @@ void AddProcessMetrics(const StatsSources& s, Snapshot* out) {
       .Add(static_cast<double>(s.shards.size()));
 }
 
+// TLS (-Z): handshakes by outcome, connections by protocol version, certificate reloads.
+void AddTlsMetrics(const StatsSources& s, Snapshot* out) {
+  if (s.tls == nullptr) {
+    return;
+  }
+  const net::TlsStats& t = s.tls->Stats();
+  Family& hs = out->AddFamily(
+      "corecached_tls_handshakes_total",
+      "TLS handshakes by result: ok, error (failed: bad client, bad certificate, timeout), "
+      "timeout (also counted as error), shed (too many in progress), subject_rejected.",
+      MetricKind::kCounter);
+  hs.Add(AsDouble(t.handshakes.load()), {{"result", "ok"}});
+  hs.Add(AsDouble(t.handshake_errors.load()), {{"result", "error"}});
+  hs.Add(AsDouble(t.handshake_timeouts.load()), {{"result", "timeout"}});
+  hs.Add(AsDouble(t.handshakes_shed.load()), {{"result", "shed"}});
+  hs.Add(AsDouble(t.subject_rejects.load()), {{"result", "subject_rejected"}});
+  Family& versions = out->AddFamily("corecached_tls_connections_total",
+                                    "TLS connections by protocol version.", MetricKind::kCounter);
+  versions.Add(AsDouble(t.tls12.load()), {{"version", "TLSv1.2"}});
+  versions.Add(AsDouble(t.tls13.load()), {{"version", "TLSv1.3"}});
+  versions.Add(AsDouble(t.tls_other.load()), {{"version", "other"}});
+  out->AddFamily("corecached_tls_new_sessions_total",
+                 "TLS sessions added to the session cache (ssl_session_cache).",
+                 MetricKind::kCounter)
+      .Add(AsDouble(t.new_sessions.load()));
+  Family& refresh = out->AddFamily("corecached_tls_cert_reloads_total",
+                                   "Certificate reloads (refresh_certs, SIGHUP) by result.",
+                                   MetricKind::kCounter);
+  refresh.Add(AsDouble(t.refreshes.load()), {{"result", "ok"}});
+  refresh.Add(AsDouble(t.refresh_errors.load()), {{"result", "error"}});
+  out->AddFamily("corecached_tls_cert_age_seconds",
+                 "Seconds since the certificates were last loaded.", MetricKind::kGauge)
+      .Add(static_cast<double>(s.tls->SecondsSinceRefresh()));
+}
+
 }  // namespace
 
 metrics::Snapshot CollectSnapshot(const StatsSources& sources) {
@@ -370,6 +453,7 @@ metrics::Snapshot CollectSnapshot(const StatsSources& sources) {
   AddShardMetrics(sources, &out);
   AddLatencyMetrics(sources, &out);
   AddProcessMetrics(sources, &out);
+  AddTlsMetrics(sources, &out);
   return out;
 }
 

@@ -10,6 +10,7 @@
 #include "metrics/snapshot.h"
 #include "net/net_stats.h"
 #include "net/network_thread.h"
+#include "net/tls_context.h"
 #include "shard/shard.h"
 
 namespace corecached::server {
@@ -21,6 +22,7 @@ struct StatsSources {
   std::span<const shard::Shard* const> shards;
   std::span<const net::NetworkThread* const> threads;
   const net::ConnectionGate* gate = nullptr;
+  const net::TlsContext* tls = nullptr;  // -Z; null without TLS
   int64_t started_seconds = 0;
   int64_t now_seconds = 0;
   int port = 0;

@@ -107,6 +107,9 @@ Result Store::Execute(const Command& cmd) {
   UpdateNow();
   blocked_ = Blocked::kNone;
   Result r = ExecuteOp(cmd);
+  if (!options_.cas_enabled) {
+    r.cas = 0;
+  }
   if (cold_ != nullptr) {
     MaybeDemote();
     if (r.outcome == Outcome::kColdLoading) {
@@ -270,8 +273,8 @@ Result Store::StoreValue(const Command& cmd) {
       stats_.cas_misses.Add();
       return Of(Outcome::kNotFound);
     }
-    if (old->cas != cmd.compare_cas) {
-      if (!(cmd.invalidate && cmd.compare_cas < old->cas)) {
+    if (!options_.cas_enabled || old->cas != cmd.compare_cas) {
+      if (!options_.cas_enabled || !(cmd.invalidate && cmd.compare_cas < old->cas)) {
         stats_.cas_badval.Add();
         return Of(Outcome::kExists);
       }
@@ -339,7 +342,7 @@ Result Store::Concat(const Command& cmd) {
     as_set.exptime = cmd.vivify_exptime;
     return StoreNew(as_set, nullptr, /*as_stale=*/false);
   }
-  if (cmd.check_cas && old->cas != cmd.compare_cas) {
+  if (cmd.check_cas && VisibleCas(*old) != cmd.compare_cas) {
     return Of(Outcome::kExists);
   }
   if (!old->Hot()) {
@@ -374,7 +377,7 @@ Result Store::Delete(const Command& cmd) {
     stats_.delete_misses.Add();
     return Of(Outcome::kNotFound);
   }
-  if (cmd.check_cas && item->cas != cmd.compare_cas) {
+  if (cmd.check_cas && VisibleCas(*item) != cmd.compare_cas) {
     stats_.delete_misses.Add();
     return Of(Outcome::kExists);
   }
@@ -431,7 +434,7 @@ Result Store::Arith(const Command& cmd) {
   if (item == nullptr) {
     return ArithMiss(cmd);
   }
-  if (cmd.check_cas && item->cas != cmd.compare_cas) {
+  if (cmd.check_cas && VisibleCas(*item) != cmd.compare_cas) {
     return Of(Outcome::kExists);
   }
   if (!item->Hot()) {
@@ -610,6 +613,8 @@ uint64_t Store::NextCas() {
   next_cas_ += options_.cas_step;
   return cas;
 }
+
+uint64_t Store::VisibleCas(const Item& item) const { return options_.cas_enabled ? item.cas : 0; }
 
 uint64_t Store::CasFor(const Command& cmd) { return cmd.new_cas != 0 ? cmd.new_cas : NextCas(); }
 

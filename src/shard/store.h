@@ -36,6 +36,12 @@ struct StoreOptions {
   bool cold_read_retry = false;  // a read of a cold item answers kColdLoading instead of waiting
   uint32_t shard_id = 0;         // with shard_count: which records are ours at start-up
   uint32_t shard_count = 1;
+  // memcached -M: false = a full store answers kNoMemory instead of evicting live items (dead ones,
+  // expired or flushed, are still reclaimed, as memcached's allocator does).
+  bool evict_on_full = true;
+  // memcached -C: false = every reply carries CAS 0; a cas/ms C on an existing item never matches
+  // (kExists), md/ma C compare with 0. Items keep their internal CAS (flush_all needs it).
+  bool cas_enabled = true;
 };
 
 // Store holds one shard's items: table, LRU, memory accounting, expiry, CAS, flush_all.
@@ -208,6 +214,8 @@ class Store {
   uint32_t ApplyTtlSteps(const core::Command& cmd, Item& item, bool created);
   uint64_t NextCas();
   uint64_t CasFor(const core::Command& cmd);
+  // The CAS clients see and compare with: 0 when CAS is disabled (memcached -C).
+  [[nodiscard]] uint64_t VisibleCas(const Item& item) const;
 
   StoreOptions options_;
   const core::Clock& clock_;

@@ -87,6 +87,9 @@ bool Store::EvictOne(const Item* protect) {
   if (victim == nullptr) {
     return false;
   }
+  if (!options_.evict_on_full && !IsExpired(*victim) && !IsFlushed(*victim)) {
+    return false;  // memcached -M: out of memory rather than evict a live item
+  }
   const bool unfetched = !victim->Has(Item::kFetched);
   if (IsExpired(*victim) || IsFlushed(*victim)) {
     stats_.reclaimed.Add();

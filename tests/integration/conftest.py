@@ -103,13 +103,13 @@ class Server:
         return f"Server({self.host}:{self.port}, pid={self.pid}, args={self.args})"
 
 
-def _start(binary, extra):
+def _start(binary, extra, listen="127.0.0.1"):
     if not os.access(binary, os.X_OK):
         pytest.fail(f"server binary {binary} not found or not executable "
                     f"(set CORECACHED_BINARY or build it first)")
     workdir = tempfile.mkdtemp(prefix=f"cc-it-{next(_instance_ids)}-")
     ports = os.path.join(workdir, "ports")
-    args = [str(binary), "-l", "127.0.0.1", "-p", "-1"]
+    args = [str(binary), "-l", listen, "-p", "-1"]
     if _is_memcached(binary) and os.geteuid() == 0:
         args += ["-u", "root"]  # memcached refuses to run as root without -u
     args += [str(a) for a in extra]
@@ -186,8 +186,9 @@ def _warm_up(server):
 
 
 @contextlib.contextmanager
-def running_server(binary, *extra, check=True):
-    server = _start(binary, extra)
+def running_server(binary, *extra, check=True, listen="127.0.0.1"):
+    """`listen` is the -l value (TLS tests add "notls:HOST:PORT" entries to it)."""
+    server = _start(binary, extra, listen)
     if os.environ.get("CORECACHED_WARMUP") == "1" and not _is_memcached(binary):
         _warm_up(server)
     try:

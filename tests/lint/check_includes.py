@@ -4,7 +4,7 @@
 The allowed arrows:
   main   -> server, config, net (for BindError), core
   server -> net, shard, config, metrics, runtime, core
-  net    -> proto, core, runtime, shard (router.h, batch.h, shard.h only)
+  net    -> proto, core, runtime (never shard/ or cold/: Session talks to core::Executor)
   shard  -> cold, runtime, core
   proxy  -> proto, runtime, core (issue #13; net/ never includes proxy/, server/ composes it)
   runtime, proto, cold, config, metrics -> core
@@ -24,12 +24,10 @@ ALLOWED = {
     "config": {"core"},
     "metrics": {"core"},
     "shard": {"core", "cold", "runtime"},
-    "net": {"core", "proto", "runtime", "shard"},
+    "net": {"core", "proto", "runtime"},
     "proxy": {"core", "proto", "runtime"},
     "server": {"core", "net", "shard", "config", "metrics", "runtime", "proto", "proxy"},
 }
-NET_SHARD_HEADERS = {"shard/router.h", "shard/batch.h", "shard/shard.h", "shard/channel.h",
-                     "shard/shard_stats.h", "shard/store.h"}
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([a-z_]+)/([^"]+)"', re.M)
 PROTOCOL_STRING = re.compile(r'"(CLIENT_ERROR|SERVER_ERROR)')
 
@@ -52,8 +50,6 @@ def check(src):
                 continue
             if target not in ALLOWED.get(mod, set()):
                 errors.append(f"{path}: {mod}/ may not include {header}")
-            elif mod == "net" and target == "shard" and header not in NET_SHARD_HEADERS:
-                errors.append(f"{path}: net/ may include only router/batch/shard headers, not {header}")
         if path.name != "replies.h" and PROTOCOL_STRING.search(text):
             errors.append(f"{path}: protocol error strings belong in proto/replies.h")
     return errors

@@ -61,6 +61,23 @@ TEST_CASE("proxy section: pools, servers, routes, local cache") {
   CHECK(p.local_cache_max_bytes == 2 * 1024 * 1024);
 }
 
+TEST_CASE("proxy section: RenderProxyYaml reads back to the same section") {
+  const std::string yaml =
+      "proxy:\n  pools:\n    main:\n      servers: [\"a:1\", \"b:2:3 named\"]\n"
+      "      distribution: modula\n    dr:\n      servers: [\"c:3\"]\n  default_pool: main\n"
+      "  routes:\n    - {prefix: \"x\\\"y\", pool: main, mirror: [dr]}\n"
+      "  local_cache: {enabled: true, ttl_ms: 7}\n";
+  const ProxyConfig first = LoadConfigString(yaml, "t").config.proxy;
+  const std::string rendered = RenderProxyYaml(first);
+  const ProxyConfig second = LoadConfigString(rendered, "t").config.proxy;
+  CHECK(RenderProxyYaml(second) == rendered);
+  REQUIRE(second.routes.size() == 1);
+  CHECK(second.routes[0].prefix == "x\"y");
+  CHECK(second.pools[0].servers[1].name == "named");
+  CHECK(second.local_cache_ttl_ms == 7);
+  CHECK(RenderProxyYaml(ProxyConfig{}).empty());
+}
+
 TEST_CASE("proxy section: one pool is the default pool") {
   LoadedConfig c = LoadConfigString("proxy:\n  pools:\n    only:\n      servers: [\"h:1\"]\n", "t");
   CHECK(c.config.proxy.default_pool == "only");

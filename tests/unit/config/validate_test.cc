@@ -67,6 +67,7 @@ TEST_CASE("Validate: ports, threads, shards, connections") {
       {[](Config& c) { c.max_connections = 0; }, "max_connections"},
       {[](Config& c) { c.memory_limit_mb = 0; }, "memory_limit_mb"},
       {[](Config& c) { c.verbosity = 4; }, "verbosity"},
+      {[](Config& c) { c.max_reqs_per_event = 0; }, "max_reqs_per_event"},
       {[](Config& c) { c.listen.clear(); }, "listen"},
       {[](Config& c) { c.cold_tier.max_size_bytes = 1000; }, "cold_tier.max_size"},
       {[](Config& c) { c.cold_tier.reader_threads = 0; }, "cold_tier.reader_threads"},
@@ -88,6 +89,9 @@ TEST_CASE("Validate: ports, threads, shards, connections") {
   ok.cold_tier.reader_threads = 1;
   ok.port = 65535;
   ok.shards = 0;
+  CHECK_NOTHROW(Validate(ok));
+  ok.port = 0;  // no TCP: fine with a unix socket, and only then
+  ok.unix_socket = "/tmp/x.sock";
   CHECK_NOTHROW(Validate(ok));
 }
 

@@ -179,7 +179,11 @@ TEST_CASE("LoadConfigString: bad sizes and durations") {
 
 TEST_CASE("LoadConfigString: out-of-range values name key and line") {
   CheckError("# c\nport: 70000\n", 2, "port", "between -1 and 65535");
-  CheckError("port: 0\n", 1, "port", "must be -1");
+  CheckError("max_reqs_per_event: 0\n", 1, "max_reqs_per_event", "must be greater than 0");
+  CheckError("listen_backlog: -1\n", 1, "listen_backlog", "between 0 and");
+  CheckError("protocol: text\n", 1, "protocol", "Invalid value for binding protocol: text");
+  CheckError("unix_socket_mask: 800\n", 1, "unix_socket_mask", "not an octal file mode");
+  CheckError("cas_enabled: maybe\n", 1, "cas_enabled", "expected true or false");
   CheckError("network_threads: 0\n", 1, "network_threads", "between 1 and 256");
   CheckError("network_threads: 257\n", 1, "network_threads", "between 1 and 256");
   CheckError("shards: 1000\n", 1, "shards", "between 0 and 256");
@@ -244,12 +248,24 @@ TEST_CASE("conf/corecached.yaml loads, sets every key, and holds the defaults bu
   CAPTURE(conf);
   REQUIRE(fs::exists(conf));
   const LoadedConfig l = LoadConfigFile(conf.string());
-  CHECK(l.origins.lines.size() == 26);  // every key of config.h is written out
+  CHECK(l.origins.lines.size() == 52);  // every key of config.h is written out (14 tls.*)
   const Config d;
   const Config& c = l.config;
   CHECK(c.listen == d.listen);
   CHECK(c.port == d.port);
   CHECK(c.udp_port == 0);
+  CHECK(c.unix_socket == d.unix_socket);
+  CHECK(c.unix_socket_mask == d.unix_socket_mask);
+  CHECK(c.listen_backlog == d.listen_backlog);
+  CHECK(c.protocol == d.protocol);
+  CHECK(c.max_reqs_per_event == d.max_reqs_per_event);
+  CHECK(c.evict_on_full == d.evict_on_full);
+  CHECK(c.cas_enabled == d.cas_enabled);
+  CHECK(c.flush_enabled == d.flush_enabled);
+  CHECK(c.lock_memory == d.lock_memory);
+  CHECK(c.daemonize == d.daemonize);
+  CHECK(c.pid_file == d.pid_file);
+  CHECK(c.user == d.user);
   CHECK(c.memory_limit_mb == d.memory_limit_mb);
   CHECK(c.max_connections == d.max_connections);
   CHECK(c.max_item_size_bytes == d.max_item_size_bytes);
@@ -262,6 +278,11 @@ TEST_CASE("conf/corecached.yaml loads, sets every key, and holds the defaults bu
   CHECK(c.log_level == d.log_level);
   CHECK(c.metrics.enabled == d.metrics.enabled);
   CHECK(c.metrics.listen == d.metrics.listen);
+  CHECK(c.tls.enabled == d.tls.enabled);
+  CHECK(c.tls.min_version == d.tls.min_version);
+  CHECK(c.tls.wbuf_size_bytes == d.tls.wbuf_size_bytes);
+  CHECK(c.tls.handshake_timeout_ms == d.tls.handshake_timeout_ms);
+  CHECK(c.tls.max_handshakes_per_thread == d.tls.max_handshakes_per_thread);
   CHECK_FALSE(d.cold_tier.enabled);                       // embedded default: off
   CHECK(c.cold_tier.enabled);                             // packaged: on...
   CHECK(c.cold_tier.path == "/var/lib/corecached/cold");  // ...under StateDirectory=corecached

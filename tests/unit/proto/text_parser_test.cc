@@ -501,6 +501,21 @@ TEST_CASE("TextParser: a NUL ends the command line as in memcached") {
   CheckError("versio\0n\r\n"sv, replies::kTextError);
 }
 
+TEST_CASE("issue #10: the NUL search stays inside the request's own line") {
+  // A pipelined read holds many requests; a NUL in a later one must not touch this one (the
+  // search used to scan the whole unparsed buffer for every request: quadratic per read).
+  const Parsed first = ParseWhole("version\r\nversio\0n\r\n"sv);
+  CHECK(first.result.status == ParseStatus::kOk);
+  CHECK(first.result.consumed == 9);
+  CHECK(first.request.kind == RequestKind::kVersion);
+  std::string pipelined;
+  for (int i = 0; i < 1000; ++i) {
+    pipelined += "get k" + std::to_string(i) + "\r\n";
+  }
+  pipelined += "ge\0t x\r\n"sv;
+  CHECK(Keys(ParseWhole(pipelined).request) == std::vector<std::string>{"k0"});
+}
+
 TEST_CASE("TextParser: an HTTP request line closes without a reply") {
   CheckError("GET / HTTP/1.1\r\n", "", true);
   CheckError("POST /x HTTP/1.0\r\n", "", true);

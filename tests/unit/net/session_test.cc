@@ -1,0 +1,245 @@
+#include "net/session.h"
+
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <boost/fiber/all.hpp>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/executor.h"
+#include "net/socket_io.h"
+#include "runtime/event_base.h"
+#include "runtime/fiber_scheduler.h"
+
+// Session through the execution seam (issue #10): a fake core::Executor with `parts` parts and a
+// std::map for a store, so these tests see what Session asks of an executor (order, broadcast,
+// rounds) and how it encodes what it gets back (kBusy included), with no shard in the process.
+// The socket is one end of a socketpair: the test writes the whole client conversation, shuts
+// down its write side, then runs the Session on a fiber until it sees EOF and reads the replies.
+
+namespace corecached::net {
+namespace {
+
+class FakeExecutor final : public core::Executor {
+ public:
+  explicit FakeExecutor(std::size_t parts) : parts_(parts) {}
+
+  Slot Add(core::Command cmd) override {
+    added_keys.push_back(cmd.key);
+    const auto part = static_cast<uint32_t>(cmd.hash.ShardBits() % parts_.size());
+    parts_[part].push_back(std::move(cmd));
+    return Slot{part, static_cast<uint32_t>(parts_[part].size() - 1)};
+  }
+  void Broadcast(const core::Command& cmd, std::vector<Slot>* slots) override {
+    ++broadcasts;
+    for (uint32_t p = 0; p < parts_.size(); ++p) {
+      parts_[p].push_back(cmd);
+      slots->push_back(Slot{p, static_cast<uint32_t>(parts_[p].size() - 1)});
+    }
+  }
+  void ExecuteRound() override {
+    ++rounds;
+    results_.assign(parts_.size(), {});
+    for (std::size_t p = 0; p < parts_.size(); ++p) {
+      for (const core::Command& cmd : parts_[p]) {
+        results_[p].push_back(Execute(cmd));
+      }
+    }
+  }
+  core::Result& ResultAt(Slot slot) override { return results_[slot.part][slot.index]; }
+  void Reset() override {
+    for (auto& part : parts_) {
+      part.clear();
+    }
+    results_.clear();
+  }
+  [[nodiscard]] std::size_t Pending() const override {
+    std::size_t n = 0;
+    for (const auto& part : parts_) {
+      n += part.size();
+    }
+    return n;
+  }
+
+  // What the test inspects afterwards (one thread: the test's own).
+  std::vector<std::string> added_keys;
+  int broadcasts = 0;
+  int rounds = 0;
+  uint32_t busy_ms = 0;  // != 0: every command is shed with this hint
+  std::map<std::string, std::string> store;
+
+ private:
+  core::Result Execute(const core::Command& cmd) {
+    core::Result r;
+    if (busy_ms != 0) {
+      r.outcome = core::Outcome::kBusy;
+      r.retry_after_ms = busy_ms;
+      return r;
+    }
+    switch (cmd.op) {
+      case core::Op::kSet:
+        store[cmd.key] = cmd.value;
+        r.outcome = core::Outcome::kStored;
+        break;
+      case core::Op::kGet:
+        if (auto it = store.find(cmd.key); it != store.end()) {
+          r.outcome = core::Outcome::kHit;
+          r.value = it->second;
+        }
+        break;
+      case core::Op::kFlushAll:
+        store.clear();
+        r.outcome = core::Outcome::kOk;
+        break;
+      default:
+        r.outcome = core::Outcome::kNotFound;
+        break;
+    }
+    return r;
+  }
+
+  std::vector<std::vector<core::Command>> parts_;
+  std::vector<std::vector<core::Result>> results_;
+};
+
+// Hands out one FakeExecutor and keeps a pointer to it for the test.
+class FakeFactory final : public core::ExecutorFactory {
+ public:
+  explicit FakeFactory(std::size_t parts, uint32_t busy_ms = 0)
+      : parts_(parts), busy_ms_(busy_ms) {}
+  std::unique_ptr<core::Executor> Make(std::size_t /*thread*/) override {
+    auto executor = std::make_unique<FakeExecutor>(parts_);
+    executor->busy_ms = busy_ms_;
+    last = executor.get();
+    return executor;
+  }
+  FakeExecutor* last = nullptr;  // valid while the Session that asked for it lives
+
+ private:
+  std::size_t parts_;
+  uint32_t busy_ms_;
+};
+
+struct Conversation {
+  std::string replies;
+  std::vector<std::string> added_keys;
+  int broadcasts = 0;
+  int rounds = 0;
+};
+
+// Runs one Session over a socketpair: `input` is everything the client sends before it closes its
+// write side. Each run gets a fresh thread, so each gets its own fiber scheduler.
+Conversation Converse(const std::string& input, FakeFactory* factory) {
+  Conversation conv;
+  std::thread([&] {
+    int fds[2];
+    REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == 0);
+    REQUIRE(write(fds[1], input.data(), input.size()) == static_cast<ssize_t>(input.size()));
+    shutdown(fds[1], SHUT_WR);
+    fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK);
+    runtime::EventBasePtr base = runtime::NewEventBase();
+    runtime::Waker waker;
+    boost::fibers::use_scheduling_algorithm<runtime::LoopScheduler>(base.get(), &waker);
+    NetStats stats;
+    SessionEnv env;
+    env.executors = factory;
+    env.max_input_bytes = 1 << 20;
+    env.net_stats = &stats;
+    env.version = "1.6.18-test";
+    env.stats = [](std::string_view) { return std::optional<core::StatList>(); };
+    boost::fibers::fiber([&] {
+      SocketIo io(fds[0], base.get());  // closes fds[0]
+      Session session(&io, env);
+      session.Run();
+      conv.added_keys = factory->last->added_keys;
+      conv.broadcasts = factory->last->broadcasts;
+      conv.rounds = factory->last->rounds;
+    }).join();
+    char buf[4096];
+    for (ssize_t n = 0; (n = read(fds[1], buf, sizeof buf)) > 0;) {
+      conv.replies.append(buf, static_cast<std::size_t>(n));
+    }
+    close(fds[1]);
+  }).join();
+  return conv;
+}
+
+}  // namespace
+
+TEST_CASE("Session: text set then get through the executor") {
+  FakeFactory factory(2);
+  Conversation c = Converse("set k 0 0 2\r\nhi\r\nget k\r\nget nope\r\n", &factory);
+  CHECK(c.replies == "STORED\r\nVALUE k 0 2\r\nhi\r\nEND\r\nEND\r\n");
+  CHECK(c.added_keys == std::vector<std::string>{"k", "k", "nope"});
+  // One read, one round: the set, both gets and their replies travel together.
+  CHECK(c.rounds == 1);
+}
+
+TEST_CASE("Session: a multi-get answers in request order whatever part each key lives on") {
+  FakeFactory factory(4);
+  std::string input;
+  std::string expected;
+  std::string get = "get";
+  std::string get_reply;
+  for (int i = 0; i < 20; ++i) {
+    const std::string key = "key" + std::to_string(i);
+    const std::string value = "v" + std::to_string(i * 7);
+    input += "set " + key + " 0 0 " + std::to_string(value.size()) + "\r\n" + value + "\r\n";
+    expected += "STORED\r\n";
+  }
+  // Asked in reverse order, with a miss in the middle: the reply follows the request.
+  for (int i = 19; i >= 0; --i) {
+    const std::string key = "key" + std::to_string(i);
+    const std::string value = "v" + std::to_string(i * 7);
+    get += " " + key + (i == 10 ? " missing" : "");
+    get_reply += "VALUE " + key + " 0 " + std::to_string(value.size()) + "\r\n" + value + "\r\n";
+  }
+  Conversation c = Converse(input + get + "\r\n", &factory);
+  CHECK(c.replies == expected + get_reply + "END\r\n");
+  REQUIRE(c.added_keys.size() == 41);
+  CHECK(c.added_keys[20] == "key19");
+  CHECK(c.added_keys[30] == "missing");
+}
+
+TEST_CASE("Session: flush_all is broadcast to every part and answered once") {
+  FakeFactory factory(3);
+  Conversation c = Converse("set a 1 0 1\r\nx\r\nflush_all\r\nget a\r\n", &factory);
+  CHECK(c.replies == "STORED\r\nOK\r\nEND\r\n");
+  CHECK(c.broadcasts == 1);
+}
+
+TEST_CASE("Session: kBusy from the executor becomes the busy reply with its hint") {
+  FakeFactory factory(2, 7);
+  Conversation c =
+      Converse("get a b\r\nset a 0 0 1\r\nx\r\nset b 0 0 1 noreply\r\ny\r\n", &factory);
+  // A shed multi-get is one SERVER_ERROR line; a shed noreply set says nothing (memcached's
+  // out_string drops every reply of a noreply line, errors included: text_encoder.cc).
+  CHECK(c.replies == "SERVER_ERROR busy, retry in 7 ms\r\nSERVER_ERROR busy, retry in 7 ms\r\n");
+}
+
+TEST_CASE("Session: binary get of a shed key answers status 0x0086") {
+  FakeFactory factory(1, 3);
+  // Binary GET (opcode 0x00), key "ab", opaque 0x01020304.
+  std::string req("\x80\x00\x00\x02\x00\x00\x00\x00\x00\x00\x00\x02\x01\x02\x03\x04", 16);
+  req += std::string(8, '\0') + "ab";
+  Conversation c = Converse(req, &factory);
+  REQUIRE(c.replies.size() >= 24);
+  CHECK(static_cast<unsigned char>(c.replies[0]) == 0x81);
+  CHECK(static_cast<unsigned char>(c.replies[6]) == 0x00);
+  CHECK(static_cast<unsigned char>(c.replies[7]) == 0x86);
+  CHECK(c.replies.substr(24) == "busy, retry in 3 ms");
+}
+
+TEST_CASE("Session: nothing after quit reaches the executor") {
+  FakeFactory factory(2);
+  Conversation c = Converse("get k1 k2\r\nquit\r\nget never\r\n", &factory);
+  CHECK(c.replies == "END\r\n");
+  CHECK(c.added_keys == std::vector<std::string>{"k1", "k2"});
+}
+
+}  // namespace corecached::net
