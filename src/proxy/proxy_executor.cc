@@ -78,7 +78,11 @@ void ProxyThread::OnFlush(evutil_socket_t /*fd*/, short /*what*/, void* arg) {
   self->flushing_.swap(self->dirty_);
   for (UpstreamConnection* conn : self->flushing_) {
     conn->flush_scheduled = false;
-    conn->Flush();
+    try {
+      conn->Flush();
+    } catch (...) {  // never through libevent's C frames (STYLE.md 6.4)
+      conn->Abort(false);
+    }
   }
   self->flushing_.clear();
 }

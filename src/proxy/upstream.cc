@@ -84,11 +84,17 @@ bool UpstreamConnection::Send(std::string_view request, InFlight entry, SteadyTi
 
 void UpstreamConnection::OnEvent(evutil_socket_t /*fd*/, short what, void* arg) {
   auto* self = static_cast<UpstreamConnection*>(arg);
-  if ((what & EV_WRITE) != 0) {
-    self->OnWritable();
-  }
-  if ((what & EV_READ) != 0 && self->state_ == State::kUp) {
-    self->OnReadable();
+  // Nothing may unwind through libevent's C frames (STYLE.md 6.4): a failure here (bad_alloc
+  // while parsing a reply) fails this connection's requests and closes it.
+  try {
+    if ((what & EV_WRITE) != 0) {
+      self->OnWritable();
+    }
+    if ((what & EV_READ) != 0 && self->state_ == State::kUp) {
+      self->OnReadable();
+    }
+  } catch (...) {
+    self->Abort(false);
   }
 }
 
