@@ -35,6 +35,7 @@ import sys
 import time
 
 HOST = "127.0.0.1"
+BUSY = b"<busy>"  # a request shed by backpressure: counted apart, neither op nor miss
 ZIPF_S = 0.99
 SEED = 20240404
 
@@ -89,10 +90,12 @@ class Conn:
         return out
 
     def get_reply(self):
-        """Returns the value bytes, or None on a miss. Raises on anything unexpected."""
+        """Returns the value bytes, None on a miss, BUSY when shed. Raises on anything else."""
         head = self.line()
         if head == b"END":
             return None
+        if head.startswith(b"SERVER_ERROR busy"):
+            return BUSY
         parts = head.split()
         if len(parts) < 4 or parts[0] != b"VALUE":
             raise ValueError(f"unexpected get reply {head[:100]!r}")
@@ -162,12 +165,21 @@ def load_worker(args):
         v = value_of(i)
         batch.append(b"set %s 0 0 %d\r\n%s\r\n" % (key_of(i), len(v), v))
         if len(batch) == 32 or i + procs >= end:
-            c.s.sendall(b"".join(batch))
-            for _ in batch:
-                line = c.line()
-                if line != b"STORED":
-                    raise ValueError(f"set: {line[:100]!r}")
-                stored += 1
+            for _attempt in range(1000):  # a shed batch (backpressure) is sent again, bounded
+                c.s.sendall(b"".join(batch))
+                shed = []
+                for cmd in batch:
+                    line = c.line()
+                    if line.startswith(b"SERVER_ERROR busy"):
+                        shed.append(cmd)
+                    elif line != b"STORED":
+                        raise ValueError(f"set: {line[:100]!r}")
+                    else:
+                        stored += 1
+                if not shed:
+                    break
+                batch = shed
+                time.sleep(0.01)
             batch = []
     c.close()
     return stored
@@ -204,7 +216,7 @@ def run_worker(args):
     total = cum[-1]
     perm = permutation(nkeys)
     c = Conn(port)
-    counts = {"ops": 0, "gets": 0, "sets": 0, "hits": 0, "misses": 0, "bad": 0}
+    counts = {"ops": 0, "gets": 0, "sets": 0, "hits": 0, "misses": 0, "bad": 0, "busy": 0}
     version = 0
     while time.time() < start_at:
         time.sleep(0.001)
@@ -226,6 +238,9 @@ def run_worker(args):
         for kind, i in ops:
             if kind == 0:
                 v = c.get_reply()
+                if v is BUSY:
+                    counts["busy"] += 1
+                    continue
                 counts["gets"] += 1
                 if v is None:
                     counts["misses"] += 1
@@ -235,6 +250,9 @@ def run_worker(args):
                     counts["hits"] += 1
             else:
                 line = c.line()
+                if line.startswith(b"SERVER_ERROR busy"):
+                    counts["busy"] += 1
+                    continue
                 counts["sets"] += 1
                 if line != b"STORED":
                     counts["bad"] += 1
@@ -265,6 +283,8 @@ def cmd_warm(port, first, end, passes):
             c.s.sendall(b"".join(b"get %s\r\n" % key_of(i) for i in keys))
             for i in keys:
                 v = c.get_reply()
+                if v is BUSY:
+                    continue
                 if v is None:
                     misses += 1
                 elif len(v) != size_of(i) or not v.startswith(key_of(i) + b"/"):
@@ -279,7 +299,7 @@ def hot_worker(args):
     port, first, end, seconds, depth, proc, start_at = args
     rnd = random.Random(SEED + 7 + proc)
     c = Conn(port)
-    counts = {"ops": 0, "hits": 0, "misses": 0, "bad": 0}
+    counts = {"ops": 0, "hits": 0, "misses": 0, "bad": 0, "busy": 0}
     while time.time() < start_at:
         time.sleep(0.001)
     deadline = time.perf_counter() + seconds
@@ -288,6 +308,9 @@ def hot_worker(args):
         c.s.sendall(b"".join(b"get %s\r\n" % key_of(i) for i in keys))
         for i in keys:
             v = c.get_reply()
+            if v is BUSY:
+                counts["busy"] += 1
+                continue
             if v is None:
                 counts["misses"] += 1
             elif len(v) != size_of(i) or not v.startswith(key_of(i) + b"/"):

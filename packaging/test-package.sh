@@ -21,7 +21,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 out=$here/out
 export JOBS=${JOBS:-2}
-EXPECTED_CHECKS=38   # every check below; fewer run means the script stopped early
+EXPECTED_CHECKS=49   # every check below; fewer run means the script stopped early
 
 passed=0 failed=0 started=$SECONDS
 work=$(mktemp -d "${TMPDIR:-/tmp}/corecached-pkgtest.XXXXXX")
@@ -282,6 +282,88 @@ else
   fail "SIGTERM: the server still runs after 10 s" "$work/server.log"
 fi
 check "the port is closed after the server stopped" bash -c '! python3 -c "import socket,sys; socket.create_connection((\"127.0.0.1\", int(sys.argv[1])), timeout=2)" "$1"' _ "$port"
+
+# The packaged config and the unit agree: the unit runs the server in the foreground (Type=simple),
+# so the file must not daemonize it, and pid_file/user (the memcached-style start below) stay off.
+check "packaged config under the unit: daemonize false, no pid_file, no user; unit Type=simple" bash -c '
+  y=$(/usr/bin/corecached --config /etc/corecached/corecached.yaml --print-yaml) || exit 1
+  grep -qx "daemonize: false" <<<"$y" && grep -qx "pid_file: \"\"" <<<"$y" && grep -qx "user: \"\"" <<<"$y" &&
+  grep -qx "Type=simple" /lib/systemd/system/corecached.service'
+
+# ---- 5b. memcached-style starts of the installed binary ---------------------------------------
+# wait_gone PID: wait up to 10 s for PID (not necessarily our child) to exit.
+wait_gone() { local i; for i in $(seq 1 100); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done; return 1; }
+# wait_port PID PORT: wait up to 10 s until PORT accepts connections while PID runs.
+wait_port() {
+  local i; for i in $(seq 1 100); do
+    kill -0 "$1" 2>/dev/null || return 1
+    python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1)' "$2" \
+      2>/dev/null && return 0
+    sleep 0.1
+  done; return 1
+}
+chmod 711 "$work"   # the server, once it runs as corecached, reads the certificates below
+
+# Debian's /etc/memcached.conf as start-memcached passes it (-d ... -P FILE), started by root:
+# the starter exits once the daemon listens, the daemon writes the pid file, then runs as
+# corecached. The pid file's directory belongs to the service user, as /run/memcached does, so
+# the daemon can remove the file when it stops.
+rundir=$work/run
+install -d -o corecached -g corecached -m 755 "$rundir"
+port=$(free_port)
+(cd / && exec timeout 20 /usr/bin/corecached -d -m 64 -p "$port" -u corecached -l 127.0.0.1 \
+   -P "$rundir/corecached.pid") >"$work/daemon.log" 2>&1
+rc=$?
+check "memcached.conf's command line as root (-d -m 64 -p PORT -u corecached -l 127.0.0.1 -P FILE): exit 0, pid file" \
+  bash -c 'cat "$3"; (( $1 == 0 )) && [[ -s $2 ]]' _ "$rc" "$rundir/corecached.pid" "$work/daemon.log"
+server_pid=$(cat "$rundir/corecached.pid" 2>/dev/null)
+check "the daemon (pid file's pid) is /usr/bin/corecached running as corecached" bash -c '
+  [[ -n $1 && $(readlink /proc/$1/exe) == /usr/bin/corecached && $(stat -c %U /proc/$1) == corecached ]]' _ "$server_pid"
+if [[ -n $server_pid ]]; then
+  if stats_match "$port" "STAT pid $server_pid" >"$work/check.out" 2>&1 &&
+     stats_cmd_match "$port" "stats settings" "STAT maxbytes 67108864" "STAT tcpport $port" >>"$work/check.out" 2>&1
+  then pass "the daemon: stats pid is the pid file's; stats settings has -m 64 and port $port"
+  else fail "the daemon: stats pid is the pid file's; stats settings has -m 64 and port $port" "$work/check.out"; fi
+else fail "the daemon: no pid to compare with stats pid"; fi
+check "the daemon serves set and get" \
+  mc "$port" "set dkey 3 0 2\\r\\nhi\\r\\nget dkey\\r\\n" 'STORED\r\nVALUE dkey 3 2\r\nhi\r\nEND\r\n'
+[[ -n $server_pid ]] && kill -TERM "$server_pid" 2>/dev/null
+check "the daemon stops on SIGTERM within 10 s and removes its pid file" bash -c '
+  for i in $(seq 1 100); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+  ! kill -0 "$1" 2>/dev/null && [[ ! -e $2 ]]' _ "${server_pid:-0}" "$rundir/corecached.pid"
+server_pid=""
+
+# -Z with a certificate made here: openssl s_client verifies it and talks memcached over TLS.
+certs=$work/certs
+install -d -m 755 "$certs"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=localhost \
+  -addext subjectAltName=IP:127.0.0.1 -keyout "$certs/server.key" -out "$certs/server.crt" \
+  >"$work/openssl.log" 2>&1 || abort "openssl req: a self-signed test certificate" "$work/openssl.log"
+chown corecached "$certs/server.key"; chmod 600 "$certs/server.key"
+port=$(free_port)
+(cd / && exec setpriv --reuid=corecached --regid=corecached --init-groups --no-new-privs \
+   /usr/bin/corecached -Z -o "ssl_chain_cert=$certs/server.crt,ssl_key=$certs/server.key" \
+   -l 127.0.0.1 -p "$port") >"$work/tls-server.log" 2>&1 &
+server_pid=$!
+wait_port "$server_pid" "$port" || abort "corecached -Z listening on 127.0.0.1:$port within 10 s" "$work/tls-server.log"
+pass "corecached -Z (a generated P-256 certificate) started as corecached on 127.0.0.1:$port"
+check "-Z as corecached: s_client verifies the certificate; set, get over TLS" bash -c '
+  r=$(printf "%s" "$1" | timeout 15 openssl s_client -quiet -connect "127.0.0.1:$2" -CAfile "$3" \
+      -verify_return_error -verify_ip 127.0.0.1 | od -c); echo "$r"
+  [[ $r == $(printf "STORED\r\nVALUE tkey 5 3\r\nabc\r\nEND\r\n" | od -c) ]]' \
+  _ $'set tkey 5 0 3\r\nabc\r\nget tkey\r\nquit\r\n' "$port" "$certs/server.crt"
+check "-Z: stats settings over TLS says ssl_enabled yes and names the chain file" bash -c '
+  r=$(printf "stats settings\r\nquit\r\n" | timeout 15 openssl s_client -quiet -connect "127.0.0.1:$1" \
+      -CAfile "$2" -verify_return_error 2>/dev/null | tr -d "\r")
+  grep -qx "STAT ssl_enabled yes" <<<"$r" && grep -qx "STAT ssl_chain_cert $2" <<<"$r"' _ "$port" "$certs/server.crt"
+if mc "$port" 'version\r\n' 'VERSION' >"$work/check.out" 2>&1; then
+  fail "-Z: a plain-text client gets no memcached reply" "$work/check.out"
+else pass "-Z: a plain-text client gets no memcached reply"; fi
+kill -TERM "$server_pid"
+if wait_gone "$server_pid"; then
+  wait "$server_pid"; rc=$?; server_pid=""
+  if (( rc == 0 )); then pass "-Z: SIGTERM, the server exited 0"; else fail "-Z: SIGTERM, the server exited $rc" "$work/tls-server.log"; fi
+else fail "-Z: the server still runs 10 s after SIGTERM" "$work/tls-server.log"; fi
 
 # ---- 6. purge ---------------------------------------------------------------------------------
 DEBIAN_FRONTEND=noninteractive timeout 300 apt-get purge -y corecached >"$work/apt-purge.log" 2>&1

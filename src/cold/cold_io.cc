@@ -233,9 +233,27 @@ void ColdIo::WriterMain() {
       options_.before_round_for_test(ColdOp::kPut, jobs.size());
     }
     done.clear();
+    std::size_t bytes = 0;
+    for (const Job& job : jobs) {
+      bytes += job.request.record.size();
+    }
+    const auto started = std::chrono::steady_clock::now();
     RunWrites(jobs, 0, jobs.size(), done);
+    MeasureWrites(bytes, std::chrono::steady_clock::now() - started);
     Deliver(jobs, done);
   }
+}
+
+// Small batches (erases, a trickle of puts) say more about latency than throughput: skipped.
+void ColdIo::MeasureWrites(std::size_t bytes, std::chrono::steady_clock::duration took) {
+  const double seconds = std::chrono::duration<double>(took).count();
+  if (bytes < kMinMeasuredBatchBytes || seconds <= 0) {
+    return;
+  }
+  const double rate = static_cast<double>(bytes) / seconds;
+  const auto old = static_cast<double>(write_bytes_per_s_.load(std::memory_order_relaxed));
+  const double next = old == 0 ? rate : 0.8 * old + 0.2 * rate;
+  write_bytes_per_s_.store(static_cast<uint64_t>(next), std::memory_order_relaxed);
 }
 
 // One read Txn for the thread's life: renewed for each round (the newest snapshot, so every write

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -120,6 +121,14 @@ class ColdIo {
   std::size_t RunQueuedLoads(bool hold_loads = false);
   void ReleaseHeldLoads();
 
+  // The writer's measured throughput: record bytes committed per second of write-batch time
+  // (a moving average over batches of at least kMinMeasuredBatchBytes); 0 until measured.
+  // Shards size their write-back in flight from it. Any (atomics only).
+  [[nodiscard]] double WriteBytesPerSecond() const {
+    return static_cast<double>(write_bytes_per_s_.load(std::memory_order_relaxed));
+  }
+  static constexpr std::size_t kMinMeasuredBatchBytes = std::size_t{64} * 1024;
+
   // Loads run so far, per reader thread (index = reader); manual mode counts as reader 0.
   [[nodiscard]] std::vector<uint64_t> LoadsPerReader() const;
 
@@ -147,6 +156,7 @@ class ColdIo {
   void RunBatch(std::vector<Job>& jobs);
   void RunWrites(std::vector<Job>& jobs, std::size_t begin, std::size_t end,
                  std::vector<ColdCompletion>& out);
+  void MeasureWrites(std::size_t bytes, std::chrono::steady_clock::duration took);
   std::error_code ApplyWrite(Txn& txn, const ColdRequest& request);
   // `txn`: a reset read Txn to renew, or empty (one is begun).
   void RunLoads(Txn& txn, std::size_t reader, std::vector<Job>& jobs, std::size_t begin,
@@ -160,6 +170,7 @@ class ColdIo {
   std::array<std::unique_ptr<Client>, kMaxClients> clients_;
   std::atomic<std::size_t> client_count_{0};
   std::unique_ptr<std::atomic<uint64_t>[]> loads_per_reader_;
+  std::atomic<uint64_t> write_bytes_per_s_{0};
   std::mutex mu_;  // guards the queues, next_seq_, stopping_, held_; never held across LMDB calls
   std::condition_variable writes_cv_;
   std::condition_variable loads_cv_;

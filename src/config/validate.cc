@@ -1,5 +1,6 @@
 #include "config/validate.h"
 
+#include <algorithm>
 #include <optional>
 #include <string_view>
 
@@ -196,6 +197,25 @@ void Apply(const Rule (&rules)[N], const Config& config, const KeyOrigins& origi
   }
 }
 
+// Every -l entry ("host", "host:port", "[v6]:port") is a loopback address.
+bool AllLoopback(const std::string& listen) {
+  std::size_t start = 0;
+  while (start <= listen.size()) {
+    const std::size_t comma = std::min(listen.find(',', start), listen.size());
+    std::string host = listen.substr(start, comma - start);
+    if (host.starts_with('[')) {
+      host = host.substr(1, host.find(']') - 1);
+    } else if (std::count(host.begin(), host.end(), ':') == 1) {
+      host = host.substr(0, host.find(':'));
+    }
+    if (!host.empty() && host != "127.0.0.1" && host != "localhost" && host != "::1") {
+      return false;
+    }
+    start = comma + 1;
+  }
+  return true;
+}
+
 }  // namespace
 
 void ValidateKeys(const Config& config, const KeyOrigins& origins) {
@@ -219,8 +239,7 @@ std::vector<std::string> Warnings(const Config& config) {
         "network_threads: setting a high number of threads is not recommended; use the "
         "number of cores or less");
   }
-  if (config.listen != "127.0.0.1" && config.listen != "localhost" && config.listen != "::1" &&
-      config.auth.file.empty()) {
+  if (config.port != 0 && !AllLoopback(config.listen) && config.auth.file.empty()) {
     out.push_back("listen: serving on " + config.listen +
                   " with no authentication; make sure a firewall restricts access");
   }

@@ -30,12 +30,9 @@ TlsStream::Step TlsStream::Classify(int rc) {
     case SSL_ERROR_ZERO_RETURN:
       step.want = Want::kEof;
       break;
-    case SSL_ERROR_SYSCALL:
-      // With SSL_OP_IGNORE_UNEXPECTED_EOF a bare FIN is ZERO_RETURN; this is a socket error.
-      step.want = Want::kError;
-      broken_ = true;
-      break;
     default:
+      // SSL_ERROR_SYSCALL is a socket error (with SSL_OP_IGNORE_UNEXPECTED_EOF a bare FIN is
+      // ZERO_RETURN); SSL_ERROR_SSL a protocol error. Neither may send close_notify.
       step.want = Want::kError;
       broken_ = true;
       break;

@@ -115,7 +115,7 @@ void LockMemory() {
 }
 
 std::string WritePidFile(const std::string& path) {
-  const std::string absolute = std::filesystem::absolute(path).string();
+  std::string absolute = std::filesystem::absolute(path).string();
   std::ofstream out(absolute, std::ios::trunc);
   out << getpid() << '\n';
   out.close();
@@ -152,7 +152,9 @@ void DropPrivileges(const std::string& user, std::span<const std::string> owned)
   }
   for (const std::string& path : owned) {
     if (!path.empty() && chown(path.c_str(), pw.pw_uid, pw.pw_gid) != 0) {
-      core::Log::Warn("cannot give " + path + " to " + user + ": " + ErrnoText(errno));
+      std::string line = "cannot give ";
+      line.append(path).append(" to ").append(user).append(": ").append(ErrnoText(errno));
+      core::Log::Warn(line);
     }
   }
   if (setgroups(0, nullptr) != 0) {

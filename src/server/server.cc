@@ -109,10 +109,10 @@ void Server::Run() {
   event_add(trim_event.get(), &every_second);
   core::Log::Info(std::string("corecached ") + CORECACHED_VERSION + " listening on " +
                   (config_.port != 0 ? config_.listen + ":" + std::to_string(listener_->Port())
-                                     : std::string()) +
-                  (config_.unix_socket.empty() ? "" : " unix:" + listener_->UnixSocketPath()) +
-                  ", " + std::to_string(shards_.size()) + " shards, " +
-                  std::to_string(threads_.size()) + " network threads");
+                                     : std::string("unix")) +
+                  (config_.unix_socket.empty() ? "" : " " + listener_->UnixSocketPath()) + ", " +
+                  std::to_string(shards_.size()) + " shards, " + std::to_string(threads_.size()) +
+                  " network threads");
   event_base_dispatch(base_.get());
   exporter_.reset();
   listener_->Close();

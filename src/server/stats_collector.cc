@@ -85,6 +85,8 @@ void AddCommands(const StatsSources& s, core::StatList* out) {
       {"cas_badval", &S::cas_badval},
       {"touch_hits", &S::touch_hits},
       {"touch_misses", &S::touch_misses},
+      {"store_too_large", &S::store_too_large},
+      {"store_no_memory", &S::store_no_memory},
   };
   for (const auto& [name, field] : fields) {
     out->emplace_back(name, std::to_string(SumShards(s, field)));

@@ -30,24 +30,6 @@ Item* Item::Create(std::string_view key, std::size_t value_size, uint64_t hash) 
   return item;
 }
 
-Item* Item::CreateCold(std::string_view key, uint32_t value_size, uint64_t hash,
-                       uint64_t write_id) {
-  Item* item = Create(key, sizeof(write_id), hash);
-  if (item == nullptr) {
-    return nullptr;
-  }
-  std::memcpy(item->MutableValue(), &write_id, sizeof(write_id));
-  item->value_size = value_size;
-  item->residency = Residency::kOnDisk;
-  return item;
-}
-
-uint64_t Item::WriteId() const {
-  uint64_t id = 0;
-  std::memcpy(&id, data() + key_size, sizeof(id));
-  return id;
-}
-
 void Item::Destroy(Item* item) {
   if (item == nullptr) {
     return;
@@ -69,12 +51,7 @@ const char* Item::data() const { return reinterpret_cast<const char*>(this) + si
 
 std::string_view Item::Key() const { return {data(), key_size}; }
 
-std::string_view Item::Value() const {
-  if (residency != Residency::kInMemory) {
-    return {};
-  }
-  return {data() + key_size, value_size};
-}
+std::string_view Item::Value() const { return {data() + key_size, value_size}; }
 
 char* Item::MutableValue() { return reinterpret_cast<char*>(this) + sizeof(Item) + key_size; }
 

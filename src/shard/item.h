@@ -8,27 +8,20 @@
 
 namespace corecached::shard {
 
-// Where an item's value bytes live. The cold tier moves the value to LMDB and reallocates the item
-// as header + key + the 8-byte id of the write that holds its value (CreateCold).
-enum class Residency : uint8_t {
-  kInMemory,  // key and value bytes follow the header
-  kOnDisk,    // only the key follows the header; the value is in the cold store
-  kLoading,   // as kOnDisk, with a load in flight
-};
-
 // Item is one cache entry in ONE allocation: this 56-byte header, then the key bytes, then the
 // value bytes (no NUL, no "\r\n"). The table chains through hash_next; the LRU links through
 // lru_hook.
 //
 // Layout, 64-bit (checked by a static_assert in item.cc):
 //   lru_hook 16 | hash_next 8 | cas 8 | exptime 4 | time 4 | hash_low 4 | flags 4 | value_size 4 |
-//   key_size 1 | residency 1 | bits 1 | spare 1  = 56 bytes.
+//   key_size 1 | bits 1 | spare 2  = 56 bytes.
 // Times are seconds relative to the Store's epoch (uint32, as memcached's rel_time_t): exptime 0
 // means "never", time is the last store or access. hash_low keeps the low 32 bits of the KeyHash:
 // enough to pick a bucket in any table below 2^32 buckets and to skip most key compares.
 //
 // Owner: the Store of one shard (through its Table). Thread: owning shard.
 // An Item stays valid until the Store unlinks and destroys it; key() and value() views die with it.
+// Items are hot: an item written back to the cold tier leaves as a ColdEntry (shard/cold_index.h).
 class Item {
  public:
   using LruHook = boost::intrusive::list_member_hook<
@@ -45,11 +38,7 @@ class Item {
   // Allocates key_size + value_size bytes after the header. Value bytes are uninitialised.
   // Returns nullptr when malloc fails. REQUIRES: key.size() <= 255, value_size < 2^32.
   static Item* Create(std::string_view key, std::size_t value_size, uint64_t hash);
-  // A cold item: header + key + write_id, residency kOnDisk, value_size = the value's size on disk.
-  // Returns nullptr when malloc fails.
-  static Item* CreateCold(std::string_view key, uint32_t value_size, uint64_t hash,
-                          uint64_t write_id);
-  // Frees an item created by Create or CreateCold. REQUIRES: unlinked from table and LRU.
+  // Frees an item created by Create. REQUIRES: unlinked from table and LRU.
   static void Destroy(Item* item);
 
   // Header + key + value, the size Create asks malloc for.
@@ -60,9 +49,6 @@ class Item {
   [[nodiscard]] std::string_view Key() const;
   [[nodiscard]] std::string_view Value() const;
   [[nodiscard]] char* MutableValue();
-  // Which cold-tier write holds the value. REQUIRES: residency != kInMemory.
-  [[nodiscard]] uint64_t WriteId() const;
-  [[nodiscard]] bool Hot() const { return residency == Residency::kInMemory; }
   [[nodiscard]] bool KeyEquals(uint64_t hash, std::string_view key) const;
 
   [[nodiscard]] bool Has(uint8_t bit) const { return (bits & bit) != 0; }
@@ -78,7 +64,6 @@ class Item {
   uint32_t flags = 0;
   uint32_t value_size = 0;
   uint8_t key_size = 0;
-  Residency residency = Residency::kInMemory;
   uint8_t bits = 0;
 
  private:

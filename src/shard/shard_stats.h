@@ -20,6 +20,8 @@ struct ShardStats {
   core::RelaxedCounter incr_hits, incr_misses, decr_hits, decr_misses;
   core::RelaxedCounter cas_hits, cas_misses, cas_badval;
   core::RelaxedCounter touch_hits, touch_misses;
+  // Stores refused by the store: larger than the item limit, or no room (-M, or nothing to evict).
+  core::RelaxedCounter store_too_large, store_no_memory;
   core::RelaxedCounter evictions;          // live items removed to make room
   core::RelaxedCounter reclaimed;          // expired/flushed items freed from the LRU tail
   core::RelaxedCounter expired_unfetched;  // reclaimed items that were never read

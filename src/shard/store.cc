@@ -81,9 +81,7 @@ Store::Store(const StoreOptions& options, const core::Clock& clock, int64_t proc
 }
 
 Store::~Store() {
-  if (cold_ != nullptr) {
-    cold_->DetachClient(client_);
-  }
+  tier_.reset();  // detaches from the cold I/O threads first
   while (Item* item = table_.PopAny()) {
     ListOf(*item).Remove(*item);
     Item::Destroy(item);
@@ -96,12 +94,7 @@ void Store::UpdateNow() {
       std::clamp<int64_t>(now_seconds_ - epoch_, 1, std::numeric_limits<uint32_t>::max()));
 }
 
-Lru& Store::ListOf(const Item& item) {
-  if (!item.Hot()) {
-    return cold_list_;
-  }
-  return item.Has(Item::kWriting) ? writing_ : lru_;
-}
+Lru& Store::ListOf(const Item& item) { return item.Has(Item::kWriting) ? writing_ : lru_; }
 
 Result Store::Execute(const Command& cmd) {
   UpdateNow();
@@ -110,7 +103,8 @@ Result Store::Execute(const Command& cmd) {
   if (!options_.cas_enabled) {
     r.cas = 0;
   }
-  if (cold_ != nullptr) {
+  CountRefusedStore(cmd, r);
+  if (tier_ != nullptr) {
     MaybeDemote();
     if (r.outcome == Outcome::kColdLoading) {
       r.retry_after_ms = 1;
@@ -152,8 +146,19 @@ Result Store::ExecuteOp(const Command& cmd) {
 
 Result Store::Get(const Command& cmd) {
   Item* item = FindLive(cmd, /*count_get=*/true);
-  if (item != nullptr && !item->Hot()) {
-    return NeedValue(*item);  // counted when it runs again with the value in RAM
+  if (item == nullptr) {
+    const ColdRef ref = FindCold(cmd, /*count_get=*/true);
+    if (ref != ColdIndex::kNone) {
+      const uint8_t bits = tier_->At(ref).Bits();
+      if (!cmd.touch && cmd.ttl_steps[0] == 0 && !cmd.recache &&
+          (bits & (Item::kStale | Item::kTokenSent)) == 0) {
+        return ColdGet(cmd, ref);
+      }
+      Result loading = Materialize(cmd, ref, item);  // counted when it runs with the item hot
+      if (item == nullptr) {
+        return loading;
+      }
+    }
   }
   (cmd.touch ? stats_.cmd_touch : stats_.cmd_get).Add();
   const bool created = item == nullptr && cmd.vivify;
@@ -247,6 +252,10 @@ Result Store::Touch(const Command& cmd) {
   stats_.cmd_touch.Add();
   Item* item = FindLive(cmd, /*count_get=*/false);
   if (item == nullptr) {
+    const ColdRef ref = FindCold(cmd, /*count_get=*/false);
+    if (ref != ColdIndex::kNone) {
+      return TouchCold(cmd, ref);
+    }
     stats_.touch_misses.Add();
     return Of(Outcome::kNotFound);
   }
@@ -268,6 +277,17 @@ Result Store::Touch(const Command& cmd) {
 Result Store::StoreValue(const Command& cmd) {
   stats_.cmd_set.Add();
   Item* old = FindLive(cmd, /*count_get=*/false);
+  ColdRef cold_old = old == nullptr ? FindCold(cmd, /*count_get=*/false) : ColdIndex::kNone;
+  if (cold_old != ColdIndex::kNone && IsCasMode(cmd) && cmd.invalidate) {
+    Result loading = Materialize(cmd, cold_old, old);  // ms I may keep its TTL and token
+    if (old == nullptr) {
+      return loading;
+    }
+    cold_old = ColdIndex::kNone;
+  }
+  if (cold_old != ColdIndex::kNone) {
+    return StoreOverCold(cmd, cold_old);
+  }
   if (IsCasMode(cmd)) {
     if (old == nullptr) {
       stats_.cas_misses.Add();
@@ -289,10 +309,26 @@ Result Store::StoreValue(const Command& cmd) {
   return StoreNew(cmd, old, /*as_stale=*/false);
 }
 
-Result Store::StoreNew(const Command& cmd, Item* old, bool as_stale) {
+// set/add/replace/cas over a cold item: only its metadata is needed (the value is replaced).
+Result Store::StoreOverCold(const Command& cmd, ColdRef cold_old) {
+  ColdEntry& e = tier_->At(cold_old);
+  if (IsCasMode(cmd) && (!options_.cas_enabled || e.cas != cmd.compare_cas)) {
+    stats_.cas_badval.Add();
+    return Of(Outcome::kExists);
+  }
+  if (cmd.op == Op::kAdd) {
+    BumpCold(e);
+    return Of(Outcome::kNotStored);
+  }
+  return StoreNew(cmd, nullptr, /*as_stale=*/false, cold_old);
+}
+
+Result Store::StoreNew(const Command& cmd, Item* old, bool as_stale, ColdRef cold_old) {
+  cold_protect_ = cold_old;
   Allocation a = Allocate(cmd, cmd.value.size(), old);
+  cold_protect_ = ColdIndex::kNone;
   if (a.item == nullptr) {
-    return StoreFailed(cmd, old, a.failure);
+    return StoreFailed(cmd, old, a.failure, cold_old);
   }
   Item& fresh = *a.item;
   std::memcpy(fresh.MutableValue(), cmd.value.data(), cmd.value.size());
@@ -315,15 +351,19 @@ Result Store::StoreNew(const Command& cmd, Item* old, bool as_stale) {
   }
   Result r = Of(Outcome::kStored);
   r.cas = fresh.cas;
-  Link(std::move(a.item), old);
+  Link(std::move(a.item), old, cold_old);
   return r;
 }
 
 // memcached.c process_update_command: a set that cannot be stored removes the old value, so a
 // client never reads data it meant to overwrite.
-Result Store::StoreFailed(const Command& cmd, Item* old, Outcome failure) {
-  if (cmd.op == Op::kSet && old != nullptr && failure != Outcome::kColdLoading) {
-    Unlink(old);
+Result Store::StoreFailed(const Command& cmd, Item* old, Outcome failure, ColdRef cold_old) {
+  if (cmd.op == Op::kSet && failure != Outcome::kColdLoading) {
+    if (old != nullptr) {
+      Unlink(old);
+    } else if (cold_old != ColdIndex::kNone) {
+      UnlinkCold(cold_old);
+    }
   }
   return Of(failure);
 }
@@ -333,6 +373,16 @@ Result Store::StoreFailed(const Command& cmd, Item* old, Outcome failure) {
 Result Store::Concat(const Command& cmd) {
   stats_.cmd_set.Add();
   Item* old = FindLive(cmd, /*count_get=*/false);
+  const ColdRef cold_old = old == nullptr ? FindCold(cmd, /*count_get=*/false) : ColdIndex::kNone;
+  if (cold_old != ColdIndex::kNone) {
+    if (cmd.check_cas && VisibleCas(tier_->At(cold_old).cas) != cmd.compare_cas) {
+      return Of(Outcome::kExists);
+    }
+    Result loading = Materialize(cmd, cold_old, old);
+    if (old == nullptr) {
+      return loading;
+    }
+  }
   if (old == nullptr) {
     if (!cmd.vivify) {
       return Of(Outcome::kNotStored);
@@ -342,11 +392,8 @@ Result Store::Concat(const Command& cmd) {
     as_set.exptime = cmd.vivify_exptime;
     return StoreNew(as_set, nullptr, /*as_stale=*/false);
   }
-  if (cmd.check_cas && VisibleCas(*old) != cmd.compare_cas) {
+  if (cmd.check_cas && VisibleCas(old->cas) != cmd.compare_cas) {
     return Of(Outcome::kExists);
-  }
-  if (!old->Hot()) {
-    return NeedValue(*old);
   }
   const std::string_view before = old->Value();
   Allocation a = Allocate(cmd, before.size() + cmd.value.size(), old);
@@ -373,16 +420,26 @@ Result Store::Concat(const Command& cmd) {
 // md I marks the item stale with a new CAS instead of removing it.
 Result Store::Delete(const Command& cmd) {
   Item* item = FindLive(cmd, /*count_get=*/false);
-  if (item == nullptr) {
+  const ColdRef cold = item == nullptr ? FindCold(cmd, /*count_get=*/false) : ColdIndex::kNone;
+  if (item == nullptr && cold == ColdIndex::kNone) {
     stats_.delete_misses.Add();
     return Of(Outcome::kNotFound);
   }
-  if (cmd.check_cas && VisibleCas(*item) != cmd.compare_cas) {
+  if (cmd.check_cas &&
+      VisibleCas(item != nullptr ? item->cas : tier_->At(cold).cas) != cmd.compare_cas) {
     stats_.delete_misses.Add();
     return Of(Outcome::kExists);
   }
-  if (cmd.invalidate && !cmd.delete_value_only && !item->Hot()) {
-    return NeedValue(*item);  // md I gives the item a new CAS: its record must follow
+  if (cold != ColdIndex::kNone) {
+    if (!cmd.invalidate && !cmd.delete_value_only) {
+      UnlinkCold(cold);
+      stats_.delete_hits.Add();
+      return Of(Outcome::kDeleted);
+    }
+    Result loading = Materialize(cmd, cold, item);  // md I / md x work on the hot item
+    if (item == nullptr) {
+      return loading;
+    }
   }
   if (cmd.delete_value_only) {
     Result failed = ReplaceValueOnly(cmd, item, item);
@@ -431,14 +488,19 @@ void Store::Invalidate(const Command& cmd, Item* item) {
 Result Store::Arith(const Command& cmd) {
   const bool incr = cmd.op == Op::kIncr;
   Item* item = FindLive(cmd, /*count_get=*/false);
-  if (item == nullptr) {
+  const ColdRef cold = item == nullptr ? FindCold(cmd, /*count_get=*/false) : ColdIndex::kNone;
+  if (item == nullptr && cold == ColdIndex::kNone) {
     return ArithMiss(cmd);
   }
-  if (cmd.check_cas && VisibleCas(*item) != cmd.compare_cas) {
+  if (cmd.check_cas &&
+      VisibleCas(item != nullptr ? item->cas : tier_->At(cold).cas) != cmd.compare_cas) {
     return Of(Outcome::kExists);
   }
-  if (!item->Hot()) {
-    return NeedValue(*item);
+  if (cold != ColdIndex::kNone) {
+    Result loading = Materialize(cmd, cold, item);
+    if (item == nullptr) {
+      return loading;
+    }
   }
   uint64_t number = 0;
   if (item->value_size == 0 || !ParseDecimal(item->Value(), number)) {
@@ -554,15 +616,13 @@ Item* Store::FindLive(const Command& cmd, bool count_get) {
   return item;
 }
 
-bool Store::IsExpired(const Item& item) const {
-  return item.exptime != 0 && item.exptime <= now_relative_;
-}
+bool Store::IsExpired(uint32_t exptime) const { return exptime != 0 && exptime <= now_relative_; }
 
-bool Store::IsFlushed(const Item& item) const {
+bool Store::IsFlushed(uint32_t time, uint64_t cas) const {
   if (oldest_live_ == 0 || oldest_live_ > now_seconds_) {
     return false;
   }
-  return epoch_ + item.time <= oldest_live_ || (oldest_cas_ != 0 && item.cas < oldest_cas_);
+  return epoch_ + time <= oldest_live_ || (oldest_cas_ != 0 && cas < oldest_cas_);
 }
 
 // ---- Time, CAS --------------------------------------------------------------------------------
@@ -614,7 +674,22 @@ uint64_t Store::NextCas() {
   return cas;
 }
 
-uint64_t Store::VisibleCas(const Item& item) const { return options_.cas_enabled ? item.cas : 0; }
+// memcached's store_too_large / store_no_memory (process_update_command: the item could not be
+// allocated). Values refused by the parser before they reach a shard are not counted.
+void Store::CountRefusedStore(const Command& cmd, const Result& r) {
+  const bool storage = cmd.op == Op::kSet || cmd.op == Op::kAdd || cmd.op == Op::kReplace ||
+                       cmd.op == Op::kCas || cmd.op == Op::kAppend || cmd.op == Op::kPrepend;
+  if (!storage) {
+    return;
+  }
+  if (r.outcome == Outcome::kTooLarge) {
+    stats_.store_too_large.Add();
+  } else if (r.outcome == Outcome::kNoMemory) {
+    stats_.store_no_memory.Add();
+  }
+}
+
+uint64_t Store::VisibleCas(uint64_t cas) const { return options_.cas_enabled ? cas : 0; }
 
 uint64_t Store::CasFor(const Command& cmd) { return cmd.new_cas != 0 ? cmd.new_cas : NextCas(); }
 

@@ -6,13 +6,14 @@
 #include <functional>
 #include <memory>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "cold/cold_io.h"
 #include "core/clock.h"
 #include "core/command.h"
 #include "core/result.h"
+#include "shard/cold_index.h"
+#include "shard/cold_tier.h"
 #include "shard/item.h"
 #include "shard/lru.h"
 #include "shard/shard_stats.h"
@@ -51,8 +52,9 @@ struct StoreOptions {
 // Time comes from the Clock given at construction, never from the system.
 // A returned Result owns its bytes: nothing in it points into the Store.
 //
-// Memory: memory_used_bytes() = the items' real allocations (malloc_usable_size + glibc's 8-byte
-// chunk header) + the hash table's bucket arrays. After every Execute it is <= memory_limit_bytes;
+// Memory: MemoryUsedBytes() = the hot items' real allocations (malloc_usable_size + glibc's 8-byte
+// chunk header) + the hash table's bucket arrays + the cold index (ColdIndex::MemoryBytes: about
+// 47 bytes per cold item besides its key). After every Execute it is <= memory_limit_bytes;
 // to get there the Store reclaims expired items and evicts the least recently used ones.
 //
 // Per-item overhead, measured (item_test.cc "overhead"), 10-byte key + 100-byte value, glibc:
@@ -76,7 +78,7 @@ class Store {
   // REQUIRES: cmd.hash == core::KeyHash::Of(cmd.key) (not used for kFlushAll).
   core::Result Execute(const core::Command& cmd);
 
-  // ---- Cold tier (store_cold.cc) ----
+  // ---- Cold tier (store_cold.cc, shard/cold_tier.h) ----
   // Registers with options.cold (if any) and rebuilds the index from its records: every unexpired
   // record of this shard becomes a cold item. `wake` runs on a cold I/O thread (the writer or a
   // reader, possibly several at once) when completions wait for PollCold; it must be thread-safe.
@@ -85,34 +87,32 @@ class Store {
   // True when `r` (just returned by Execute) means "not done: run the command again after
   // PollCold applied progress": a cold read in wait mode, or a store waiting for write-back room.
   [[nodiscard]] bool MustWait(const core::Result& r) const;
-  // Applies the cold tier's completions (write-backs shrink items, loads promote them).
-  // Returns how many were applied.
+  // Applies the cold tier's completions (write-backs shrink items to cold entries, loads stage
+  // values for the commands waiting on them). Returns how many were applied.
   std::size_t PollCold();
   // Any (atomics only): completions wait for PollCold.
   [[nodiscard]] bool ColdCompletionsReady() const;
   // Shutdown: writes every hot value to the tier and erases records of dead items, a bounded step
   // at a time. True once all of it is on disk. Call PollCold between steps.
   bool FlushStep();
-  [[nodiscard]] bool ColdEnabled() const { return cold_ != nullptr; }
+  [[nodiscard]] bool ColdEnabled() const { return tier_ != nullptr; }
 
   // The counters; the reference stays valid for the Store's lifetime.
   [[nodiscard]] const ShardStats& Stats() const { return stats_; }
-  // Linked items, including expired or flushed ones not reclaimed yet (memcached's curr_items).
-  [[nodiscard]] std::size_t ItemCount() const { return table_.size(); }
-  [[nodiscard]] std::size_t MemoryUsedBytes() const { return items_bytes_ + table_.BucketBytes(); }
+  // Items, hot and cold, including expired or flushed ones not reclaimed yet (curr_items).
+  [[nodiscard]] std::size_t ItemCount() const {
+    return table_.size() + (tier_ != nullptr ? tier_->size() : 0);
+  }
+  [[nodiscard]] std::size_t MemoryUsedBytes() const {
+    return items_bytes_ + table_.BucketBytes() + (tier_ != nullptr ? tier_->MemoryBytes() : 0);
+  }
   [[nodiscard]] std::size_t MemoryLimitBytes() const { return options_.memory_limit_bytes; }
+  // MemoryUsedBytes() + room kept for the cold index's next growth: what allocation and
+  // write-back steer by.
+  [[nodiscard]] std::size_t MemoryCommittedBytes() const;
 
-  // Cold tier bounds: values being written at once (their record copies are RAM outside
-  // memory_limit_bytes, so they are bounded here), items demoted per command, and how long the
-  // tier rests after a failed write (full map, I/O error) while the store evicts instead.
-  static constexpr std::size_t kMaxWritingBytes = std::size_t{4} * 1024 * 1024;
-  static constexpr std::size_t kMaxWritingItems = 1024;
+  // Items demoted per command, at most.
   static constexpr int kDemoteStepsPerCall = 64;
-  static constexpr int64_t kColdRestSeconds = 10;
-  static constexpr std::size_t kMaxPendingErases = 100000;
-  // Loaded values held back while write-back makes room for them (see store_cold.cc Promote):
-  // RAM outside memory_limit_bytes, like the record copies, so bounded the same way.
-  static constexpr std::size_t kMaxDeferredBytes = std::size_t{4} * 1024 * 1024;
 
   // memcached's per-item size overhead for the max_item_size check (see above).
   static constexpr std::size_t kMemcachedItemOverheadBytes = 59;
@@ -136,8 +136,11 @@ class Store {
   core::Result FlushAll(const core::Command& cmd);
 
   // Operation helpers.
-  core::Result StoreNew(const core::Command& cmd, Item* old, bool as_stale);
-  core::Result StoreFailed(const core::Command& cmd, Item* old, core::Outcome failure);
+  core::Result StoreNew(const core::Command& cmd, Item* old, bool as_stale,
+                        ColdIndex::Ref cold_old = ColdIndex::kNone);
+  core::Result StoreFailed(const core::Command& cmd, Item* old, core::Outcome failure,
+                           ColdIndex::Ref cold_old);
+  core::Result StoreOverCold(const core::Command& cmd, ColdIndex::Ref cold_old);
   core::Result VivifyForGet(const core::Command& cmd, Item*& out);
   core::Result ArithMiss(const core::Command& cmd);
   core::Result ArithWrite(const core::Command& cmd, Item* item, uint64_t number);
@@ -153,8 +156,10 @@ class Store {
   // Lookup: the live item, or nullptr. Expired and flushed items found here are unlinked;
   // count_get says whether get_expired/get_flushed count it.
   Item* FindLive(const core::Command& cmd, bool count_get);
-  [[nodiscard]] bool IsExpired(const Item& item) const;
-  [[nodiscard]] bool IsFlushed(const Item& item) const;
+  [[nodiscard]] bool IsExpired(const Item& item) const { return IsExpired(item.exptime); }
+  [[nodiscard]] bool IsFlushed(const Item& item) const { return IsFlushed(item.time, item.cas); }
+  [[nodiscard]] bool IsExpired(uint32_t exptime) const;
+  [[nodiscard]] bool IsFlushed(uint32_t time, uint64_t cas) const;
 
   // Memory.
   Allocation Allocate(const core::Command& cmd, std::size_t value_size, const Item* replacing);
@@ -162,50 +167,50 @@ class Store {
                          const Item* replacing);
   bool MakeRoom(std::size_t fresh_bytes, const Item* replacing);
   bool EvictOne(const Item* protect);
+  bool EvictCold();
+  void CountEviction(bool dead, bool unfetched);
   // Reclaims up to kTailReclaimChecks dead items from the LRU tail, never `keep`.
   void ReclaimTail(const Item* keep);
-  void Link(ItemPtr fresh, Item* replacing);
+  // The one place an item enters the hot tier: replaces what the key has (a hot item, a cold
+  // entry, or nothing) and keeps table, LRU, cold index, accounting and gauges in step.
+  // A promotion keeps the key's record on disk and does not count as a new item.
+  void Link(ItemPtr fresh, Item* replacing, ColdIndex::Ref cold_replacing = ColdIndex::kNone,
+            bool promotion = false);
   void Unlink(Item* item);
   void PublishGauges();
   void UpdateNow();
-  // The list an item is on: lru_ (hot), writing_ (write-back in flight) or cold_ (value on disk).
+  // The list an item is on: lru_ (hot) or writing_ (write-back in flight).
   Lru& ListOf(const Item& item);
 
   // Cold tier (store_cold.cc).
   enum class Blocked : uint8_t { kNone, kLoad, kRoom };
-  struct Writing {
-    uint64_t write_id = 0;
-    Item* item = nullptr;
-  };
-  struct Loading {
-    uint64_t write_id = 0;
-    std::chrono::steady_clock::time_point started;
-  };
-  struct Deferred {
-    std::string key;
-    uint64_t write_id = 0;
-    std::string value;
-  };
+  using ColdRef = ColdIndex::Ref;
   [[nodiscard]] bool ColdUsable() const;
-  core::Result NeedValue(Item& item);
+  // The live cold entry of cmd's key, or kNone; dead ones found here are dropped.
+  ColdRef FindCold(const core::Command& cmd, bool count_get);
+  // Loads the value unless staged: kColdLoading (blocked_ = kLoad) until it is.
+  core::Result NeedValue(ColdRef ref);
+  // A plain read of a cold item: served from the loaded value; promoted on admission.
+  core::Result ColdGet(const core::Command& cmd, ColdRef ref);
+  // Any other command that needs the value: the item is promoted first (out = the hot item).
+  core::Result Materialize(const core::Command& cmd, ColdRef ref, Item*& out);
+  Item* PromoteStaged(ColdRef ref);
+  core::Result TouchCold(const core::Command& cmd, ColdRef ref);
+  void UnlinkCold(ColdRef ref);
+  void BumpCold(ColdEntry& entry);
   void MaybeDemote();
   bool StartWrite(Item& item);
   void CancelWrite(Item& item);
   void ForgetWrite(Item& item);
   void UpdateDiskExptime(const Item& item);
-  void SubmitErase(std::string_view key);
-  void RetryPendingErases();
   void OnWritten(cold::ColdCompletion& c);
   void OnLoaded(cold::ColdCompletion& c);
   void ShrinkToCold(Item& item, uint64_t write_id);
-  void Promote(Item& item, std::string& value, uint64_t write_id);
-  bool PromoteInPlace(Item& item, ItemPtr fresh, const std::string& value);
-  void PromoteDeferred();
-  void DiskError(const std::error_code& ec, const char* what, bool rest);
   bool SweepCold();
   void RebuildFromCold();
-  [[nodiscard]] int64_t AbsoluteExptime(const Item& item) const;
-  bool Submit(cold::ColdRequest& request);
+  void RebuildOne(cold::ColdKey key, const cold::RecordMeta& meta, std::size_t budget,
+                  std::vector<std::string>& drop, uint64_t& max_cas);
+  [[nodiscard]] int64_t AbsoluteExptime(uint32_t exptime) const;
 
   // Time and CAS.
   [[nodiscard]] uint32_t RelativeExptime(int64_t protocol_exptime) const;
@@ -214,8 +219,9 @@ class Store {
   uint32_t ApplyTtlSteps(const core::Command& cmd, Item& item, bool created);
   uint64_t NextCas();
   uint64_t CasFor(const core::Command& cmd);
+  void CountRefusedStore(const core::Command& cmd, const core::Result& r);
   // The CAS clients see and compare with: 0 when CAS is disabled (memcached -C).
-  [[nodiscard]] uint64_t VisibleCas(const Item& item) const;
+  [[nodiscard]] uint64_t VisibleCas(uint64_t cas) const;
 
   StoreOptions options_;
   const core::Clock& clock_;
@@ -229,7 +235,6 @@ class Store {
   Table table_;
   Lru lru_;
   Lru writing_;
-  Lru cold_list_;
   std::size_t items_bytes_ = 0;
   uint64_t next_cas_;
 
@@ -239,23 +244,13 @@ class Store {
   int64_t oldest_live_ = 0;
   uint64_t oldest_cas_ = 0;
 
-  // Cold tier state (all idle when cold_ is null).
-  cold::ColdIo* cold_ = nullptr;
-  cold::ColdIo::ClientId client_ = 0;
+  // Cold tier state (all idle when tier_ is null).
+  std::unique_ptr<ColdTier> tier_;
   Blocked blocked_ = Blocked::kNone;  // why the last Execute returned kColdLoading
-  bool may_wait_ = true;              // false while promoting: make room by evicting
+  bool may_wait_ = true;
   bool flushing_ = false;
   bool swept_ = false;
-  uint64_t next_write_id_ = 1;
-  int64_t cold_rest_until_ = 0;         // Unix seconds; the tier is not used before
-  std::size_t outstanding_ = 0;         // requests submitted, completions not yet drained
-  std::size_t writing_bytes_ = 0;       // record copies queued for the I/O thread
-  std::size_t writing_item_bytes_ = 0;  // allocations of the items being written
-  std::unordered_map<std::string, Writing> inflight_writes_;
-  std::unordered_map<std::string, Loading> inflight_loads_;  // for the load wait figure
-  std::vector<std::string> pending_erases_;  // erases the full queue refused; retried
-  std::vector<Deferred> deferred_;           // loaded values waiting for room (kLoading items)
-  std::size_t deferred_bytes_ = 0;
+  ColdRef cold_protect_ = ColdIndex::kNone;  // never evicted (being replaced or promoted)
 
   ShardStats stats_;
 };

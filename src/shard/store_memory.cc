@@ -49,16 +49,18 @@ Store::Allocation Store::AllocateKey(std::string_view key, uint64_t hash, std::s
 bool Store::MakeRoom(std::size_t fresh_bytes, const Item* replacing) {
   const std::size_t freed_by_replace = replacing != nullptr ? replacing->AllocatedBytes() : 0;
   for (;;) {
-    const std::size_t table_bytes =
-        replacing != nullptr ? table_.BucketBytes() : table_.BucketBytesAfterInsert();
-    if (items_bytes_ - freed_by_replace + fresh_bytes + table_bytes <=
+    const std::size_t table_growth =
+        replacing != nullptr ? 0 : table_.BucketBytesAfterInsert() - table_.BucketBytes();
+    // The cold index grows when write-back completes (PollCold): room for its next growth is
+    // kept here (MemoryCommittedBytes), so a finished write-back never takes the shard over.
+    if (MemoryCommittedBytes() - freed_by_replace + fresh_bytes + table_growth <=
         options_.memory_limit_bytes) {
       return true;
     }
     // With the cold tier, wait for write-back rather than drop data (store_cold.cc).
     if (may_wait_ && ColdUsable()) {
       MaybeDemote();
-      if (!inflight_writes_.empty()) {
+      if (tier_->WritesInFlight()) {
         blocked_ = Blocked::kRoom;
         return false;
       }
@@ -70,12 +72,14 @@ bool Store::MakeRoom(std::size_t fresh_bytes, const Item* replacing) {
 }
 
 // Frees the least recently used item other than `protect`: reclaimed when it was already dead
-// (expired or flushed), evicted otherwise.
+// (expired or flushed), evicted otherwise. Hot items first; then cold items' metadata (the tier
+// is full in RAM terms), by the index's clock hand; then items whose write-back is still running.
 bool Store::EvictOne(const Item* protect) {
-  // Hot items first; then cold items' metadata (the tier is full in RAM terms); then items whose
-  // write-back is still running.
   Item* victim = nullptr;
-  for (Lru* list : {&lru_, &cold_list_, &writing_}) {
+  for (Lru* list : {&lru_, &writing_}) {
+    if (list == &writing_ && EvictCold()) {
+      return true;
+    }
     victim = list->Oldest();
     if (victim != nullptr && victim == protect) {
       victim = list->Newer(*victim);
@@ -87,11 +91,38 @@ bool Store::EvictOne(const Item* protect) {
   if (victim == nullptr) {
     return false;
   }
-  if (!options_.evict_on_full && !IsExpired(*victim) && !IsFlushed(*victim)) {
+  const bool dead = IsExpired(*victim) || IsFlushed(*victim);
+  if (!options_.evict_on_full && !dead) {
     return false;  // memcached -M: out of memory rather than evict a live item
   }
-  const bool unfetched = !victim->Has(Item::kFetched);
-  if (IsExpired(*victim) || IsFlushed(*victim)) {
+  CountEviction(dead, !victim->Has(Item::kFetched));
+  Unlink(victim);
+  return true;
+}
+
+bool Store::EvictCold() {
+  if (tier_ == nullptr || tier_->size() == 0) {
+    return false;
+  }
+  ColdRef ref = tier_->Index().ClockVictim();
+  if (ref == cold_protect_) {
+    ref = tier_->Index().ClockVictim();
+  }
+  if (ref == ColdIndex::kNone || ref == cold_protect_) {
+    return false;
+  }
+  const ColdEntry& e = tier_->At(ref);
+  const bool dead = IsExpired(e.exptime) || IsFlushed(e.time, e.cas);
+  if (!options_.evict_on_full && !dead) {
+    return false;  // -M: a live cold item is not dropped either
+  }
+  CountEviction(dead, (e.Bits() & Item::kFetched) == 0);
+  UnlinkCold(ref);
+  return true;
+}
+
+void Store::CountEviction(bool dead, bool unfetched) {
+  if (dead) {
     stats_.reclaimed.Add();
     if (unfetched) {
       stats_.expired_unfetched.Add();
@@ -102,8 +133,6 @@ bool Store::EvictOne(const Item* protect) {
       stats_.evicted_unfetched.Add();
     }
   }
-  Unlink(victim);
-  return true;
 }
 
 void Store::ReclaimTail(const Item* keep) {
@@ -116,16 +145,26 @@ void Store::ReclaimTail(const Item* keep) {
   }
 }
 
-void Store::Link(ItemPtr fresh, Item* replacing) {
+void Store::Link(ItemPtr fresh, Item* replacing, ColdIndex::Ref cold_replacing, bool promotion) {
   if (replacing != nullptr) {
     Unlink(replacing);
+  }
+  if (cold_replacing != ColdIndex::kNone) {
+    // A promotion keeps the record (the hot item may have one: kMaybeOnDisk); a new value
+    // erases it.
+    tier_->Erase(cold_replacing, /*erase_record=*/!promotion);
   }
   Item* item = fresh.release();
   item->time = now_relative_;
   table_.Insert(item);
   lru_.PushFront(*item);
   items_bytes_ += item->AllocatedBytes();
-  stats_.total_items.Add();
+  if (promotion) {
+    item->Set(Item::kMaybeOnDisk);
+    stats_.cold_promotions.Add();
+  } else {
+    stats_.total_items.Add();
+  }
   ReclaimTail(item);
   PublishGauges();
 }
@@ -133,14 +172,10 @@ void Store::Link(ItemPtr fresh, Item* replacing) {
 void Store::Unlink(Item* item) {
   table_.Remove(item);
   ListOf(*item).Remove(*item);
-  if (cold_ != nullptr) {
+  if (tier_ != nullptr) {
     ForgetWrite(*item);
-    if (!item->Hot()) {
-      stats_.cold_items.Sub();
-      stats_.cold_bytes.Sub(item->value_size);
-    }
     if (item->Has(Item::kMaybeOnDisk)) {
-      SubmitErase(item->Key());
+      tier_->SubmitErase(item->Key());
     }
   }
   items_bytes_ -= item->AllocatedBytes();
@@ -149,8 +184,8 @@ void Store::Unlink(Item* item) {
 }
 
 void Store::PublishGauges() {
-  stats_.curr_items.Set(table_.size());
-  stats_.bytes.Set(items_bytes_);
+  stats_.curr_items.Set(ItemCount());
+  stats_.bytes.Set(items_bytes_ + (tier_ != nullptr ? tier_->MemoryBytes() : 0));
   stats_.hash_bytes.Set(table_.BucketBytes());
   stats_.hash_is_expanding.Set(table_.Rehashing() ? 1 : 0);
 }

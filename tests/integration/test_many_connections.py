@@ -20,7 +20,9 @@ margin of 1.5x over the measured figure. Run time ~6 s.
 
 import os
 import resource
+import shutil
 import subprocess
+import tempfile
 import time
 
 import pytest
@@ -178,14 +180,26 @@ def test_file_limit_without_root(server):
     memcached's message, as memcached does below -c."""
     if server.binary is None or server.is_memcached or os.geteuid() != 0:
         pytest.skip("needs root to start the server as nobody, and corecached")
+    # The checkout may sit where nobody cannot enter (/root, a mktemp -d directory): run a copy
+    # of the binary from a directory nobody can read.
+    copy_dir = tempfile.mkdtemp(prefix="cc-nobody-")
+    try:
+        os.chmod(copy_dir, 0o755)
+        binary = shutil.copy(server.binary, os.path.join(copy_dir, "corecached"))
+        os.chmod(binary, 0o755)
+        run_file_limit_checks(binary)
+    finally:
+        shutil.rmtree(copy_dir, ignore_errors=True)
 
+
+def run_file_limit_checks(binary):
     def as_nobody():
         resource.setrlimit(resource.RLIMIT_NOFILE, (1024, 1100))
         os.setgid(65534)
         os.setuid(65534)
 
     def start(conn_limit):
-        return subprocess.Popen([server.binary, "-l", "127.0.0.1", "-p", "-1", "-c", conn_limit],
+        return subprocess.Popen([binary, "-l", "127.0.0.1", "-p", "-1", "-c", conn_limit],
                                 preexec_fn=as_nobody, stdin=subprocess.DEVNULL,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd="/")
 

@@ -443,19 +443,45 @@ def test_prometheus_counts_tls(certs, tmp_path):
     port = free_port()
     conf = tmp_path / "m.yaml"
     conf.write_text(f"metrics:\n  enabled: true\n  listen: 127.0.0.1:{port}\n")
+
+    def sample(name):
+        url = f"http://127.0.0.1:{port}/metrics"
+        with urllib.request.urlopen(url, timeout=SOCKET_TIMEOUT) as r:
+            for line in r.read().decode().splitlines():
+                if line.startswith(name + " "):
+                    return float(line.split()[-1])
+        raise AssertionError(f"{name} not in /metrics")
+
+    ok = 'corecached_tls_handshakes_total{result="ok"}'
+    error = 'corecached_tls_handshakes_total{result="error"}'
+    tls13 = 'corecached_tls_connections_total{version="TLSv1.3"}'
     with running_server(server_binary(), "--config", str(conf), *tls_flags(certs)) as srv:
+        # Relative: the TSan stage's warm-up request (plain text) is already one error.
+        before = {name: sample(name) for name in (ok, error, tls13)}
         with tls_connect(srv, client_context(certs)) as s:
             assert call(s, b"version\r\n").startswith(b"VERSION ")
         with srv.connect() as s:
             s.sendall(b"garbage\r\n")
             assert is_closed(s, timeout=SOCKET_TIMEOUT)
+        wait_for(lambda: sample(error) == before[error] + 1, "error handshake in metrics")
+        assert sample(ok) == before[ok] + 1
+        assert sample(tls13) == before[tls13] + 1
 
-        def metrics():
-            url = f"http://127.0.0.1:{port}/metrics"
-            with urllib.request.urlopen(url, timeout=SOCKET_TIMEOUT) as r:
-                return r.read().decode()
-        wait_for(lambda: 'corecached_tls_handshakes_total{result="error"} 1' in metrics(),
-                 "error handshake in metrics")
-        text = metrics()
-        assert 'corecached_tls_handshakes_total{result="ok"} 1' in text
-        assert 'corecached_tls_connections_total{version="TLSv1.3"} 1' in text
+
+def test_refresh_certs_error_text_matches_memcached(certs, tmp_path):
+    """A certificate file that is gone: both servers answer the same error line."""
+    if not os.access(REFERENCE_BINARY, os.X_OK):
+        pytest.skip(f"reference server {REFERENCE_BINARY} not installed")
+    replies = []
+    for i, binary in enumerate((server_binary(), REFERENCE_BINARY)):
+        crt, key = tmp_path / f"gone{i}.crt", tmp_path / "live.key"
+        shutil.copy(certs.crt("server"), crt)
+        shutil.copy(certs.key("server"), key)
+        with running_server(binary, "-Z", "-o", f"ssl_chain_cert={crt},ssl_key={key}") as srv:
+            with tls_connect(srv, client_context(certs)) as s:
+                crt.unlink()
+                reply = call(s, b"refresh_certs\r\n")
+                assert call(s, b"version\r\n").startswith(b"VERSION ")
+        replies.append(reply.replace(str(crt).encode(), b"<crt>"))
+    assert replies[0].startswith(b"Error loading the certificate chain: <crt> : error:")
+    assert replies[0] == replies[1]

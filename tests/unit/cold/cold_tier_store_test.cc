@@ -53,12 +53,12 @@ StoreOptions ColdOptions(std::shared_ptr<cold::ColdIo> io) {
 }
 
 struct ColdFixture {
-  explicit ColdFixture(std::shared_ptr<cold::ColdIo> shared_io)
-      : io(shared_io), store(ColdOptions(std::move(shared_io)), clock, kStart) {
+  explicit ColdFixture(std::shared_ptr<cold::ColdIo> shared_io, int64_t start = kStart)
+      : io(shared_io), clock(start), store(ColdOptions(std::move(shared_io)), clock, start) {
     store.AttachCold(nullptr);
   }
   std::shared_ptr<cold::ColdIo> io;
-  core::ManualClock clock{kStart};
+  core::ManualClock clock;
   Store store;
 
   void RunIo() {
@@ -110,7 +110,12 @@ TEST_CASE("cold tier: the LRU tail goes to disk, metadata stays, nothing is drop
   CHECK(hit.value == ValueFor(0));
   CHECK(hit.flags == 77);
   CHECK(hit.cas == stored.cas);
+  // Admission on the second read: the first is served from the load and stays cold; the second
+  // is served from the same loaded value (no second disk read) and promotes the item.
+  CHECK(f.store.Stats().cold_promotions.Get() == 0);
+  CHECK(f.Value("meta") == ValueFor(0));
   CHECK(f.store.Stats().cold_promotions.Get() == 1);
+  CHECK(f.store.Stats().cold_reads.Get() == 1);
   for (int i = 0; i < 150; ++i) {
     CHECK(f.Value("k" + std::to_string(i)) == ValueFor(i));
   }
@@ -306,8 +311,8 @@ TEST_CASE("cold tier: a load after a delete, or after the record vanished, is a 
 }
 
 // Loads finish ahead of the writes queued before them: a value loaded while memory is full of
-// items being written waits for that write-back instead of evicting hot data.
-TEST_CASE("cold tier: a load that lands before the write-back making room waits, evicts nothing") {
+// items being written is served from the load; its promotion waits for room and evicts nothing.
+TEST_CASE("cold tier: a load that lands while memory is full is served; promotion evicts nothing") {
   TempDir dir;
   ColdFixture f(OpenIo(dir.path));
   f.Fill(150);
@@ -321,7 +326,11 @@ TEST_CASE("cold tier: a load that lands before the write-back making room waits,
   REQUIRE(f.store.Execute(Cmd(Op::kGet, "k0")).outcome == Outcome::kColdLoading);
   CHECK(f.io->RunQueuedLoads() == 1);
   f.store.PollCold();
-  CHECK(f.store.Execute(Cmd(Op::kGet, "k0")).outcome == Outcome::kColdLoading);  // held back
+  for (int read = 0; read < 2; ++read) {  // first touch, then admitted but no room
+    const Result hit = f.store.Execute(Cmd(Op::kGet, "k0"));
+    REQUIRE(hit.outcome == Outcome::kHit);
+    CHECK(hit.value == ValueFor(0));
+  }
   CHECK(f.store.Stats().cold_promotions.Get() == 0);
   CHECK(f.store.MemoryUsedBytes() <= f.store.MemoryLimitBytes());
   RunWritesOnly(f);  // write-back completes: room for the loaded value
@@ -358,6 +367,86 @@ TEST_CASE("cold tier: an erase refused by a full queue is not overtaken by a lat
   }
   ColdFixture g(io);
   CHECK(g.Value("r") == "new");
+}
+
+// ---- Admission, staged values, rebuild (issue #14) --------------------------------------------
+
+TEST_CASE("issue #14: cold reads read once promote nothing; a second read promotes") {
+  TempDir dir;
+  ColdFixture f(OpenIo(dir.path));
+  f.Fill(150);
+  const uint64_t to_disk = f.store.Stats().evictions_to_disk.Get();
+  const std::size_t cold = f.store.Stats().cold_items.Get();
+  REQUIRE(cold > 60);
+  for (int i = 0; i < 40; ++i) {  // a scan of the oldest (cold) keys
+    CHECK(f.Value("k" + std::to_string(i)) == ValueFor(i));
+  }
+  CHECK(f.store.Stats().cold_reads.Get() == 40);
+  CHECK(f.store.Stats().cold_promotions.Get() == 0);
+  CHECK(f.store.Stats().evictions_to_disk.Get() == to_disk);  // nothing hot was pushed out
+  CHECK(f.store.Stats().cold_items.Get() == cold);
+  CHECK(f.Value("k39") == ValueFor(39));  // still staged: no second disk read
+  CHECK(f.store.Stats().cold_reads.Get() == 40);
+  CHECK(f.store.Stats().cold_promotions.Get() == 1);
+  CHECK(f.store.Stats().cold_items.Get() == cold - 1);
+  CHECK(f.Value("k39") == ValueFor(39));  // hot now
+  CHECK(f.store.Stats().cold_reads.Get() == 40);
+  CHECK(f.store.Stats().evictions.Get() == 0);
+}
+
+TEST_CASE("issue #14: a loaded value is never served after a set, delete or flush_all") {
+  TempDir dir;
+  ColdFixture f(OpenIo(dir.path));
+  f.Fill(150);
+  for (const char* key : {"k0", "k1", "k2"}) {
+    CHECK(f.Value(key) != "<miss>");  // loaded and staged (first read, not promoted)
+  }
+  REQUIRE(f.store.Stats().cold_promotions.Get() == 0);
+  CHECK(f.Run(Cmd(Op::kSet, "k0", "fresh")).outcome == Outcome::kStored);
+  CHECK(f.Value("k0") == "fresh");
+  CHECK(f.Run(Cmd(Op::kDelete, "k1")).outcome == Outcome::kDeleted);
+  CHECK(f.Value("k1") == "<miss>");
+  f.clock.Advance(1);
+  CHECK(f.Run(Cmd(Op::kFlushAll, "")).outcome == Outcome::kOk);
+  f.clock.Advance(1);
+  CHECK(f.Value("k2") == "<miss>");
+  CHECK(f.store.Stats().get_flushed.Get() >= 1);
+}
+
+TEST_CASE("issue #14: rebuild restores metadata, drops expired records, CAS moves past them") {
+  TempDir dir;
+  auto io = OpenIo(dir.path);
+  uint64_t kept_cas = 0;
+  {
+    ColdFixture f(io);
+    Command flagged = Cmd(Op::kSet, "flagged", "v1");
+    flagged.flags = 4242;
+    kept_cas = f.Run(flagged).cas;
+    Command expiring = Cmd(Op::kSet, "expiring", "v2");
+    expiring.exptime = 100;
+    f.Run(expiring);
+    Command lasting = Cmd(Op::kSet, "lasting", "v3");
+    lasting.exptime = 1000;
+    f.Run(lasting);
+    f.Fill(150);
+    for (int i = 0; i < 1000 && !f.store.FlushStep(); ++i) {
+      f.RunIo();
+    }
+    REQUIRE(f.store.FlushStep());
+  }
+  ColdFixture g(io, kStart + 200);  // a later start: "expiring" (100 s) is dropped by the scan
+  CHECK(g.store.ItemCount() == 152);
+  CHECK(g.store.Stats().cold_items.Get() == 152);
+  const Result hit = g.Run(Cmd(Op::kGet, "flagged"));
+  REQUIRE(hit.outcome == Outcome::kHit);
+  CHECK(hit.flags == 4242);
+  CHECK(hit.cas == kept_cas);
+  CHECK(g.Value("expiring") == "<miss>");
+  CHECK(g.Value("lasting") == "v3");
+  const Result ttl = g.Run(Cmd(Op::kGet, "lasting"));
+  CHECK(ttl.ttl_seconds > 790);  // absolute exptime kept: 1000 s from kStart, 200 s later
+  CHECK(ttl.ttl_seconds <= 800);
+  CHECK(g.Run(Cmd(Op::kSet, "new", "x")).cas > kept_cas);
 }
 
 }  // namespace

@@ -95,6 +95,18 @@ TEST_CASE("Validate: ports, threads, shards, connections") {
   CHECK_NOTHROW(Validate(ok));
 }
 
+TEST_CASE("Warnings: listen on other than loopback, entry by entry") {
+  Config c;
+  c.listen = "127.0.0.1,127.0.0.1:22122,[::1]:22123,localhost";
+  CHECK(Warnings(c).empty());
+  c.listen = "127.0.0.1,10.0.0.1:22122";
+  REQUIRE(Warnings(c).size() == 1);
+  CHECK(Warnings(c)[0].find("listen: serving on 127.0.0.1,10.0.0.1:22122") == 0);
+  c.port = 0;  // no TCP: the unix socket only
+  c.unix_socket = "/tmp/x.sock";
+  CHECK(Warnings(c).empty());
+}
+
 TEST_CASE("Validate: watermarks 0 < low < high <= 1") {
   Config c;
   c.cold_tier.low_watermark = 0.9;

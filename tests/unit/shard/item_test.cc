@@ -20,7 +20,6 @@ TEST_CASE("Item: one allocation holds header, key and value") {
   CHECK(item->Key() == "user:42");
   CHECK(item->Value() == "hello");
   CHECK(item->value_size == 5);
-  CHECK(item->residency == Residency::kInMemory);
   CHECK(item->KeyEquals(hash, key));
   CHECK_FALSE(item->KeyEquals(hash + 1, key));
   CHECK_FALSE(item->KeyEquals(hash, "user:43"));
@@ -48,14 +47,6 @@ TEST_CASE("Item: bits set and clear independently") {
   item->Clear(Item::kFetched);
   CHECK_FALSE(item->Has(Item::kFetched));
   CHECK(item->Has(Item::kTokenSent));
-}
-
-TEST_CASE("Item: a value that is not resident reads as empty") {
-  ItemPtr item(Item::Create("k", 3, 1));
-  std::memcpy(item->MutableValue(), "abc", 3);
-  item->residency = Residency::kOnDisk;
-  CHECK(item->Value().empty());
-  CHECK(item->value_size == 3);
 }
 
 TEST_CASE("Item: overhead for a 10-byte key and a 100-byte value") {

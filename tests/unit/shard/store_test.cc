@@ -322,6 +322,69 @@ TEST_CASE("Store: eviction takes the least recently used item") {
   CHECK(f.store.MemoryUsedBytes() <= 4096);
 }
 
+// memcached -M (t/dash-M.t): a full store refuses instead of evicting, and counts it.
+TEST_CASE("Store: evict_on_full false answers kNoMemory and keeps every item") {
+  StoreOptions options = Opts(4096, 1 << 20, 1, 1);
+  options.evict_on_full = false;
+  Fixture f(options);
+  const std::string value(200, 'v');
+  int stored = 0;
+  Result r;
+  for (int i = 0; i < 100; ++i) {
+    r = f.Set("k" + std::to_string(i), value, /*exptime=*/10);
+    if (r.outcome != Outcome::kStored) {
+      break;
+    }
+    ++stored;
+  }
+  CHECK(r.outcome == Outcome::kNoMemory);
+  CHECK(stored > 0);
+  CHECK(f.store.Stats().evictions.Get() == 0);
+  CHECK(f.store.Stats().store_no_memory.Get() == 1);
+  for (int i = 0; i < stored; ++i) {
+    CHECK(f.Value("k" + std::to_string(i)) == value);
+  }
+  // Dead items are still reclaimed: once they expire there is room again.
+  f.clock.Advance(11);
+  CHECK(f.Set("fresh", value).outcome == Outcome::kStored);
+}
+
+// memcached -C (oracle): CAS 0 everywhere; cas and set-with-CAS never match an existing item;
+// append/delete/incr with a CAS compare with 0.
+TEST_CASE("Store: cas_enabled false (memcached -C)") {
+  StoreOptions options = Opts(64 << 20, 1 << 20, 1, 1);
+  options.cas_enabled = false;
+  Fixture f(options);
+  CHECK(f.Set("k", "v1").cas == 0);
+  CHECK(f.Get("k").cas == 0);
+  Command cas = Cmd(Op::kCas, "k", "v2");
+  cas.compare_cas = 0;
+  CHECK(f.Run(cas).outcome == Outcome::kExists);
+  cas.key = "missing";
+  CHECK(f.Run(cas).outcome == Outcome::kNotFound);
+  Command set_cas = Cmd(Op::kSet, "k", "v3");
+  set_cas.check_cas = true;
+  CHECK(f.Run(set_cas).outcome == Outcome::kExists);
+  Command append_cas = Cmd(Op::kAppend, "k", "!");
+  append_cas.check_cas = true;
+  append_cas.compare_cas = 7;
+  CHECK(f.Run(append_cas).outcome == Outcome::kExists);
+  append_cas.compare_cas = 0;
+  CHECK(f.Run(append_cas).outcome == Outcome::kStored);
+  CHECK(f.Value("k") == "v1!");
+  Command del = Cmd(Op::kDelete, "k");
+  del.check_cas = true;
+  del.compare_cas = 0;
+  CHECK(f.Run(del).outcome == Outcome::kDeleted);
+  // flush_all still works (it compares the internal CAS).
+  CHECK(f.Set("a", "1").outcome == Outcome::kStored);
+  CHECK(f.Run(Cmd(Op::kFlushAll, "")).outcome == Outcome::kOk);
+  CHECK(f.Value("a") == "<miss>");
+  f.clock.Advance(2);
+  CHECK(f.Set("b", "2").outcome == Outcome::kStored);
+  CHECK(f.Value("b") == "2");
+}
+
 TEST_CASE("Store: no_lru_bump leaves the item where it is") {
   Fixture f(Opts(4096, 1 << 20, 1, 1));
   const std::string value(200, 'v');
