@@ -9,7 +9,7 @@ PACKAGES=(meson ninja-build pkg-config cmake g++ clang libclang-rt-14-dev clang-
   libevent-dev libboost-fiber-dev libboost-context-dev libboost-dev libxxhash-dev
   liblmdb-dev libyaml-cpp-dev prometheus-cpp-dev doctest-dev libcli11-dev
   memcached libmemcached-tools python3-pymemcache python3-pylibmc python3-pytest python3-xxhash netcat-openbsd
-  procps libsasl2-modules sasl2-bin openssl libssl-dev)
+  procps libsasl2-modules sasl2-bin openssl libssl-dev nutcracker)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

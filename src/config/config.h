@@ -61,6 +61,39 @@ struct BackpressureConfig {
   uint32_t max_queue_delay_ms = 100;
 };
 
+// proxy: proxy mode (issue #13). Present = corecached forwards every key command to the pools'
+// upstream memcached servers instead of its own shards. Loaded by proxy_loader.cc.
+struct ProxyServerConfig {  // "host:port[:weight] [name]"
+  std::string host;
+  uint16_t port = 11211;
+  uint32_t weight = 1;
+  std::string name;  // nutcracker's optional server name (ketama_twemproxy hashes it)
+};
+struct ProxyPoolConfig {  // proxy.pools.<name>
+  std::string name;
+  std::vector<ProxyServerConfig> servers;     // servers: at least one
+  std::string distribution = "ketama";        // distribution: ketama | ketama_twemproxy | modula
+  uint32_t timeout_ms = 250;                  // timeout_ms: per request to a server
+  uint32_t server_failure_limit = 2;          // consecutive failures before ejection; 0 = never
+  uint32_t server_retry_timeout_ms = 30'000;  // how long an ejected server stays out
+  uint32_t connections_per_server = 2;        // per network thread, 1 .. 64
+};
+struct ProxyRouteConfig {  // proxy.routes[i]: first match wins
+  std::string prefix;
+  std::string pool;
+  std::vector<std::string> mirror;  // pools that also receive writes, asynchronously
+};
+struct ProxyConfig {
+  bool enabled = false;  // the section is present
+  std::vector<ProxyPoolConfig> pools;
+  std::string default_pool;  // proxy.default_pool: required when there is more than one pool
+  std::vector<ProxyRouteConfig> routes;
+  bool local_cache_enabled = false;            // proxy.local_cache.enabled
+  uint32_t local_cache_ttl_ms = 1000;          // proxy.local_cache.ttl_ms
+  uint64_t local_cache_max_bytes = 64 * kMiB;  // proxy.local_cache.max_size
+  uint64_t max_in_flight_bytes = 64 * kMiB;    // proxy.max_in_flight: per network thread
+};
+
 // tls: memcached's -Z and -o ssl_* options (issue #12). The flags set the same keys.
 struct TlsConfig {
   bool enabled = false;      // tls.enabled (-Z)
@@ -118,6 +151,7 @@ struct Config {
   BackpressureConfig backpressure;
   AuthConfig auth;
   TlsConfig tls;
+  ProxyConfig proxy;
 };
 
 // ConfigError is what start-up throws for a bad file, flag or value (STYLE.md 6.6). main catches

@@ -5,6 +5,7 @@
 #include <string_view>
 #include <utility>
 
+#include "config/proxy_loader.h"
 #include "config/units.h"
 
 namespace corecached::config {
@@ -43,6 +44,29 @@ std::string FlowList(const std::vector<std::string>& items) {
 
 // Keys whose rendering is already YAML (a list), not a scalar to quote.
 bool IsList(std::string_view key) { return key == "tls.allowed_subjects"; }
+
+// The whole proxy section as one value: it cannot change at run time, so SIGHUP only needs to
+// know that it did (and logs it as one key that needs a restart).
+std::string Str(const ProxyConfig& p) {
+  std::string s = Str(p.enabled) + " default=" + p.default_pool;
+  for (const ProxyPoolConfig& pool : p.pools) {
+    s += " pool=" + pool.name + "/" + pool.distribution + "/" + Str(pool.timeout_ms) + "/" +
+         Str(pool.server_failure_limit) + "/" + Str(pool.server_retry_timeout_ms) + "/" +
+         Str(pool.connections_per_server);
+    for (const ProxyServerConfig& server : pool.servers) {
+      s += "," + server.host + ":" + std::to_string(server.port) + ":" + Str(server.weight) + ":" +
+           server.name;
+    }
+  }
+  for (const ProxyRouteConfig& route : p.routes) {
+    s += " route=" + route.prefix + "->" + route.pool;
+    for (const std::string& m : route.mirror) {
+      s += "+" + m;
+    }
+  }
+  return s + " cache=" + Str(p.local_cache_enabled) + "/" + Str(p.local_cache_ttl_ms) + "/" +
+         Str(p.local_cache_max_bytes) + " in_flight=" + Str(p.max_in_flight_bytes);
+}
 
 using Render = std::function<std::string(const Config&)>;
 
@@ -151,7 +175,7 @@ std::string RenderYaml(const Config& config) {
     const std::string value = render(config);
     out += indent + name + ": " + (IsList(key) ? value : YamlScalar(value)) + "\n";
   }
-  return out;
+  return out + RenderProxyYaml(config.proxy);
 }
 
 std::vector<KeyChange> ChangedKeys(const Config& before, const Config& after) {
@@ -162,6 +186,10 @@ std::vector<KeyChange> ChangedKeys(const Config& before, const Config& after) {
     if (b != a) {
       out.push_back({key, std::move(b), std::move(a)});
     }
+  }
+  // The proxy section is one key for SIGHUP: none of it can change at run time.
+  if (std::string b = Str(before.proxy), a = Str(after.proxy); b != a) {
+    out.push_back({"proxy", std::move(b), std::move(a)});
   }
   return out;
 }

@@ -12,6 +12,7 @@
 #include <system_error>
 #include <vector>
 
+#include "config/proxy_loader.h"
 #include "config/tls_options.h"
 #include "config/units.h"
 
@@ -295,6 +296,11 @@ class Loader {
 
  private:
   void LoadKey(const std::string& key, int line, const YAML::Node& value) {
+    if (key == "proxy") {
+      LoadProxySection(File(), line, value, &loaded_.config.proxy);
+      loaded_.origins.lines[key] = line;
+      return;
+    }
     if (key.find('.') == std::string::npos && IsSection(key)) {
       if (!value.IsMap()) {
         throw ConfigError(File(), line, key, "expected a mapping of " + key + ".* keys");

@@ -27,6 +27,9 @@ enum class Outcome : uint8_t {
   // waiting for cold write-back to make room. Replies with replies.h's cold-loading error
   // (binary status 0x0086); Result::retry_after_ms holds a hint.
   kColdLoading,
+  // Proxy mode: the upstream server is down, timed out or answered an error we do not pass on.
+  // Replies with replies.h's backend-failure error.
+  kUpstreamError,
 };
 
 // One item as lru_crawler metadump and stats cachedump list it (Op::kDump). Times are Unix seconds.

@@ -120,6 +120,8 @@ Status ErrorStatus(uint8_t opcode, Outcome outcome) {
       return Status::kValueTooLarge;
     case Outcome::kNoMemory:
       return Status::kOutOfMemory;
+    case Outcome::kUpstreamError:
+      return Status::kTemporaryFailure;
     default:
       return Status::kKeyNotFound;
   }

@@ -79,6 +79,9 @@ bool AppendServerError(const MetaContext& ctx, core::Outcome outcome, uint32_t r
     case core::Outcome::kColdLoading:
       out->append(replies::kTextColdLoading);
       return true;
+    case core::Outcome::kUpstreamError:
+      out->append(replies::kTextBackendFailure);
+      return true;
     case core::Outcome::kNoMemory:
       out->append(ctx.verb == 's' ? replies::kTextOutOfMemoryStoring
                                   : replies::kTextOutOfMemoryArith);

@@ -43,6 +43,9 @@ inline constexpr std::string_view kTextBusyPrefix = "SERVER_ERROR busy, retry in
 inline constexpr std::string_view kTextBusySuffix = " ms\r\n";
 // Our addition (cold tier, issue #4, on_cold_read: retry): the value is being loaded from disk.
 inline constexpr std::string_view kTextColdLoading = "SERVER_ERROR cold item loading, retry\r\n";
+// Proxy mode: the upstream server failed, timed out or is ejected (memcached's own proxy words it
+// so).
+inline constexpr std::string_view kTextBackendFailure = "SERVER_ERROR backend failure\r\n";
 // Authentication (-Y auth file; memcached 1.6.18 proto_text.c try_read_command_asciiauth).
 inline constexpr std::string_view kTextUnauthenticated = "CLIENT_ERROR unauthenticated\r\n";
 inline constexpr std::string_view kTextBadCommandLineTermination =

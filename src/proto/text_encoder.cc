@@ -86,6 +86,8 @@ std::string_view FixedReply(Outcome outcome, Verb verb) {
       return replies::kTextOk;
     case Outcome::kColdLoading:
       return replies::kTextColdLoading;
+    case Outcome::kUpstreamError:
+      return replies::kTextBackendFailure;
     case Outcome::kArithOk:
     case Outcome::kBusy:
       break;
@@ -139,6 +141,10 @@ void AppendRetrieval(const Request& req, std::span<const core::Result> results, 
       out->append(replies::kTextColdLoading);
       return;
     }
+    if (result.outcome == Outcome::kUpstreamError) {
+      out->append(replies::kTextBackendFailure);
+      return;
+    }
   }
   const bool with_cas = verb == Verb::kGets || verb == Verb::kGats;
   const std::size_t n = std::min(results.size(), req.commands.size());
@@ -157,6 +163,10 @@ void AppendFlushAll(std::span<const core::Result> results, std::string* out) {
   for (const core::Result& result : results) {
     if (result.outcome == Outcome::kBusy) {
       AppendBusy(result.retry_after_ms, out);
+      return;
+    }
+    if (result.outcome == Outcome::kUpstreamError) {
+      out->append(replies::kTextBackendFailure);
       return;
     }
   }

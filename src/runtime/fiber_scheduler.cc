@@ -8,9 +8,16 @@
 
 namespace corecached::runtime {
 
+namespace {
+thread_local event_base* current_base = nullptr;
+}  // namespace
+
+event_base* CurrentEventBase() { return current_base; }
+
 LoopScheduler::LoopScheduler(event_base* base, RemoteWake* wake, std::chrono::microseconds spin,
                              TurnHook* hook)
     : base_(base), wake_(wake), spin_(spin), hook_(hook) {
+  current_base = base;
   wake_event_.reset(event_new(base_, wake_->waker_.Fd(), EV_READ | EV_PERSIST, &OnWake, this));
   timer_event_.reset(evtimer_new(base_, &OnTimer, this));
   event_add(wake_event_.get(), nullptr);

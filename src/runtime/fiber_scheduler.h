@@ -121,6 +121,11 @@ class LoopScheduler final : public boost::fibers::algo::algorithm {
   boost::fibers::scheduler::ready_queue_type ready_queue_;
 };
 
+// The event_base of the LoopScheduler installed on the calling thread; nullptr on a thread without
+// one. Lets code that is handed only a thread index (core::ExecutorFactory::Make) register its own
+// events on that thread's loop. Valid while that scheduler lives.
+event_base* CurrentEventBase();
+
 // Parker lets one fiber wait for an event that a libevent callback (or another fiber) on the same
 // thread signals: socket readiness, a new connection, a wake-up. Cheap: no heap allocation per
 // wait. Thread: one thread only (the fiber and the signaller share it).

@@ -14,6 +14,7 @@
 #include "server/admin_stats.h"
 #include "server/module_options.h"
 #include "server/process.h"
+#include "server/proxy_glue.h"
 #include "server/signals.h"
 #include "server/stats_collector.h"
 
@@ -50,9 +51,14 @@ Server::Server(config::Config config, ConfigSource reload)
   if (config_.tls.enabled) {
     tls_ = std::make_unique<net::TlsContext>(TlsOptionsFor(config_), clock_);
   }
+  if (config_.proxy.enabled) {
+    proxy_ = std::make_unique<proxy::ProxyExecutorFactory>(ProxyOptionsFor(config_), shard_count);
+  }
   for (uint32_t t = 0; t < shard_count; ++t) {
     net::SessionEnv env;
-    env.executors = executors_.get();
+    // Proxy mode: upstream servers execute the commands instead of the local shards.
+    env.executors =
+        proxy_ != nullptr ? static_cast<core::ExecutorFactory*>(proxy_.get()) : executors_.get();
     env.thread = t;
     env.tls = tls_.get();
     if (tls_) {
@@ -182,10 +188,19 @@ StatsSources Server::Sources() const {
 }
 
 std::optional<core::StatList> Server::Stats(std::string_view group) const {
+  if (group == "proxy" && proxy_ != nullptr) {
+    return proxy_->Stats();
+  }
   return CollectStats(Sources(), group);
 }
 
-metrics::Snapshot Server::Metrics() const { return CollectSnapshot(Sources()); }
+metrics::Snapshot Server::Metrics() const {
+  metrics::Snapshot snapshot = CollectSnapshot(Sources());
+  if (proxy_ != nullptr) {
+    AppendProxyMetrics(*proxy_, &snapshot);
+  }
+  return snapshot;
+}
 
 void Server::StartExporter() {
   if (!config_.metrics.enabled) {

@@ -19,6 +19,7 @@
 #include "net/net_stats.h"
 #include "net/network_thread.h"
 #include "net/tls_context.h"
+#include "proxy/proxy_executor.h"
 #include "runtime/event_base.h"
 #include "shard/router.h"
 #include "shard/shard.h"
@@ -95,6 +96,8 @@ class Server {
   std::unique_ptr<core::ExecutorFactory> executors_;  // makes each connection's Router
   net::ConnectionGate gate_;
   std::unique_ptr<net::TlsContext> tls_;  // -Z; null without TLS. Outlives the network threads.
+  // Proxy mode (config `proxy:`); declared before threads_ so it outlives them.
+  std::unique_ptr<proxy::ProxyExecutorFactory> proxy_;
   std::vector<std::unique_ptr<net::NetworkThread>> threads_;
   // Read-only views for the stats and metrics collectors (fixed after construction).
   std::vector<const shard::Shard*> shard_view_;

@@ -6,6 +6,7 @@ The allowed arrows:
   server -> net, shard, config, metrics, runtime, core
   net    -> proto, core, runtime (never shard/ or cold/: Session talks to core::Executor)
   shard  -> cold, runtime, core
+  proxy  -> proto, runtime, core (issue #13; net/ never includes proxy/, server/ composes it)
   runtime, proto, cold, config, metrics -> core
   core   -> nothing
 Also: protocol strings live in proto/replies.h (no "CLIENT_ERROR"/"SERVER_ERROR" literal elsewhere in
@@ -24,7 +25,8 @@ ALLOWED = {
     "metrics": {"core"},
     "shard": {"core", "cold", "runtime"},
     "net": {"core", "proto", "runtime"},
-    "server": {"core", "net", "shard", "config", "metrics", "runtime", "proto"},
+    "proxy": {"core", "proto", "runtime"},
+    "server": {"core", "net", "shard", "config", "metrics", "runtime", "proto", "proxy"},
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([a-z_]+)/([^"]+)"', re.M)
 PROTOCOL_STRING = re.compile(r'"(CLIENT_ERROR|SERVER_ERROR)')
