@@ -74,10 +74,7 @@ char* Scratch() {
 
 SocketIo::Status SocketIo::Read(std::string* buf, std::size_t max,
                                 std::chrono::steady_clock::time_point deadline) {
-  if (tls_) {
-    return ReadTls(buf, max, deadline);
-  }
-  for (;;) {
+  for (;;) {  // TryRead goes through TLS when the connection speaks it
     if (Status s = TryRead(buf, max); s != Status::kWouldBlock) {
       return s;
     }

@@ -61,7 +61,6 @@ class SocketIo {
   static void OnEvent(evutil_socket_t fd, short what, void* arg);
   Status Wait(bool* ready, std::chrono::steady_clock::time_point deadline);
   Status WaitTls(bool want_read, std::chrono::steady_clock::time_point deadline);
-  Status ReadTls(std::string* buf, std::size_t max, std::chrono::steady_clock::time_point deadline);
   // TryRead over TLS: kWouldBlock only when OpenSSL wants the socket readable and holds no
   // decrypted byte (with read-ahead it has drained the socket), so an idle TLS connection can
   // give up its fiber as a plain one does.

@@ -57,33 +57,6 @@ SocketIo::Status SocketIo::Handshake(std::chrono::steady_clock::time_point deadl
   }
 }
 
-SocketIo::Status SocketIo::ReadTls(std::string* buf, std::size_t max,
-                                   std::chrono::steady_clock::time_point deadline) {
-  char* scratch = TlsScratch();
-  const std::size_t want = std::min(max, kTlsScratchBytes);
-  for (;;) {
-    if (kicked_) {
-      return Status::kKicked;
-    }
-    const TlsStream::Step step = tls_->Read(scratch, want);
-    switch (step.want) {
-      case TlsStream::Want::kNothing:
-        buf->append(scratch, step.bytes);
-        return Status::kOk;
-      case TlsStream::Want::kRead:
-      case TlsStream::Want::kWrite:
-        if (Status s = WaitTls(step.want == TlsStream::Want::kRead, deadline); s != Status::kOk) {
-          return s;
-        }
-        break;
-      case TlsStream::Want::kEof:
-        return Status::kEof;
-      case TlsStream::Want::kError:
-        return Status::kError;
-    }
-  }
-}
-
 SocketIo::Status SocketIo::TryReadTls(std::string* buf, std::size_t max) {
   // A renegotiation or key update may make SSL_read want the socket writable; that wait is
   // bounded like a write's.
