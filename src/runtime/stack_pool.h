@@ -21,9 +21,11 @@ class PooledStack {
 
   explicit PooledStack(std::size_t size_bytes) : size_bytes_(size_bytes) {}
 
-  boost::context::stack_context allocate();  // NOLINT(readability-identifier-naming)
-  void deallocate(
-      boost::context::stack_context& stack) noexcept;  // NOLINT(readability-identifier-naming)
+  // Boost.Context's StackAllocator concept names these two in lower case.
+  // NOLINTNEXTLINE(readability-identifier-naming)
+  boost::context::stack_context allocate();
+  // NOLINTNEXTLINE(readability-identifier-naming)
+  void deallocate(boost::context::stack_context& stack) noexcept;
 
  private:
   std::size_t size_bytes_;

@@ -137,7 +137,6 @@ class Shard final : public runtime::LoopGuest {
   std::size_t in_flight_ = 0;  // request messages sent and not yet back
   bool drained_ = false;       // ConnectionsDrained() was called
   runtime::Parker exchange_;   // unparked when the exchange fiber has work
-  bool exchange_signalled_ = false;
   int64_t turn_start_ns_ = 0;
   int64_t previous_turn_us_ = 0;
   DrainRate drain_rate_;
