@@ -30,12 +30,9 @@ TlsStream::Step TlsStream::Classify(int rc) {
     case SSL_ERROR_ZERO_RETURN:
       step.want = Want::kEof;
       break;
-    case SSL_ERROR_SYSCALL:
-      // With SSL_OP_IGNORE_UNEXPECTED_EOF a bare FIN is ZERO_RETURN; this is a socket error.
-      step.want = Want::kError;
-      broken_ = true;
-      break;
     default:
+      // SSL_ERROR_SYSCALL included: with SSL_OP_IGNORE_UNEXPECTED_EOF a bare FIN is ZERO_RETURN,
+      // so SYSCALL is a socket error, fatal like SSL_ERROR_SSL.
       step.want = Want::kError;
       broken_ = true;
       break;
