@@ -350,7 +350,7 @@ pass "corecached -Z (a generated P-256 certificate) started as corecached on 127
 check "-Z as corecached: s_client verifies the certificate; set, get over TLS" bash -c '
   r=$(printf "%s" "$1" | timeout 15 openssl s_client -quiet -connect "127.0.0.1:$2" -CAfile "$3" \
       -verify_return_error -verify_ip 127.0.0.1 | od -c); echo "$r"
-  [[ $r == $(printf "STORED\r\nVALUE tkey 5 3\r\nabc\r\nEND\r\n" | od -c) ]]' \
+  [[ $r == "$(printf "STORED\r\nVALUE tkey 5 3\r\nabc\r\nEND\r\n" | od -c)" ]]' \
   _ $'set tkey 5 0 3\r\nabc\r\nget tkey\r\nquit\r\n' "$port" "$certs/server.crt"
 check "-Z: stats settings over TLS says ssl_enabled yes and names the chain file" bash -c '
   r=$(printf "stats settings\r\nquit\r\n" | timeout 15 openssl s_client -quiet -connect "127.0.0.1:$1" \
