@@ -14,7 +14,8 @@
 # Ends with "N passed, N failed" and exits 0 only if every check ran and passed.
 # Missing tools and Build-Depends are installed with apt-get (INSTALL_DEPS=0 skips that).
 # JOBS (default 2) limits the compiles; SOURCE_REF=HEAD builds the last commit instead of
-# the working tree (see export-source.sh).
+# the working tree (see export-source.sh). BUILD_TIMEOUT (default 1800 s) bounds each package
+# build: a busy shared machine took over 900 s for the .deb alone.
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -103,14 +104,14 @@ check "clean start: no package, binary, config, user or /var/lib/corecached" \
 
 # ---- 1. build ---------------------------------------------------------------------------------
 t=$SECONDS
-timeout 900 bash "$here/build-deb.sh" >"$work/build-deb.log" 2>&1 || abort "build-deb.sh" "$work/build-deb.log"
+timeout "${BUILD_TIMEOUT:-1800}" bash "$here/build-deb.sh" >"$work/build-deb.log" 2>&1 || abort "build-deb.sh" "$work/build-deb.log"
 debs=("$out"/corecached_"$v_deb"_*.deb)
 [[ -f ${debs[0]} ]] || abort "build-deb.sh made no corecached_${v_deb}_*.deb" "$work/build-deb.log"
 deb=${debs[0]}
 pass "build-deb.sh: ${deb#"$top"/} ($((SECONDS - t))s)"
 
 t=$SECONDS
-timeout 900 bash "$here/build-rpm.sh" >"$work/build-rpm.log" 2>&1 || abort "build-rpm.sh" "$work/build-rpm.log"
+timeout "${BUILD_TIMEOUT:-1800}" bash "$here/build-rpm.sh" >"$work/build-rpm.log" 2>&1 || abort "build-rpm.sh" "$work/build-rpm.log"
 rpms=("$out"/corecached-"$v_rpm"-*.rpm)
 [[ -f ${rpms[0]} ]] || abort "build-rpm.sh made no corecached-${v_rpm}-*.rpm" "$work/build-rpm.log"
 rpmf=${rpms[0]}
