@@ -14,7 +14,8 @@
 # Ends with "N passed, N failed" and exits 0 only if every check ran and passed.
 # Missing tools and Build-Depends are installed with apt-get (INSTALL_DEPS=0 skips that).
 # JOBS (default 2) limits the compiles; SOURCE_REF=HEAD builds the last commit instead of
-# the working tree (see export-source.sh).
+# the working tree (see export-source.sh). BUILD_TIMEOUT (default 1800 s) bounds each package
+# build: a busy shared machine took over 900 s for the .deb alone.
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -103,14 +104,14 @@ check "clean start: no package, binary, config, user or /var/lib/corecached" \
 
 # ---- 1. build ---------------------------------------------------------------------------------
 t=$SECONDS
-timeout 900 bash "$here/build-deb.sh" >"$work/build-deb.log" 2>&1 || abort "build-deb.sh" "$work/build-deb.log"
+timeout "${BUILD_TIMEOUT:-1800}" bash "$here/build-deb.sh" >"$work/build-deb.log" 2>&1 || abort "build-deb.sh" "$work/build-deb.log"
 debs=("$out"/corecached_"$v_deb"_*.deb)
 [[ -f ${debs[0]} ]] || abort "build-deb.sh made no corecached_${v_deb}_*.deb" "$work/build-deb.log"
 deb=${debs[0]}
 pass "build-deb.sh: ${deb#"$top"/} ($((SECONDS - t))s)"
 
 t=$SECONDS
-timeout 900 bash "$here/build-rpm.sh" >"$work/build-rpm.log" 2>&1 || abort "build-rpm.sh" "$work/build-rpm.log"
+timeout "${BUILD_TIMEOUT:-1800}" bash "$here/build-rpm.sh" >"$work/build-rpm.log" 2>&1 || abort "build-rpm.sh" "$work/build-rpm.log"
 rpms=("$out"/corecached-"$v_rpm"-*.rpm)
 [[ -f ${rpms[0]} ]] || abort "build-rpm.sh made no corecached-${v_rpm}-*.rpm" "$work/build-rpm.log"
 rpmf=${rpms[0]}
@@ -350,7 +351,7 @@ pass "corecached -Z (a generated P-256 certificate) started as corecached on 127
 check "-Z as corecached: s_client verifies the certificate; set, get over TLS" bash -c '
   r=$(printf "%s" "$1" | timeout 15 openssl s_client -quiet -connect "127.0.0.1:$2" -CAfile "$3" \
       -verify_return_error -verify_ip 127.0.0.1 | od -c); echo "$r"
-  [[ $r == $(printf "STORED\r\nVALUE tkey 5 3\r\nabc\r\nEND\r\n" | od -c) ]]' \
+  [[ $r == "$(printf "STORED\r\nVALUE tkey 5 3\r\nabc\r\nEND\r\n" | od -c)" ]]' \
   _ $'set tkey 5 0 3\r\nabc\r\nget tkey\r\nquit\r\n' "$port" "$certs/server.crt"
 check "-Z: stats settings over TLS says ssl_enabled yes and names the chain file" bash -c '
   r=$(printf "stats settings\r\nquit\r\n" | timeout 15 openssl s_client -quiet -connect "127.0.0.1:$1" \
