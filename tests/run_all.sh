@@ -83,9 +83,11 @@ if CC=clang CXX=clang++ setup build-tsan --buildtype=debug -Db_sanitize=thread -
   # CORECACHED_WARMUP absorbs TSan's ~0.3 s first request and CORECACHED_SOCKET_TIMEOUT=20 its
   # slower replies under load (test_backpressure's hammers). A TSan report makes the server exit
   # non-zero (halt_on_error), which conftest turns into a failed test.
-  # TODO(#10): test_connection_storm.py left this list: under TSan 3 of 1008 burst sockets went
-  # unanswered for 30 s once (passed the run before); slowness or a lost idle wake-up, not yet
-  # known. It still runs in the plain and ASan stages.
+  # test_connection_storm.py once failed here (sockets "unanswered"): the test's fault, not a lost
+  # wake-up (gdb on the stuck server: every shard idle, no message in flight, every connection idle
+  # with empty buffers): under TSan the server sheds some pipelined commands, and the test waited
+  # for a byte count only unshed replies reach; it also sent a 28 KB pipeline with one
+  # non-blocking send(). It now counts replies and accepts shed ones.
   stage "integration (TSan): overload, hostile clients, cross-thread hand-off under load, TLS"
   TSAN_OPTIONS="suppressions=$ROOT/tests/tsan.supp halt_on_error=1" CORECACHED_SANITIZED=1 \
     CORECACHED_WARMUP=1 CORECACHED_SOCKET_TIMEOUT=20 CORECACHED_MANY_CONNECTIONS=2000 \
@@ -94,7 +96,8 @@ if CC=clang CXX=clang++ setup build-tsan --buildtype=debug -Db_sanitize=thread -
       tests/integration/test_backpressure.py tests/integration/test_slow_client.py \
       tests/integration/test_many_connections.py tests/integration/test_garbage_soak.py \
       tests/integration/test_disconnect_midway.py \
-      tests/integration/test_concurrency.py tests/integration/test_tls.py
+      tests/integration/test_concurrency.py tests/integration/test_tls.py \
+      tests/integration/test_connection_storm.py
   rc=$?
   if [ -f "$OUT/integration-tsan.junit.xml" ]; then junit+=(--junit "$OUT/integration-tsan.junit.xml"); fi
   if [ $rc -gt 1 ]; then fail_stage "pytest integration-tsan (exit $rc)"; fi

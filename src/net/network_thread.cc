@@ -104,6 +104,11 @@ void NetworkThread::AcceptLoop(event_base* base) {
   runtime::EventPtr inbox_event(
       event_new(base, inbox_waker_.Fd(), EV_READ | EV_PERSIST, on_inbox, this));
   event_add(inbox_event.get(), nullptr);
+  // Once a second: hand back the fiber stacks the last second did not need (runtime::PooledStack).
+  auto on_trim = [](evutil_socket_t, short, void*) { runtime::PooledStack::Trim(); };
+  runtime::EventPtr trim_event(event_new(base, -1, EV_PERSIST, on_trim, nullptr));
+  const timeval one_second{1, 0};
+  event_add(trim_event.get(), &one_second);
   while (!stopping_.load()) {
     Adopted next;
     while (inbox_.pop(next)) {
