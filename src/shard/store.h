@@ -144,6 +144,10 @@ class Store {
   core::Result SetLimit(const core::Command& cmd);
   void CrawlerReclaim(Item* item);
   [[nodiscard]] core::ItemSummary Summarize(const Item& item, std::size_t size_class) const;
+  // The cold half of a dump (cursors with kColdPhase set): one chunk from `next`.
+  uint64_t DumpCold(const core::Command& cmd, ColdIndex::Ref next,
+                    std::vector<core::ItemSummary>* out);
+  [[nodiscard]] core::ItemSummary SummarizeCold(ColdIndex::Ref ref, std::size_t size_class) const;
   // The item's memcached size class, and the per-class counters it belongs to.
   [[nodiscard]] std::size_t ClassOf(const Item& item) const {
     return classes_.ClassOf(
