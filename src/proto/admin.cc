@@ -258,7 +258,7 @@ void ParseMemLimit(Tokens tokens, Request* out) {
   }
 }
 
-void ParseWatch(Tokens tokens, Request* out) {
+void ParseWatch(Tokens tokens, const ParserOptions& options, Request* out) {
   struct Stream {
     std::string_view name;
     uint32_t bit;
@@ -276,6 +276,10 @@ void ParseWatch(Tokens tokens, Request* out) {
   // set_noreply_maybe, then every word is checked, "noreply" included: `watch noreply` and
   // `watch fetchers noreply` answer an ERROR that noreply swallows.
   const bool noreply = HasNoreply(tokens);
+  if (!options.watch_enabled) {
+    Reply(out, replies::kTextWatchDisabled, noreply);  // -W: checked before the stream names
+    return;
+  }
   for (std::size_t i = 1; i < tokens.size(); ++i) {
     const Stream* found = std::find_if(std::begin(kStreams), std::end(kStreams),
                                        [&](const Stream& s) { return s.name == tokens[i]; });

@@ -71,7 +71,8 @@ void ParseSlabs(std::span<const std::string_view> tokens, const ParserOptions& o
                 Request* out);
 void ParseLru(std::span<const std::string_view> tokens, Request* out);
 void ParseMemLimit(std::span<const std::string_view> tokens, Request* out);
-void ParseWatch(std::span<const std::string_view> tokens, Request* out);
+void ParseWatch(std::span<const std::string_view> tokens, const ParserOptions& options,
+                Request* out);
 // `stats cachedump <class> <limit>`.
 void ParseCachedump(std::span<const std::string_view> tokens, Request* out);
 

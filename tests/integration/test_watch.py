@@ -200,3 +200,15 @@ def test_watch_is_cheap_to_leave(pair):
             time.sleep(0.05)
         assert b"STAT log_watchers 0\r\n" in stats
         assert re.search(rb"STAT log_watcher_sent \d+\r\n", stats)
+
+
+@pytest.mark.parametrize("binary", [REFERENCE_BINARY, "corecached"])
+def test_disable_watch_flag(binary):
+    """-W: every watch is refused before its stream names are read; noreply silences it."""
+    binary = server_binary() if binary == "corecached" else binary
+    with running_server(binary, "-W") as srv, srv.connect() as s:
+        refusal = b"CLIENT_ERROR watch commands not allowed\r\n"
+        assert call(s, b"watch\r\n") == refusal
+        assert call(s, b"watch bogus\r\n") == refusal
+        s.sendall(b"watch fetchers noreply\r\n")
+        assert call(s, b"version\r\n").startswith(b"VERSION ")

@@ -19,9 +19,9 @@
 namespace corecached::proto {
 namespace {
 
-Request Parse(std::string_view in) {
+Request Parse(std::string_view in, const ParserOptions& options = {}) {
   Request req;
-  const ParseResult r = ParseText(in, {}, &req);
+  const ParseResult r = ParseText(in, options, &req);
   REQUIRE(r.status == ParseStatus::kOk);
   CHECK(r.consumed == in.size());
   return req;
@@ -121,6 +121,12 @@ TEST_CASE("Admin: cache_memlimit, watch, stats cachedump, stats detail") {
   // memcached checks "noreply" as a stream name too: an ERROR that noreply swallows.
   CheckReply("watch noreply\r\n", "");
   CheckReply("watch fetchers noreply\r\n", "");
+  // -W: refused before the stream names are read, as memcached does.
+  ParserOptions no_watch;
+  no_watch.watch_enabled = false;
+  CHECK(Parse("watch\r\n", no_watch).reply == replies::kTextWatchDisabled);
+  CHECK(Parse("watch bogus\r\n", no_watch).reply == replies::kTextWatchDisabled);
+  CHECK(Parse("watch noreply\r\n", no_watch).reply.empty());
   const AdminRequest dump = CheckAdmin("stats cachedump 63 5\r\n", AdminOp::kCachedump);
   CHECK(dump.number == 63);
   CHECK(dump.limit == 5);
