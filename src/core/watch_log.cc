@@ -43,9 +43,14 @@ std::size_t WatchRing::Free() const {
 
 void WatchRing::Copy(uint64_t at, std::string_view bytes) {
   const std::size_t pos = static_cast<std::size_t>(at) & mask_;
+  if (bytes.empty()) {
+    return;  // an empty view may have a null data(), which memcpy must not see
+  }
   const std::size_t first = std::min(bytes.size(), mask_ + 1 - pos);
   std::memcpy(buf_.get() + pos, bytes.data(), first);
-  std::memcpy(buf_.get(), bytes.data() + first, bytes.size() - first);
+  if (first < bytes.size()) {
+    std::memcpy(buf_.get(), bytes.data() + first, bytes.size() - first);
+  }
 }
 
 bool WatchRing::Push(std::string_view a, std::string_view b) {
