@@ -117,6 +117,12 @@ uint64_t Store::DumpCold(const Command& cmd, ColdRef next, std::vector<core::Ite
     if (((cmd.dump.classes >> size_class) & 1U) != 0) {
       if (IsExpired(e.exptime) || IsFlushed(e.time, e.cas)) {
         if (cmd.dump.reclaim) {
+          // Counted as CrawlerReclaim counts (no class: cold entries are outside stats items).
+          stats_.reclaimed.Add();
+          stats_.crawler_reclaimed.Add();
+          if ((e.Bits() & Item::kFetched) == 0) {
+            stats_.expired_unfetched.Add();
+          }
           UnlinkCold(ref);  // erasing the current entry keeps the iteration valid
         }
       } else if (!cmd.dump.reclaim) {

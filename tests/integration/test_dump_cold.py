@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 import urllib.parse
 
 import pytest
@@ -93,3 +94,24 @@ def test_memcached_tool_dump_lists_cold_keys(cold_server):
     dumped = re.findall(r"^add (\S+) \d+ \d+ (\d+)$", out.replace("\r", ""), re.M)
     assert {k for k, _ in dumped} == cold_server.keys
     assert all(int(n) == len(VALUE) for _, n in dumped)
+
+
+def test_crawl_reclaims_expired_cold_items():
+    """lru_crawler crawl frees expired cold entries too (from the index; no value is read)."""
+    with tempfile.TemporaryDirectory() as d, \
+            running_server(server_binary(), "-m", MEMORY_MB, "--cold-tier-path", d) as srv:
+        client = srv.client()
+        for i in range(N_KEYS):
+            assert client.set(f"short:{i}", VALUE, expire=2)
+        cold = _cold_items(srv)
+        assert cold > N_KEYS // 2
+        time.sleep(2.5)  # every item is past its exptime
+        sock = srv.connect()
+        try:
+            assert call(sock, b"lru_crawler crawl all\r\n") == b"OK\r\n"
+            after = stats(sock)
+            assert int(after["cold_items"]) == 0
+            assert int(after["crawler_reclaimed"]) >= cold
+            assert call(sock, b"lru_crawler metadump all\r\n", until=b"END\r\n") == b"END\r\n"
+        finally:
+            sock.close()
