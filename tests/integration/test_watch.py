@@ -10,7 +10,7 @@ import time
 import pytest
 
 from conftest import REFERENCE_BINARY, running_server, server_binary
-from helpers import call
+from helpers import call, read_all
 
 WATCH_TIMEOUT = 5.0
 MAX_WATCHERS = 20  # logger.c WATCHER_LIMIT
@@ -212,3 +212,32 @@ def test_disable_watch_flag(binary):
         assert call(s, b"watch bogus\r\n") == refusal
         s.sendall(b"watch fetchers noreply\r\n")
         assert call(s, b"version\r\n").startswith(b"VERSION ")
+
+
+@pytest.mark.parametrize("binary", [REFERENCE_BINARY, "corecached"])
+def test_slow_watcher_reads_skipped_count(binary):
+    """A watcher that does not read misses lines and then reads memcached's "skipped=N" line."""
+    binary = server_binary() if binary == "corecached" else binary
+    with running_server(binary) as srv:
+        w = socket.socket()
+        w.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connect: a small window
+        w.connect((srv.host, srv.port))
+        w.settimeout(WATCH_TIMEOUT)
+        assert call(w, b"watch fetchers\r\n") == b"OK\r\n"
+        batch = b"get slow-watcher-key\r\n" * 1000
+        with srv.connect() as c:
+            for _ in range(40):  # 40,000 lines of ~100 bytes: far past 256 KiB + socket buffers
+                assert call(c, batch, until=b"END\r\n", count=1000).count(b"END\r\n") == 1000
+        data = read_all(w, idle=0.5)[0]  # catch up with the lines that were kept
+        with srv.connect() as c:  # the next line that fits is preceded by the count
+            assert call(c, b"get slow-watcher-key\r\n") == b"END\r\n"
+        deadline = time.monotonic() + WATCH_TIMEOUT
+        while b"\nskipped=" not in data and time.monotonic() < deadline:
+            data += read_all(w, idle=0.2)[0]
+        lines = data.decode().split("\n")[:-1]
+        w.close()
+        skipped = [l for l in lines if l.startswith("skipped=")]
+        assert skipped, (binary, len(lines))
+        assert all(re.fullmatch(r"skipped=\d+", l) and int(l[8:]) > 0 for l in skipped)
+        assert all(" type=item_get key=slow-watcher-key " in l for l in lines
+                   if not l.startswith("skipped="))
