@@ -12,6 +12,7 @@
 
 #include "core/log.h"
 #include "net/tls_stream.h"
+#include "net/watch_collector.h"
 #include "runtime/stack_pool.h"
 
 namespace corecached::net {
@@ -122,12 +123,19 @@ void NetworkThread::AcceptLoop(event_base* base) {
       }
       live_ = conn.release();  // owned by the live list until Close
       ++live_count_;
+      if (env_.watch != nullptr && env_.watch->Wants(core::kWatchConnEvents)) {
+        LogConnEvent(env_.watch, next.fd, core::WatchEvent::Kind::kConnNew);
+      }
       StartFiber(live_);
     }
     for (std::size_t i = 0; i < ready_.size(); ++i) {  // StartFiber may not append: no suspension
       StartFiber(ready_[i]);
     }
     ready_.clear();
+    if (conn_stats_asked_.load(std::memory_order_acquire) !=
+        conn_stats_answered_.load(std::memory_order_relaxed)) {
+      AnswerConnStats();
+    }
     acceptor.Park();
   }
   // Shutdown: connections still in the inbox were never served.
@@ -174,6 +182,7 @@ void NetworkThread::OnIdleReadable(void* arg) {
 
 void NetworkThread::StartFiber(Connection* conn) {
   conn->running = true;
+  conn->last_active_s = CoarseSeconds();
   boost::fibers::fiber(std::allocator_arg, runtime::PooledStack(options_.fiber_stack_bytes),
                        [this, conn] { Serve(conn); })
       .detach();
@@ -219,6 +228,11 @@ void NetworkThread::Close(Connection* conn) {
     conn->next->prev = conn->prev;
   }
   --live_count_;
+  if (env_.watch != nullptr && env_.watch->Wants(core::kWatchConnEvents)) {
+    LogConnEvent(env_.watch, conn->io.Fd(), core::WatchEvent::Kind::kConnClose,
+                 drained_ != nullptr ? core::WatchEvent::CloseReason::kShutdown
+                                     : core::WatchEvent::CloseReason::kNormal);
+  }
   std::unique_ptr<Connection> owned(conn);  // closes the socket
   owned.reset();
   stats_.curr_connections.Sub();

@@ -236,6 +236,7 @@ void Session::Plan(proto::Request request) {
       std::string value = std::move(cmd.value);
       core::Command routed = cmd;
       routed.value = std::move(value);
+      routed.client_fd = io_->Fd();
       slots_.push_back(Executor().Add(std::move(routed)));
     }
   } else if (request.kind == proto::RequestKind::kFlushAll && !request.commands.empty()) {

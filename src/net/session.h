@@ -14,6 +14,7 @@
 #include "core/executor.h"
 #include "core/runtime_settings.h"
 #include "core/stat_list.h"
+#include "core/watch_log.h"
 #include "net/authenticator.h"
 #include "net/net_stats.h"
 #include "net/prefix_stats.h"
@@ -61,6 +62,8 @@ struct SessionEnv {
   // Admin commands change these (owned by the Server, outlives the sessions).
   core::RuntimeSettings* settings = nullptr;
   PrefixStats* prefix_stats = nullptr;  // `stats detail on`: counted here (owned by the Server)
+  // `watch`: the server's log hub (owned by the Server, outlives the sessions); nullptr = none.
+  core::WatchHub* watch = nullptr;
   // -Z: the server's TLS context (TLS listeners' handshakes, refresh_certs); nullptr = no TLS.
   // Owned by the Server; outlives the sessions.
   TlsContext* tls = nullptr;
@@ -85,6 +88,8 @@ class Session {
   // Serves until the connection closes or (release_when_idle) goes idle; call again when the
   // socket is readable.
   RunResult Run();
+  // A `watch` connection (stats conns: conn_watch).
+  [[nodiscard]] bool Watching() const { return watching_; }
 
  private:
   // One parsed request and where its results are.
@@ -134,6 +139,9 @@ class Session {
   bool DumpShard(const proto::Request& req, uint32_t shard, std::size_t* listed_bytes,
                  std::size_t* listed_items, bool* more_shards);
   void SetMemoryLimit(uint64_t bytes);
+  // `watch` (watch_session.cc): serves the log stream until the client leaves. False when the
+  // watch ran (the connection ends with it); true when it was refused (a reply was encoded).
+  bool RunWatch(const proto::Request& req);
   void RunShutdown(const proto::Request& req);
   enum class Read : uint8_t { kOk, kIdle, kClosed };
   Read ReadMore();
@@ -158,6 +166,7 @@ class Session {
   std::vector<core::Executor::Slot> slots_;
   std::vector<core::Result> gathered_;
   bool close_ = false;
+  bool watching_ = false;
   bool authenticated_ = false;
   proto::SaslServer sasl_;
   uint32_t consecutive_errors_ = 0;

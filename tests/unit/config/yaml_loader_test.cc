@@ -248,7 +248,7 @@ TEST_CASE("conf/corecached.yaml loads, sets every key, and holds the defaults bu
   CAPTURE(conf);
   REQUIRE(fs::exists(conf));
   const LoadedConfig l = LoadConfigFile(conf.string());
-  CHECK(l.origins.lines.size() == 52);  // every key of config.h is written out (14 tls.*)
+  CHECK(l.origins.lines.size() == 53);  // every key of config.h is written out (14 tls.*)
   const Config d;
   const Config& c = l.config;
   CHECK(c.listen == d.listen);
@@ -262,6 +262,7 @@ TEST_CASE("conf/corecached.yaml loads, sets every key, and holds the defaults bu
   CHECK(c.evict_on_full == d.evict_on_full);
   CHECK(c.cas_enabled == d.cas_enabled);
   CHECK(c.flush_enabled == d.flush_enabled);
+  CHECK(c.watch_enabled == d.watch_enabled);
   CHECK(c.lock_memory == d.lock_memory);
   CHECK(c.daemonize == d.daemonize);
   CHECK(c.pid_file == d.pid_file);
