@@ -136,6 +136,7 @@ class NetworkThread {
   runtime::LoopGuest* guest_;
   runtime::RemoteWake own_wake_;  // used when there is no guest
   NetStats stats_;
+  std::vector<std::unique_ptr<core::Executor>> spare_executors_;  // SessionEnv::spare_executors
   std::unique_ptr<Authenticator> auth_;
   boost::lockfree::spsc_queue<Adopted> inbox_;
   runtime::Waker inbox_waker_;

@@ -30,6 +30,11 @@ namespace corecached::net {
 struct SessionEnv {
   // Makes each session's Executor (the local shards, or upstream servers). Outlives the sessions.
   core::ExecutorFactory* executors = nullptr;
+  // The thread's executors kept from connections that went idle, reused by the next connection
+  // that needs one (a one-request-at-a-time client goes idle after every request: without this
+  // each request would allocate and free a Router and its vectors). Owned by the NetworkThread;
+  // thread: owning network thread. nullptr: none kept.
+  std::vector<std::unique_ptr<core::Executor>>* spare_executors = nullptr;
   std::size_t thread = 0;  // the network thread's index, handed to ExecutorFactory::Make
   proto::ParserOptions parser;
   std::string version;
