@@ -78,6 +78,9 @@ struct NetStats {
   // binary SASL Auth/Step that completed or failed), and those refused.
   core::RelaxedCounter auth_cmds;
   core::RelaxedCounter auth_errors;
+  // Text/meta storage commands refused as too large by the parser (memcached's store_too_large
+  // counts them; the shards count the ones refused when allocating).
+  core::RelaxedCounter store_too_large;
   // Time of each round in Router::ExecuteRound, under the family of its first keyed command.
   std::array<LatencyHistogram, kCommandFamilies> latency;
 };

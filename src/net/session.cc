@@ -215,6 +215,9 @@ bool Session::ParseRound() {
     }
     in_pos_ += r.consumed;
     swallow_ = req.swallow;
+    if (req.refused_too_large) {
+      env_.net_stats->store_too_large.Add();
+    }
     // Garbage: too many malformed requests in a row end the connection after their replies.
     consecutive_errors_ = req.kind == proto::RequestKind::kError ? consecutive_errors_ + 1 : 0;
     if (consecutive_errors_ >= kMaxConsecutiveErrors) {

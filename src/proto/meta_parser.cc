@@ -471,6 +471,7 @@ ParseResult ParseSet(const Line& line, std::string_view in, std::size_t line_siz
     err = replies::kMetaOpaqueTooLong;
   } else if (!err && static_cast<std::size_t>(datalen) > options.max_item_size) {
     err = replies::kTextObjectTooLarge;
+    out->refused_too_large = true;
   }
   if (err) {
     SetError(*err, out);

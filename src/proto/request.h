@@ -78,6 +78,9 @@ struct Request {
   // Bytes of the input that follow this request and must be read and discarded (a value that was
   // refused before it arrived, memcached's conn_swallow). The session discards them as they come.
   uint64_t swallow = 0;
+  // A text or meta storage command refused as too large by its length alone: memcached counts
+  // these in store_too_large (process_update_command) before any store sees them; binary does not.
+  bool refused_too_large = false;
   std::variant<TextContext, BinaryContext, MetaContext> context;
   AdminRequest admin;  // kAdmin
 };

@@ -165,6 +165,7 @@ core::Op StorageOp(Verb verb) {
 ParseResult RefuseTooLarge(std::string_view key, std::size_t value_bytes, Verb verb, bool noreply,
                            const LineContext& ctx) {
   ctx.out->swallow = value_bytes + 2;
+  ctx.out->refused_too_large = true;
   if (verb != Verb::kSet) {
     return ReplyToLine(ctx, replies::kTextObjectTooLarge, verb, noreply);
   }

@@ -94,7 +94,11 @@ void AddCommands(const StatsSources& s, core::StatList* out) {
       {"store_no_memory", &S::store_no_memory},
   };
   for (const auto& [name, field] : fields) {
-    out->emplace_back(name, std::to_string(SumShards(s, field)));
+    uint64_t value = SumShards(s, field);
+    if (field == &S::store_too_large) {
+      value += SumThreads(s, &net::NetStats::store_too_large);  // refused by the parser
+    }
+    out->emplace_back(name, std::to_string(value));
   }
 }
 

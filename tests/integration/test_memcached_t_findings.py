@@ -1,0 +1,61 @@
+"""What memcached's own t/ suite (tag 1.6.18, tests/memcached_t/run.sh) found, pinned here so CI
+(which has no memcached source) keeps it: each test replays the t/ file's check as a
+differential session against Debian's memcached 1.6.18."""
+
+import os
+import struct
+
+import pytest
+
+from conftest import REFERENCE_BINARY, running_server, server_binary
+from helpers import call, read_all, stats
+
+# t/stats.t starts memcached with these: a 1 KB item limit (memcached needs slab_chunk_max to
+# follow -I below its default); corecached ignores slab_chunk_max.
+SMALL_ITEMS = ("-I", "1024", "-o", "slab_chunk_max=1024")
+
+
+def _both(*extra):
+    if not os.access(REFERENCE_BINARY, os.X_OK):
+        pytest.skip(f"reference server {REFERENCE_BINARY} not installed")
+    return running_server(server_binary(), *extra), running_server(REFERENCE_BINARY, *extra)
+
+
+def _too_large_session(server):
+    """Each refused storage command's reply and store_too_large after it."""
+    big = b"B" * 2048
+    requests = [
+        b"set k 0 0 2048\r\n" + big + b"\r\n",
+        b"add k 0 0 2048\r\n" + big + b"\r\n",
+        b"append k 0 0 2048\r\n" + big + b"\r\n",
+        b"cas k 0 0 2048 1\r\n" + big + b"\r\n",
+        b"set k 0 0 1000 noreply\r\n" + big[:1000] + b"\r\n",  # key + header over -I
+        b"ms k 2048 T0\r\n" + big + b"\r\n",
+        b"set small 0 0 1\r\nx\r\n",  # stored: not counted
+    ]
+    out = []
+    with server.connect() as s:
+        for req in requests:
+            reply = call(s, req + b"mn\r\n", until=b"MN\r\n")
+            out.append((req[:24], reply, stats(s)["store_too_large"]))
+    # Binary (a connection of its own): memcached answers "Too large." and does not count it.
+    with server.connect() as b:
+        key, extras = b"k", struct.pack(">II", 0, 0)
+        header = struct.pack(">BBHBBHIIQ", 0x80, 0x01, len(key), len(extras), 0, 0,
+                             len(extras) + len(key) + len(big), 0, 0)
+        b.sendall(header + extras + key + big)
+        reply = read_all(b, idle=0.2)
+    with server.connect() as s:
+        out.append((b"binary set", reply[:8] + reply[24:], stats(s)["store_too_large"]))
+    return out
+
+
+def test_store_too_large_counts_parser_refusals():
+    """t/stats.t 'recorded store failure due to value too large': a text or meta storage
+    command whose length is over -I is refused before any store sees it, and memcached counts
+    it in store_too_large; corecached counted only refusals made by a shard."""
+    ours, ref = _both(*SMALL_ITEMS)
+    with ours as server, ref as reference:
+        got, want = _too_large_session(server), _too_large_session(reference)
+    assert got == want
+    assert [row[2] for row in want] == ["1", "2", "3", "4", "5", "6", "6", "6"]
