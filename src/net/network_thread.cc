@@ -233,7 +233,7 @@ void NetworkThread::Close(Connection* conn) {
   if (env_.watch != nullptr && env_.watch->Wants(core::kWatchConnEvents)) {
     LogConnEvent(env_.watch, conn->io.Fd(), core::WatchEvent::Kind::kConnClose,
                  drained_ != nullptr ? core::WatchEvent::CloseReason::kShutdown
-                                     : core::WatchEvent::CloseReason::kNormal);
+                                     : conn->session.CloseReason());
   }
   std::unique_ptr<Connection> owned(conn);  // closes the socket
   owned.reset();

@@ -334,6 +334,7 @@ void Session::EncodeReply(Pending& pending) {
         codec_.EncodeOk(req, &out_);
       }
       close_ = true;
+      close_reason_ = core::WatchEvent::CloseReason::kNormal;
       break;
     case proto::RequestKind::kShutdown:
       RunShutdown(req);
@@ -388,6 +389,9 @@ Session::Read Session::ReadMore() {
   }
   if (s == SocketIo::Status::kTimeout) {
     env_.net_stats->idle_kicks.Add();
+    close_reason_ = core::WatchEvent::CloseReason::kIdleTimeout;
+  } else if (s == SocketIo::Status::kEof) {
+    close_reason_ = core::WatchEvent::CloseReason::kNormal;
   }
   if (s != SocketIo::Status::kOk) {
     return Read::kClosed;

@@ -95,6 +95,9 @@ class Session {
   RunResult Run();
   // A `watch` connection (stats conns: conn_watch).
   [[nodiscard]] bool Watching() const { return watching_; }
+  // Why Run() returned kClosed, for the watch conn_close line (memcached's close_reason): normal
+  // when the client closed or sent quit, idle_timeout, else error (a protocol or socket error).
+  [[nodiscard]] core::WatchEvent::CloseReason CloseReason() const { return close_reason_; }
 
  private:
   // One parsed request and where its results are.
@@ -171,6 +174,7 @@ class Session {
   std::vector<core::Executor::Slot> slots_;
   std::vector<core::Result> gathered_;
   bool close_ = false;
+  core::WatchEvent::CloseReason close_reason_ = core::WatchEvent::CloseReason::kError;
   bool watching_ = false;
   bool authenticated_ = false;
   proto::SaslServer sasl_;

@@ -3,6 +3,7 @@
 differential session against Debian's memcached 1.6.18."""
 
 import os
+import re
 import struct
 
 import pytest
@@ -59,3 +60,48 @@ def test_store_too_large_counts_parser_refusals():
         got, want = _too_large_session(server), _too_large_session(reference)
     assert got == want
     assert [row[2] for row in want] == ["1", "2", "3", "4", "5", "6", "6", "6"]
+
+
+def _close_reasons(server):
+    """The reason of each conn_close line `watch connevents` logs, for clients that leave in
+    different ways (one at a time, so the lines come in this order)."""
+    endings = [
+        (b"version\r\n", True),            # the client closes: normal
+        (b"quit\r\n", False),              # quit: normal
+        (b"GET / HTTP/1.1\r\n", False),    # an HTTP request line: memcached closes, error
+        (b"", False),                      # says nothing until -o idle_timeout: idle_timeout
+    ]
+    w = server.connect()
+    w.settimeout(5)
+    assert call(w, b"watch connevents\r\n", until=lambda b: b.endswith(b"\r\n")) == b"OK\r\n"
+    reasons = []
+    for payload, client_closes in endings:
+        c = server.connect(timeout=5)
+        if payload:
+            c.sendall(payload)
+        if client_closes:
+            read_all(c, idle=0.2)
+        else:
+            c.settimeout(4)  # until the server closes (idle_timeout=1 acts within 4 s)
+            while c.recv(4096):
+                pass
+        c.close()
+        lines = b""
+        for _ in range(50):  # conn_new and conn_close, within 5 s
+            lines += w.recv(4096)
+            if lines.count(b"type=conn_close") >= 1:
+                break
+        reasons.append(re.search(rb" reason=(\S+)", lines).group(1).decode())
+    w.close()
+    return reasons
+
+
+def test_conn_close_reasons():
+    """t/watcher.t 'logged closed connection due to client protocol error': memcached logs
+    reason=error for a connection it closes on a protocol error, normal when the client leaves
+    or quits, idle_timeout for an idle kick; corecached logged normal for all of them."""
+    ours, ref = _both("-o", "idle_timeout=1")
+    with ours as server, ref as reference:
+        got, want = _close_reasons(server), _close_reasons(reference)
+    assert want == ["normal", "normal", "error", "idle_timeout"]
+    assert got == want
