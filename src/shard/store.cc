@@ -292,7 +292,12 @@ Result Store::Touch(const Command& cmd) {
 // check_cas (binary CAS, meta C). ms I: a CAS older than the item's stores the value as stale.
 Result Store::StoreValue(const Command& cmd) {
   stats_.cmd_set.Add();
-  Item* old = FindLive(cmd, /*count_get=*/false);
+  // memcached allocates the new item before it looks the key up, and its allocation first frees
+  // dead items from the LRU tail (lru_pull_tail): the key's own expired item, when it is the
+  // oldest, counts as reclaimed rather than being replaced (t/issue_163.t, t/issue_183.t).
+  ReclaimTail(nullptr);
+  // do_store_item's lookup: an expired or flushed item found here counts in get_expired/flushed.
+  Item* old = FindLive(cmd, /*count_get=*/true);
   ColdRef cold_old = old == nullptr ? FindCold(cmd, /*count_get=*/false) : ColdIndex::kNone;
   if (cold_old != ColdIndex::kNone && IsCasMode(cmd) && cmd.invalidate) {
     Result loading = Materialize(cmd, cold_old, old);  // ms I may keep its TTL and token
@@ -391,7 +396,8 @@ Result Store::StoreFailed(const Command& cmd, Item* old, Outcome failure, ColdRe
 // with the vivify TTL. A result over max_item_size is NOT_STORED (memcached 1.6.18, measured).
 Result Store::Concat(const Command& cmd) {
   stats_.cmd_set.Add();
-  Item* old = FindLive(cmd, /*count_get=*/false);
+  ReclaimTail(nullptr);  // as StoreValue: memcached allocates, then looks up (do_store_item)
+  Item* old = FindLive(cmd, /*count_get=*/true);
   const ColdRef cold_old = old == nullptr ? FindCold(cmd, /*count_get=*/false) : ColdIndex::kNone;
   if (cold_old != ColdIndex::kNone) {
     if (cmd.check_cas && VisibleCas(tier_->At(cold_old).cas) != cmd.compare_cas) {

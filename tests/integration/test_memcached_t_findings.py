@@ -5,6 +5,7 @@ differential session against Debian's memcached 1.6.18."""
 import os
 import re
 import struct
+import time
 
 import pytest
 
@@ -104,4 +105,45 @@ def test_conn_close_reasons():
     with ours as server, ref as reference:
         got, want = _close_reasons(server), _close_reasons(reference)
     assert want == ["normal", "normal", "error", "idle_timeout"]
+    assert got == want
+
+
+def _store_over_dead(servers, first, then):
+    """`first` stored on each server, 2.2 s (its 1 s TTL passes), then `then`; the replies and
+    the counters memcached moves, per server."""
+    socks = [srv.connect() for srv in servers]
+    for s in socks:
+        call(s, first + b"mn\r\n", until=b"MN\r\n")
+    time.sleep(2.2)
+    out = []
+    wanted = ("reclaimed", "expired_unfetched", "get_expired", "get_flushed", "curr_items")
+    for s in socks:
+        replies = call(s, then + b"mn\r\n", until=b"MN\r\n")
+        general, items = stats(s), stats(s, b"items")
+        s.close()
+        out.append((replies, {k: general[k] for k in wanted},
+                    {k: v for k, v in items.items()
+                     if k.endswith((":reclaimed", ":expired_unfetched"))}))
+    return out
+
+
+# The expired key alone (the oldest item); then behind a live item, so not at the tail. -t 1: one
+# shard for corecached (memcached's LRU tail is one per class, corecached's one per shard).
+DEAD_CASES = [
+    (b"set key 0 1 1\r\n1\r\n", b"set key 0 0 1\r\n2\r\n"),
+    (b"set other 0 0 1\r\n1\r\nset key 0 1 1\r\n1\r\n", b"set key 0 0 1\r\n2\r\n"),
+    (b"set other 0 0 1\r\n1\r\nset key 0 1 1\r\n1\r\n", b"append key 0 0 1\r\n2\r\nset key 0 0 1\r\n2\r\n"),
+    (b"set key 0 0 1\r\n1\r\nflush_all\r\n", b"set key 0 0 1\r\n2\r\n"),
+]
+
+
+@pytest.mark.parametrize("first,then", DEAD_CASES)
+def test_store_over_dead_item_counts_as_memcached(first, then):
+    """t/issue_163.t and t/issue_183.t ('Objects should be reclaimed'): memcached allocates the
+    new item before its lookup, and allocation frees dead items off the LRU tail (reclaimed);
+    a dead item the lookup finds instead counts in get_expired/get_flushed. corecached replaced
+    the dead item without counting either."""
+    ours, ref = _both("-t", "1")
+    with ours as server, ref as reference:
+        got, want = _store_over_dead((server, reference), first, then)
     assert got == want
