@@ -88,7 +88,7 @@ if CC=clang CXX=clang++ setup build-tsan --buildtype=debug -Db_sanitize=thread -
   # with empty buffers): under TSan the server sheds some pipelined commands, and the test waited
   # for a byte count only unshed replies reach; it also sent a 28 KB pipeline with one
   # non-blocking send(). It now counts replies and accepts shed ones.
-  stage "integration (TSan): overload, hostile clients, cross-thread hand-off under load, TLS"
+  stage "integration (TSan): overload, hostile clients, cross-thread hand-off under load, TLS, watch"
   TSAN_OPTIONS="suppressions=$ROOT/tests/tsan.supp halt_on_error=1" CORECACHED_SANITIZED=1 \
     CORECACHED_WARMUP=1 CORECACHED_SOCKET_TIMEOUT=20 CORECACHED_MANY_CONNECTIONS=2000 \
     env CORECACHED_BINARY="$ROOT/build-tsan/src/corecached" /usr/bin/python3 -m pytest -q \
@@ -97,7 +97,8 @@ if CC=clang CXX=clang++ setup build-tsan --buildtype=debug -Db_sanitize=thread -
       tests/integration/test_many_connections.py tests/integration/test_garbage_soak.py \
       tests/integration/test_disconnect_midway.py \
       tests/integration/test_concurrency.py tests/integration/test_tls.py \
-      tests/integration/test_connection_storm.py
+      tests/integration/test_connection_storm.py tests/integration/test_watch.py \
+      tests/integration/test_stats_conns.py
   rc=$?
   if [ -f "$OUT/integration-tsan.junit.xml" ]; then junit+=(--junit "$OUT/integration-tsan.junit.xml"); fi
   if [ $rc -gt 1 ]; then fail_stage "pytest integration-tsan (exit $rc)"; fi
