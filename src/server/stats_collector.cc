@@ -155,6 +155,7 @@ void AddItems(const StatsSources& s, core::StatList* out) {
       {"cold_promotions", &S::cold_promotions},
       {"cold_disk_errors", &S::cold_disk_errors},
       {"cold_load_wait_us", &S::cold_load_wait_us},
+      {"cold_load_batches", &S::cold_load_batches},
       {"cold_writes_pending", &S::cold_writes_pending},
   };
   for (const auto& [name, field] : cold) {

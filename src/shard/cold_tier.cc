@@ -18,9 +18,10 @@ ColdTier::~ColdTier() {
   }
 }
 
-void ColdTier::Attach(std::function<void()> wake) {
+void ColdTier::Attach(std::function<void()> wake, bool batch_loads) {
   client_ = io_.AddClient(std::move(wake));
   attached_ = true;
+  batch_loads_ = batch_loads;
 }
 
 void ColdTier::Log(const std::string& line) const {
@@ -75,11 +76,37 @@ void ColdTier::StartLoad(Ref ref) {
   request.key.assign(index_.Key(ref));
   request.write_id = e.WriteId();
   std::string key = request.key;
-  if (Submit(request)) {
-    index_.At(ref).Mark(ColdEntry::kLoading);
-    stats_.cold_reads.Add();
-    load_started_[std::move(key)] = std::chrono::steady_clock::now();
+  if (batch_loads_) {
+    gathered_loads_.push_back(std::move(request));
+  } else if (!Submit(request)) {
+    return;
   }
+  e.Mark(ColdEntry::kLoading);
+  stats_.cold_reads.Add();
+  load_started_[std::move(key)] = std::chrono::steady_clock::now();
+}
+
+std::size_t ColdTier::SubmitLoads() {
+  const std::size_t n = gathered_loads_.size();
+  if (n == 0) {
+    return 0;
+  }
+  if (io_.SubmitLoads(client_, gathered_loads_)) {
+    outstanding_ += n;
+    stats_.cold_load_batches.Add();
+    return n;
+  }
+  // Refused (the readers are far behind): nothing is loading, so a retry starts the load again.
+  for (const cold::ColdRequest& r : gathered_loads_) {
+    load_started_.erase(r.key);
+    const Ref ref = index_.Find(core::KeyHash::Of(r.key).TableBits(), r.key);
+    if (ref != ColdIndex::kNone && index_.At(ref).WriteId() == r.write_id) {
+      index_.At(ref).Unmark(ColdEntry::kLoading);
+    }
+  }
+  stats_.cold_reads.Sub(n);
+  gathered_loads_.clear();
+  return 0;
 }
 
 const std::string* ColdTier::Staged(Ref ref) const {

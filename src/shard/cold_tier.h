@@ -42,8 +42,10 @@ class ColdTier {
   ColdTier(const ColdTier&) = delete;
   ColdTier& operator=(const ColdTier&) = delete;
 
-  // Thread: main, start-up only.
-  void Attach(std::function<void()> wake);
+  // Thread: main, start-up only. With batch_loads, StartLoad only gathers loads and
+  // SubmitLoads sends them (the owner calls it once per loop turn); otherwise each load is
+  // submitted at once.
+  void Attach(std::function<void()> wake, bool batch_loads = false);
 
   // Bounds. Loaded values waiting to be served (RAM outside the memory limit, like the record
   // copies being written): beyond this the oldest are dropped (their readers load again).
@@ -77,8 +79,16 @@ class ColdTier {
   [[nodiscard]] ColdIndex& Index() { return index_; }
 
   // ---- Loads and admission ----
-  // Starts the load of the entry's value unless one runs (readers share it).
+  // Starts the load of the entry's value unless one runs (readers share it). In batch mode the
+  // load is gathered for the next SubmitLoads (the entry is marked loading already, so every
+  // reader of the turn shares it).
   void StartLoad(Ref ref);
+  // Batch mode: submits the loads gathered since the last call as one batch (issue #14: one read
+  // transaction for a turn's cold loads of this shard). When the queue refuses them, their
+  // entries stop loading (their readers start the load again when they retry). Returns how many
+  // were submitted.
+  std::size_t SubmitLoads();
+  [[nodiscard]] bool LoadsGathered() const { return !gathered_loads_.empty(); }
   // The loaded value of the entry's current write, or nullptr.
   [[nodiscard]] const std::string* Staged(Ref ref) const;
   // Second-touch admission: true when the entry was served from disk before (so this read
@@ -141,6 +151,8 @@ class ColdTier {
   ColdIndex index_;
   cold::ColdIo::ClientId client_ = 0;
   bool attached_ = false;
+  bool batch_loads_ = false;
+  std::vector<cold::ColdRequest> gathered_loads_;  // batch mode: this turn's loads
   uint64_t next_write_id_ = 1;
   int64_t rest_until_ = 0;         // Unix seconds; the tier is not used before
   std::size_t outstanding_ = 0;    // requests submitted, completions not yet drained

@@ -45,8 +45,9 @@ Shard::Shard(ShardId id, const ShardOptions& options, std::size_t threads, const
   }
   outbound_.assign(threads, nullptr);
   // Cold tier: registers with the I/O thread and rebuilds the index from disk (start-up). The
-  // reader threads call the wake when completions wait; the owning loop then polls them.
-  store_->AttachCold([this] { wake_.Notify(); });
+  // reader threads call the wake when completions wait; the owning loop then polls them. Loads
+  // are batched per loop turn (OnTurnEnd).
+  store_->AttachCold([this] { wake_.Notify(); }, /*batch_loads=*/true);
 }
 
 Shard::~Shard() {
@@ -163,6 +164,9 @@ void Shard::Recycle(Message* message) {
 }
 
 void Shard::OnTurnEnd() noexcept {
+  // Cold loads of the turn, every connection's (local and peer requests alike): one batch, one
+  // read transaction on a reader thread (issue #14). Only the fibers that asked wait for it.
+  store_->SubmitColdLoads();
   if (turn_start_ns_ != 0) {
     // The shorter of the last two turns: one turn stretched by a preemption (a busy 2-core box)
     // is not overload; a loop that stays behind is.

@@ -56,6 +56,7 @@ struct ShardStats {
   core::RelaxedCounter cold_promotions;      // loaded values returned to RAM
   core::RelaxedCounter cold_disk_errors;     // failed cold-tier operations (each logged, limited)
   core::RelaxedCounter cold_load_wait_us;    // total microseconds between load start and its end
+  core::RelaxedCounter cold_load_batches;    // batches of loads submitted (one per busy turn)
   core::RelaxedCounter cold_writes_pending;  // gauge: values being written
   // Admin figures.
   core::RelaxedCounter limit_bytes;       // gauge: this shard's memory limit (cache_memlimit)

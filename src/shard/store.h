@@ -87,8 +87,14 @@ class Store {
   // Registers with options.cold (if any) and rebuilds the index from its records: every unexpired
   // record of this shard becomes a cold item. `wake` runs on a cold I/O thread (the writer or a
   // reader, possibly several at once) when completions wait for PollCold; it must be thread-safe.
-  // Thread: main, start-up only.
-  void AttachCold(std::function<void()> wake);
+  // With batch_loads, cold loads are gathered and sent only by SubmitColdLoads (the Shard calls
+  // it at each loop turn's end: one batch, one read transaction per turn, issue #14); without,
+  // each load is submitted when a command needs it. Thread: main, start-up only.
+  void AttachCold(std::function<void()> wake, bool batch_loads = false);
+  // Batch mode: submits the cold loads the commands since the last call asked for, as one batch.
+  // Returns how many; 0 also when the queue refused them (their commands start them again when
+  // they run again). Never suspends.
+  std::size_t SubmitColdLoads() { return tier_ != nullptr ? tier_->SubmitLoads() : 0; }
   // True when `r` (just returned by Execute) means "not done: run the command again after
   // PollCold applied progress": a cold read in wait mode, or a store waiting for write-back room.
   [[nodiscard]] bool MustWait(const core::Result& r) const;

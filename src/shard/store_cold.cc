@@ -377,7 +377,7 @@ bool Store::FlushStep() {
     swept_ = SweepCold();
   }
   return hot_done && swept_ && !tier_->WritesInFlight() && tier_->Outstanding() == 0 &&
-         !tier_->ErasesPending();
+         !tier_->LoadsGathered() && !tier_->ErasesPending();
 }
 
 // Records of items hidden by flush_all (or expired) must not come back after the restart.
@@ -392,12 +392,12 @@ bool Store::SweepCold() {
   return true;
 }
 
-void Store::AttachCold(std::function<void()> wake) {
+void Store::AttachCold(std::function<void()> wake, bool batch_loads) {
   if (options_.cold == nullptr) {
     return;
   }
   tier_ = std::make_unique<ColdTier>(*options_.cold, options_.shard_id, stats_);
-  tier_->Attach(std::move(wake));
+  tier_->Attach(std::move(wake), batch_loads);
   RebuildFromCold();
 }
 

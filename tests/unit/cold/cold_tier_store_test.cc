@@ -53,15 +53,19 @@ StoreOptions ColdOptions(std::shared_ptr<cold::ColdIo> io) {
 }
 
 struct ColdFixture {
-  explicit ColdFixture(std::shared_ptr<cold::ColdIo> shared_io, int64_t start = kStart)
+  // batch_loads: as the server's shards, loads wait for SubmitColdLoads (RunIo calls it first,
+  // as a loop turn ends before the thread waits).
+  explicit ColdFixture(std::shared_ptr<cold::ColdIo> shared_io, int64_t start = kStart,
+                       bool batch_loads = false)
       : io(shared_io), clock(start), store(ColdOptions(std::move(shared_io)), clock, start) {
-    store.AttachCold(nullptr);
+    store.AttachCold(nullptr, batch_loads);
   }
   std::shared_ptr<cold::ColdIo> io;
   core::ManualClock clock;
   Store store;
 
   void RunIo() {
+    store.SubmitColdLoads();
     while (io->RunQueued() != 0) {
     }
     store.PollCold();
@@ -447,6 +451,66 @@ TEST_CASE("issue #14: rebuild restores metadata, drops expired records, CAS move
   CHECK(ttl.ttl_seconds > 790);  // absolute exptime kept: 1000 s from kStart, 200 s later
   CHECK(ttl.ttl_seconds <= 800);
   CHECK(g.Run(Cmd(Op::kSet, "new", "x")).cas > kept_cas);
+}
+
+TEST_CASE("issue #14: a turn's cold loads wait for the turn's end and go as one batch") {
+  TempDir dir;
+  ColdFixture f(OpenIo(dir.path), kStart, /*batch_loads=*/true);
+  f.Fill(150);
+  REQUIRE(f.store.Stats().cold_items.Get() > 60);
+  const uint64_t reads_before = f.store.Stats().cold_reads.Get();
+  // One turn: 30 commands (as from 30 connections) ask for 30 different cold values, and one of
+  // them twice.
+  for (int i = 0; i < 30; ++i) {
+    CHECK(f.store.Execute(Cmd(Op::kGet, "k" + std::to_string(i))).outcome == Outcome::kColdLoading);
+  }
+  CHECK(f.store.Execute(Cmd(Op::kGet, "k7")).outcome == Outcome::kColdLoading);
+  CHECK(f.store.Stats().cold_reads.Get() == reads_before + 30);  // k7's load is shared
+  CHECK(f.io->RunQueuedLoads() == 0);                            // nothing submitted yet
+  const uint64_t rounds = f.io->LoadRounds();
+  CHECK(f.store.SubmitColdLoads() == 30);  // the turn ends
+  CHECK(f.store.SubmitColdLoads() == 0);
+  CHECK(f.io->RunQueuedLoads() == 30);
+  CHECK(f.io->LoadRounds() == rounds + 1);  // one read transaction for all of them
+  f.store.PollCold();
+  for (int i = 29; i >= 0; --i) {
+    const Result r = f.store.Execute(Cmd(Op::kGet, "k" + std::to_string(i)));
+    REQUIRE(r.outcome == Outcome::kHit);
+    CHECK(r.value == ValueFor(i));
+  }
+  CHECK(f.store.Stats().cold_reads.Get() == reads_before + 30);
+}
+
+TEST_CASE("issue #14: a gathered load superseded before the turn's end serves nothing old") {
+  TempDir dir;
+  ColdFixture f(OpenIo(dir.path), kStart, /*batch_loads=*/true);
+  f.Fill(150);
+  CHECK(f.store.Execute(Cmd(Op::kGet, "k1")).outcome == Outcome::kColdLoading);
+  CHECK(f.store.Execute(Cmd(Op::kGet, "k2")).outcome == Outcome::kColdLoading);
+  CHECK(f.store.Execute(Cmd(Op::kGet, "k3")).outcome == Outcome::kColdLoading);
+  CHECK(f.store.Execute(Cmd(Op::kSet, "k1", "new")).outcome == Outcome::kStored);
+  CHECK(f.store.Execute(Cmd(Op::kDelete, "k2")).outcome == Outcome::kDeleted);
+  f.RunIo();
+  CHECK(f.Value("k1") == "new");
+  CHECK(f.Value("k2") == "<miss>");
+  CHECK(f.Value("k3") == ValueFor(3));
+}
+
+TEST_CASE("issue #14: a batch the full load queue refuses is started again by its readers") {
+  TempDir dir;
+  ColdFixture f(OpenIo(dir.path, /*max_queued=*/16), kStart, /*batch_loads=*/true);
+  f.Fill(150);
+  const uint64_t reads_before = f.store.Stats().cold_reads.Get();
+  for (int i = 0; i < 20; ++i) {
+    CHECK(f.store.Execute(Cmd(Op::kGet, "k" + std::to_string(i))).outcome == Outcome::kColdLoading);
+  }
+  CHECK(f.store.SubmitColdLoads() == 0);  // 20 > 16: refused whole
+  CHECK(f.io->RunQueuedLoads() == 0);
+  CHECK(f.store.Stats().cold_reads.Get() == reads_before);  // nothing loads
+  for (int i = 0; i < 20; ++i) {                            // the readers retry, a batch at a time
+    CHECK(f.Value("k" + std::to_string(i)) == ValueFor(i));
+  }
+  CHECK(f.store.Stats().cold_reads.Get() == reads_before + 20);
 }
 
 }  // namespace
