@@ -218,6 +218,7 @@ bool ColdTier::StartWrite(Item& item, int64_t exptime) {
   inflight_writes_[std::string(item.Key())] = Writing{meta.write_id, &item, record_bytes};
   writing_bytes_ += record_bytes;
   writing_item_bytes_ += item.AllocatedBytes();
+  writing_key_bytes_ += item.Key().size();
   stats_.cold_writes_pending.Set(inflight_writes_.size());
   return true;
 }
@@ -226,6 +227,7 @@ void ColdTier::ForgetWrite(Item& item) {
   auto it = inflight_writes_.find(std::string(item.Key()));
   if (it != inflight_writes_.end() && it->second.item == &item) {
     writing_item_bytes_ -= item.AllocatedBytes();
+    writing_key_bytes_ -= item.Key().size();
     inflight_writes_.erase(it);
     stats_.cold_writes_pending.Set(inflight_writes_.size());
   }

@@ -111,6 +111,15 @@ core::Result Shard::ExecuteLocal(const core::Command& cmd) {
   return r;  // still kColdLoading after the bound: "retry"
 }
 
+void Shard::PrefetchCold(const std::vector<core::Command>& commands) {
+  if (commands.size() < 2 || !store_->ColdEnabled()) {
+    return;
+  }
+  for (const core::Command& cmd : commands) {
+    store_->PrefetchCold(cmd);
+  }
+}
+
 std::optional<uint32_t> Shard::Send(ShardId dest, Router* router,
                                     std::vector<core::Command>* commands) {
   Shard* peer = peers_[dest];
@@ -291,6 +300,7 @@ void Shard::ExecuteRequest(Message* message) {
   const std::size_t commands = message->commands.size();
   message->results.clear();
   message->results.reserve(commands);
+  PrefetchCold(message->commands);
   for (std::size_t i = 0; i < commands; ++i) {
     core::Result r = store_->Execute(message->commands[i]);
     if (store_->MustWait(r)) {

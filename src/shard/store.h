@@ -95,6 +95,11 @@ class Store {
   // Returns how many; 0 also when the queue refused them (their commands start them again when
   // they run again). Never suspends.
   std::size_t SubmitColdLoads() { return tier_ != nullptr ? tier_->SubmitLoads() : 0; }
+  // Starts the load of `cmd`'s value when it is a plain read (kGet) of a cold item whose value is
+  // neither staged nor loading, so that the reads of one pipeline load together (one batch)
+  // instead of one turn each. Changes nothing else: the command still runs through Execute,
+  // which checks expiry, flush and the write id again. Never suspends.
+  void PrefetchCold(const core::Command& cmd);
   // True when `r` (just returned by Execute) means "not done: run the command again after
   // PollCold applied progress": a cold read in wait mode, or a store waiting for write-back room.
   [[nodiscard]] bool MustWait(const core::Result& r) const;

@@ -88,6 +88,21 @@ Store::ColdRef Store::FindCold(const Command& cmd, bool count_get) {
   return ref;
 }
 
+void Store::PrefetchCold(const Command& cmd) {
+  if (tier_ == nullptr || cmd.op != core::Op::kGet) {
+    return;
+  }
+  const ColdRef ref = tier_->Find(cmd.hash.TableBits(), cmd.key);
+  if (ref == ColdIndex::kNone) {
+    return;
+  }
+  const ColdEntry& e = tier_->At(ref);
+  if (IsExpired(e.exptime) || IsFlushed(e.time, e.cas) || tier_->Staged(ref) != nullptr) {
+    return;
+  }
+  tier_->StartLoad(ref);
+}
+
 Result Store::NeedValue(ColdRef ref) {
   tier_->StartLoad(ref);
   blocked_ = Blocked::kLoad;
@@ -206,8 +221,7 @@ std::size_t Store::MemoryCommittedBytes() const {
   if (tier_ == nullptr) {
     return MemoryUsedBytes();
   }
-  return MemoryUsedBytes() - tier_->MemoryBytes() +
-         tier_->MemoryBytesAfterInsert(core::kMaxKeyLength);
+  return MemoryUsedBytes() - tier_->MemoryBytes() + tier_->MemoryBytesAfterWrites();
 }
 
 // Above the high watermark, the LRU tail is written back until the memory it will free brings the

@@ -513,5 +513,59 @@ TEST_CASE("issue #14: a batch the full load queue refuses is started again by it
   CHECK(f.store.Stats().cold_reads.Get() == reads_before + 20);
 }
 
+TEST_CASE("issue #14: a pipeline's cold reads are prefetched into one batch") {
+  TempDir dir;
+  ColdFixture f(OpenIo(dir.path), kStart, /*batch_loads=*/true);
+  f.Fill(150);
+  const uint64_t reads_before = f.store.Stats().cold_reads.Get();
+  std::vector<Command> pipeline;
+  for (int i = 0; i < 5; ++i) {
+    pipeline.push_back(Cmd(Op::kGet, "k" + std::to_string(i)));  // cold
+  }
+  pipeline.push_back(Cmd(Op::kSet, "k5", "x"));      // a write: no load
+  pipeline.push_back(Cmd(Op::kGet, "k149"));         // hot: no load
+  pipeline.push_back(Cmd(Op::kGet, "no-such-key"));  // absent: no load
+  pipeline.push_back(Cmd(Op::kGet, "k2"));           // the same cold key again: one load
+  for (const Command& cmd : pipeline) {
+    f.store.PrefetchCold(cmd);
+  }
+  CHECK(f.store.Stats().cold_reads.Get() == reads_before + 5);
+  CHECK(f.store.SubmitColdLoads() == 5);
+  CHECK(f.io->RunQueuedLoads() == 5);
+  f.store.PollCold();
+  // Every read of the pipeline is served without another load.
+  for (int i = 0; i < 5; ++i) {
+    const Result r = f.store.Execute(pipeline[static_cast<std::size_t>(i)]);
+    REQUIRE(r.outcome == Outcome::kHit);
+    CHECK(r.value == ValueFor(i));
+  }
+  CHECK(f.store.Stats().cold_reads.Get() == reads_before + 5);
+  // A prefetched value is never served after the key changed.
+  f.store.PrefetchCold(Cmd(Op::kGet, "k10"));
+  CHECK(f.store.Execute(Cmd(Op::kSet, "k10", "newer")).outcome == Outcome::kStored);
+  f.RunIo();
+  CHECK(f.Value("k10") == "newer");
+}
+
+TEST_CASE("issue #14: an expired cold item is not prefetched") {
+  TempDir dir;
+  ColdFixture f(OpenIo(dir.path), kStart, /*batch_loads=*/true);
+  Command short_lived = Cmd(Op::kSet, "ttl", ValueFor(1));
+  short_lived.exptime = 5;
+  CHECK(f.Run(short_lived).outcome == Outcome::kStored);
+  f.Fill(150);  // "ttl" is the oldest: on disk
+  REQUIRE(f.store.Stats().cold_items.Get() > 60);
+  f.clock.Advance(10);
+  f.store.Execute(Cmd(Op::kGet, "k149"));  // the store reads the new time
+  const uint64_t reads_before = f.store.Stats().cold_reads.Get();
+  f.store.PrefetchCold(Cmd(Op::kGet, "ttl"));
+  CHECK(f.store.Stats().cold_reads.Get() == reads_before);
+  f.store.PrefetchCold(Cmd(Op::kGet, "k0"));  // as old, on disk too, not expired: loads
+  CHECK(f.store.Stats().cold_reads.Get() == reads_before + 1);
+  CHECK(f.store.SubmitColdLoads() == 1);
+  CHECK(f.Value("ttl") == "<miss>");
+  CHECK(f.Value("k0") == ValueFor(0));
+}
+
 }  // namespace
 }  // namespace corecached::shard
