@@ -121,6 +121,29 @@ std::size_t ColdIo::Drain(ClientId client, std::vector<ColdCompletion>& out) {
   return n;
 }
 
+std::optional<LoadedValue> ColdIo::LoadResident(Txn& txn, const std::string& key,
+                                                uint64_t write_id) {
+  if (!options_.inline_loads) {
+    return std::nullopt;
+  }
+  if (txn.Get() != nullptr && txn.Renew()) {
+    txn.Abort();
+  }
+  if (txn.Get() == nullptr) {
+    Expected<Txn> fresh = store_->BeginRead();
+    if (!fresh) {
+      return std::nullopt;
+    }
+    txn = std::move(*fresh);
+  }
+  Expected<LoadedValue> loaded = store_->Get(txn, key, write_id, /*only_resident=*/true);
+  txn.Reset();
+  if (!loaded) {
+    return std::nullopt;
+  }
+  return std::move(*loaded);
+}
+
 bool ColdIo::HasCompletions(ClientId client) const {
   return clients_[client]->ready.load(std::memory_order_acquire) != 0;
 }

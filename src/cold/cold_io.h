@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <thread>
@@ -64,6 +65,10 @@ struct ColdIoOptions {
   std::size_t max_queued = 16384;
   // Writes taken per round: they share one write transaction.
   std::size_t max_batch = 256;
+  // Shards read a record on their own thread when its bytes are in RAM already (the page cache):
+  // LoadResident. Off by default (unit tests order every load through the queue); the server
+  // turns it on.
+  bool inline_loads = false;
   // Tests only: runs on an I/O thread before it runs a round of `jobs` requests (op kLoad for a
   // reader's round, kPut for the writer's), so a test can hold one thread and watch the others.
   std::function<void(ColdOp op, std::size_t jobs)> before_round_for_test;
@@ -122,6 +127,12 @@ class ColdIo {
   bool SubmitLoads(ClientId client, std::vector<ColdRequest>& loads);
   // Moves the client's completions into `out` (appended). Returns how many.
   std::size_t Drain(ClientId client, std::vector<ColdCompletion>& out);
+  // inline_loads only: reads `key`'s record of write `write_id` on the calling thread when all of
+  // its bytes are in RAM (no disk wait), in a fresh snapshot of `txn` (the caller's read Txn:
+  // empty at first, kept reset between calls; one per calling thread). nullopt when it is not
+  // resident, absent, another write, damaged, or inline loads are off: the caller queues a load.
+  // Thread: any, each with its own `txn`.
+  std::optional<LoadedValue> LoadResident(Txn& txn, const std::string& key, uint64_t write_id);
   [[nodiscard]] bool HasCompletions(ClientId client) const;
   // Manual mode (run_thread == false): runs up to max_batch queued requests here, writes and
   // loads in submission order.

@@ -120,6 +120,19 @@ const std::string* ColdTier::Staged(Ref ref) const {
   return &it->second.value;
 }
 
+const std::string* ColdTier::LoadResident(Ref ref) {
+  const uint64_t write_id = index_.At(ref).WriteId();
+  const std::string key(index_.Key(ref));
+  std::optional<cold::LoadedValue> loaded = io_.LoadResident(read_txn_, key, write_id);
+  if (!loaded) {
+    return nullptr;
+  }
+  stats_.cold_reads.Add();
+  stats_.cold_reads_inline.Add();
+  Stage(key, write_id, std::move(loaded->value));
+  return Staged(ref);
+}
+
 bool ColdTier::Admit(ColdEntry& entry) {
   if (entry.Has(ColdEntry::kTouched)) {
     return true;

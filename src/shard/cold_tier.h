@@ -99,6 +99,9 @@ class ColdTier {
   [[nodiscard]] bool LoadsGathered() const { return !gathered_loads_.empty(); }
   // The loaded value of the entry's current write, or nullptr.
   [[nodiscard]] const std::string* Staged(Ref ref) const;
+  // Reads the entry's value on this thread when its record is in RAM already (page cache; see
+  // ColdIo::LoadResident) and stages it: the staged value, or nullptr (then StartLoad).
+  const std::string* LoadResident(Ref ref);
   // Second-touch admission: true when the entry was served from disk before (so this read
   // promotes it); marks it as served otherwise.
   static bool Admit(ColdEntry& entry);
@@ -161,6 +164,7 @@ class ColdTier {
   bool attached_ = false;
   bool batch_loads_ = false;
   std::vector<cold::ColdRequest> gathered_loads_;  // batch mode: this turn's loads
+  cold::Txn read_txn_;  // LoadResident's read transaction (reset between reads)
   uint64_t next_write_id_ = 1;
   int64_t rest_until_ = 0;         // Unix seconds; the tier is not used before
   std::size_t outstanding_ = 0;    // requests submitted, completions not yet drained

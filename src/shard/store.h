@@ -218,6 +218,8 @@ class Store {
   [[nodiscard]] bool ColdUsable() const;
   // The live cold entry of cmd's key, or kNone; dead ones found here are dropped.
   ColdRef FindCold(const core::Command& cmd, bool count_get);
+  // The entry's staged value, else its value read here when it is in RAM already, else nullptr.
+  const std::string* StagedOrResident(ColdRef ref);
   // Loads the value unless staged: kColdLoading (blocked_ = kLoad) until it is.
   core::Result NeedValue(ColdRef ref);
   // A plain read of a cold item: served from the loaded value; promoted on admission.

@@ -97,10 +97,15 @@ void Store::PrefetchCold(const Command& cmd) {
     return;
   }
   const ColdEntry& e = tier_->At(ref);
-  if (IsExpired(e.exptime) || IsFlushed(e.time, e.cas) || tier_->Staged(ref) != nullptr) {
+  if (IsExpired(e.exptime) || IsFlushed(e.time, e.cas) || StagedOrResident(ref) != nullptr) {
     return;
   }
   tier_->StartLoad(ref);
+}
+
+const std::string* Store::StagedOrResident(ColdRef ref) {
+  const std::string* value = tier_->Staged(ref);
+  return value != nullptr ? value : tier_->LoadResident(ref);
 }
 
 Result Store::NeedValue(ColdRef ref) {
@@ -113,7 +118,7 @@ Result Store::NeedValue(ColdRef ref) {
 // is promoted only on its second read (admission), so a scan of the tail does not push hot items
 // out. Counted as the hit it is.
 Result Store::ColdGet(const Command& cmd, ColdRef ref) {
-  const std::string* value = tier_->Staged(ref);
+  const std::string* value = StagedOrResident(ref);
   if (value == nullptr) {
     return NeedValue(ref);
   }
@@ -174,7 +179,7 @@ Item* Store::PromoteStaged(ColdRef ref) {
 // value is loaded, then allocated as any store allocates (it may wait for write-back room).
 Result Store::Materialize(const Command& cmd, ColdRef ref, Item*& out) {
   out = nullptr;
-  const std::string* value = tier_->Staged(ref);
+  const std::string* value = StagedOrResident(ref);
   if (value == nullptr) {
     return NeedValue(ref);
   }

@@ -34,12 +34,14 @@ struct TempDir {
   std::string path;
 };
 
-std::shared_ptr<cold::ColdIo> OpenIo(const std::string& path, std::size_t max_queued = 16384) {
+std::shared_ptr<cold::ColdIo> OpenIo(const std::string& path, std::size_t max_queued = 16384,
+                                     bool inline_loads = false) {
   cold::ColdIoOptions options;
   options.path = path;
   options.map_size_bytes = 64 << 20;
   options.run_thread = false;
   options.max_queued = max_queued;
+  options.inline_loads = inline_loads;
   auto io = cold::ColdIo::Open(options);
   REQUIRE(io);
   return std::shared_ptr<cold::ColdIo>(std::move(*io));
@@ -565,6 +567,35 @@ TEST_CASE("issue #14: an expired cold item is not prefetched") {
   CHECK(f.store.SubmitColdLoads() == 1);
   CHECK(f.Value("ttl") == "<miss>");
   CHECK(f.Value("k0") == ValueFor(0));
+}
+
+TEST_CASE("issue #14: a cold value already in RAM (page cache) is read inline, no load queued") {
+  TempDir dir;
+  ColdFixture f(OpenIo(dir.path, 16384, /*inline_loads=*/true), kStart, /*batch_loads=*/true);
+  f.Fill(150);
+  REQUIRE(f.store.Stats().cold_items.Get() > 60);
+  const uint64_t reads_before = f.store.Stats().cold_reads.Get();
+  for (int i = 0; i < 40; ++i) {  // just written: the pages are in the page cache
+    const Result r = f.store.Execute(Cmd(Op::kGet, "k" + std::to_string(i)));
+    REQUIRE(r.outcome == Outcome::kHit);
+    CHECK(r.value == ValueFor(i));
+  }
+  CHECK(f.store.SubmitColdLoads() == 0);
+  CHECK(f.io->RunQueuedLoads() == 0);
+  CHECK(f.store.Stats().cold_reads_inline.Get() == 40);
+  CHECK(f.store.Stats().cold_reads.Get() == reads_before + 40);
+  // Second-touch admission as for loaded values: the second read promotes.
+  const uint64_t promotions = f.store.Stats().cold_promotions.Get();
+  CHECK(f.store.Execute(Cmd(Op::kGet, "k3")).value == ValueFor(3));
+  CHECK(f.store.Stats().cold_promotions.Get() == promotions + 1);
+  // A change wins over the value read before it.
+  CHECK(f.store.Execute(Cmd(Op::kSet, "k5", "changed")).outcome == Outcome::kStored);
+  CHECK(f.Value("k5") == "changed");
+  CHECK(f.store.Execute(Cmd(Op::kDelete, "k6")).outcome == Outcome::kDeleted);
+  CHECK(f.Value("k6") == "<miss>");
+  // Commands that need the value hot (append) read it inline too.
+  CHECK(f.store.Execute(Cmd(Op::kAppend, "k7", "+")).outcome == Outcome::kStored);
+  CHECK(f.Value("k7") == ValueFor(7) + "+");
 }
 
 }  // namespace
