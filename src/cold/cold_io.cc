@@ -121,20 +121,38 @@ std::size_t ColdIo::Drain(ClientId client, std::vector<ColdCompletion>& out) {
   return n;
 }
 
-std::optional<LoadedValue> ColdIo::LoadResident(Txn& txn, const std::string& key,
-                                                uint64_t write_id) {
-  if (!options_.inline_loads) {
-    return std::nullopt;
-  }
+namespace {
+
+// A fresh snapshot in `txn` (renewed, or begun when it has none); false when none can be had.
+bool Snapshot(ColdStore& store, Txn& txn) {
   if (txn.Get() != nullptr && txn.Renew()) {
     txn.Abort();
   }
   if (txn.Get() == nullptr) {
-    Expected<Txn> fresh = store_->BeginRead();
+    Expected<Txn> fresh = store.BeginRead();
     if (!fresh) {
-      return std::nullopt;
+      return false;
     }
     txn = std::move(*fresh);
+  }
+  return true;
+}
+
+}  // namespace
+
+bool ColdIo::IsResident(Txn& txn, const std::string& key, uint64_t write_id) {
+  if (!options_.inline_loads || !Snapshot(*store_, txn)) {
+    return false;
+  }
+  const bool resident = store_->IsResident(txn, key, write_id);
+  txn.Reset();
+  return resident;
+}
+
+std::optional<LoadedValue> ColdIo::LoadResident(Txn& txn, const std::string& key,
+                                                uint64_t write_id) {
+  if (!options_.inline_loads || !Snapshot(*store_, txn)) {
+    return std::nullopt;
   }
   Expected<LoadedValue> loaded = store_->Get(txn, key, write_id, /*only_resident=*/true);
   txn.Reset();

@@ -133,6 +133,8 @@ class ColdIo {
   // resident, absent, another write, damaged, or inline loads are off: the caller queues a load.
   // Thread: any, each with its own `txn`.
   std::optional<LoadedValue> LoadResident(Txn& txn, const std::string& key, uint64_t write_id);
+  // Whether LoadResident would find the record in RAM now (reads and copies nothing).
+  bool IsResident(Txn& txn, const std::string& key, uint64_t write_id);
   [[nodiscard]] bool HasCompletions(ClientId client) const;
   // Manual mode (run_thread == false): runs up to max_batch queued requests here, writes and
   // loads in submission order.

@@ -87,6 +87,12 @@ bool Resident(const void* data, std::size_t size) {
 
 }  // namespace
 
+bool ColdStore::IsResident(Txn& txn, ColdKey key, uint64_t /*write_id*/) {
+  MDB_val k = ToVal(key);
+  MDB_val v{};
+  return mdb_get(txn.Get(), dbi_, &k, &v) == MDB_SUCCESS && Resident(v.mv_data, v.mv_size);
+}
+
 Expected<LoadedValue> ColdStore::Get(Txn& txn, ColdKey key, uint64_t write_id, bool only_resident) {
   MDB_val k = ToVal(key);
   MDB_val v{};

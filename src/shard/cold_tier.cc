@@ -120,6 +120,22 @@ const std::string* ColdTier::Staged(Ref ref) const {
   return &it->second.value;
 }
 
+bool ColdTier::ReadResident(Ref ref, std::string& out) {
+  std::optional<cold::LoadedValue> loaded =
+      io_.LoadResident(read_txn_, std::string(index_.Key(ref)), index_.At(ref).WriteId());
+  if (!loaded) {
+    return false;
+  }
+  stats_.cold_reads.Add();
+  stats_.cold_reads_inline.Add();
+  out = std::move(loaded->value);
+  return true;
+}
+
+bool ColdTier::Resident(Ref ref) {
+  return io_.IsResident(read_txn_, std::string(index_.Key(ref)), index_.At(ref).WriteId());
+}
+
 const std::string* ColdTier::LoadResident(Ref ref) {
   const uint64_t write_id = index_.At(ref).WriteId();
   const std::string key(index_.Key(ref));

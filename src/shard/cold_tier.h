@@ -102,6 +102,10 @@ class ColdTier {
   // Reads the entry's value on this thread when its record is in RAM already (page cache; see
   // ColdIo::LoadResident) and stages it: the staged value, or nullptr (then StartLoad).
   const std::string* LoadResident(Ref ref);
+  // The same without staging: the value into `out`; false when it is not in RAM (then StartLoad).
+  bool ReadResident(Ref ref, std::string& out);
+  // Whether the entry's record is in RAM (a read would not wait for the disk); reads nothing.
+  bool Resident(Ref ref);
   // Second-touch admission: true when the entry was served from disk before (so this read
   // promotes it); marks it as served otherwise.
   static bool Admit(ColdEntry& entry);

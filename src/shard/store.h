@@ -226,7 +226,8 @@ class Store {
   core::Result ColdGet(const core::Command& cmd, ColdRef ref);
   // Any other command that needs the value: the item is promoted first (out = the hot item).
   core::Result Materialize(const core::Command& cmd, ColdRef ref, Item*& out);
-  Item* PromoteStaged(ColdRef ref);
+  // Promotion of the entry with its value `loaded` (staged or read inline), into free room only.
+  Item* Promote(ColdRef ref, const std::string& loaded);
   core::Result TouchCold(const core::Command& cmd, ColdRef ref);
   void UnlinkCold(ColdRef ref);
   void BumpCold(ColdEntry& entry);

@@ -97,8 +97,9 @@ void Store::PrefetchCold(const Command& cmd) {
     return;
   }
   const ColdEntry& e = tier_->At(ref);
-  if (IsExpired(e.exptime) || IsFlushed(e.time, e.cas) || StagedOrResident(ref) != nullptr) {
-    return;
+  if (IsExpired(e.exptime) || IsFlushed(e.time, e.cas) || tier_->Staged(ref) != nullptr ||
+      tier_->Resident(ref)) {
+    return;  // ready, or read inline when the command runs
   }
   tier_->StartLoad(ref);
 }
@@ -118,15 +119,22 @@ Result Store::NeedValue(ColdRef ref) {
 // is promoted only on its second read (admission), so a scan of the tail does not push hot items
 // out. Counted as the hit it is.
 Result Store::ColdGet(const Command& cmd, ColdRef ref) {
-  const std::string* value = StagedOrResident(ref);
+  // A value read inline is served (and promoted) from here without being staged: one copy less.
+  std::string read;
+  const std::string* value = tier_->Staged(ref);
   if (value == nullptr) {
-    return NeedValue(ref);
+    if (!tier_->ReadResident(ref, read)) {
+      return NeedValue(ref);
+    }
+    value = &read;
   }
   stats_.cmd_get.Add();
   stats_.get_hits.Add();
   ColdEntry& e = tier_->At(ref);
   Result r = Of(Outcome::kHit);
-  r.value = *value;
+  if (value != &read) {
+    r.value = *value;  // a staged value may be unstaged by the promotion below
+  }
   r.flags = e.flags;
   r.cas = e.cas;
   r.ttl_seconds = TtlSeconds(e.exptime);
@@ -134,15 +142,24 @@ Result Store::ColdGet(const Command& cmd, ColdRef ref) {
   r.hit_before = (e.Bits() & Item::kFetched) != 0;
   r.key_binary = (e.Bits() & Item::kKeyBinary) != 0;
   if (cmd.no_lru_bump) {
+    if (value == &read) {
+      r.value = std::move(read);
+    }
     return r;
   }
+  bool promoted = false;
   if (ColdTier::Admit(e)) {
-    if (Item* hot = PromoteStaged(ref); hot != nullptr) {
+    if (Item* hot = Promote(ref, *value); hot != nullptr) {
       hot->Set(Item::kFetched);
-      return r;
+      promoted = true;
     }
   }
-  BumpCold(tier_->At(ref));
+  if (!promoted) {
+    BumpCold(tier_->At(ref));
+  }
+  if (value == &read) {
+    r.value = std::move(read);
+  }
   return r;
 }
 
@@ -153,8 +170,8 @@ void Store::BumpCold(ColdEntry& entry) {
 }
 
 // Promotion on admission: only into free room (no eviction, no wait).
-Item* Store::PromoteStaged(ColdRef ref) {
-  const std::string* value = tier_->Staged(ref);
+Item* Store::Promote(ColdRef ref, const std::string& loaded) {
+  const std::string* value = &loaded;
   const std::string_view key = tier_->Key(ref);
   ItemPtr fresh(Item::Create(key, value->size(), core::KeyHash::Of(key).TableBits()));
   if (fresh == nullptr) {
