@@ -26,6 +26,7 @@ SAMPLES=${SAMPLES:-3000}
 SHARDS=${SHARDS:-2}
 THREADS=${THREADS:-2}
 MAX_SIZE=${MAX_SIZE:-4g}     # cold_tier.max_size: the LMDB map (1..4 KiB records waste page room)
+INLINE=${INLINE:-true}       # cold_tier.inline_reads (false: every cold read goes to the readers)
 CORECACHED_BINARY=${CORECACHED_BINARY:-$ROOT/build/src/corecached}
 NKEYS=${NKEYS:-$(( FACTOR * MEM * 1024 * 1024 / 2560 ))}
 
@@ -64,8 +65,8 @@ load_avg() { echo "load average $(cut -d' ' -f1-3 /proc/loadavg)"; }
 step() { echo "cold20x: $* ($(load_avg))" | tee -a "$OUT/log.txt"; }
 
 [[ -x "$CORECACHED_BINARY" ]] || { echo "cold20x.sh: $CORECACHED_BINARY is not executable" >&2; exit 2; }
-printf 'cold_tier:\n  max_size: %s\n' "$MAX_SIZE" >"$OUT/cold.yaml"
-step "$NKEYS keys, values 1024..4096 B, ${FACTOR}x -m $MEM; git $(git -C "$ROOT" rev-parse --short HEAD); out $OUT"
+printf 'cold_tier:\n  max_size: %s\n  inline_reads: %s\n' "$MAX_SIZE" "$INLINE" >"$OUT/cold.yaml"
+step "$NKEYS keys, values 1024..4096 B, ${FACTOR}x -m $MEM, inline_reads $INLINE; git $(git -C "$ROOT" rev-parse --short HEAD); out $OUT"
 start first
 step "load"
 $PY "$LOAD" load "$PORT" 0 "$NKEYS" "$PROCS" | tee "$OUT/load.json"
