@@ -69,12 +69,14 @@ namespace {
 // resident (a reader thread copies them).
 bool Resident(const void* data, std::size_t size) {
   static const auto kPage = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
-  const uintptr_t begin = reinterpret_cast<uintptr_t>(data) & ~(kPage - 1);
-  const uintptr_t end = reinterpret_cast<uintptr_t>(data) + size;
-  const std::size_t pages = (end - begin + kPage - 1) / kPage;
+  const auto* bytes = static_cast<const unsigned char*>(data);
+  const uintptr_t offset = reinterpret_cast<uintptr_t>(bytes) & (kPage - 1);
+  const std::size_t length = static_cast<std::size_t>(offset) + size;
+  const std::size_t pages = (length + kPage - 1) / kPage;
   unsigned char vec[64];
+  // mincore(2) takes a non-const pointer; it only reads the mapping's page table.
   if (pages > sizeof(vec) ||
-      mincore(reinterpret_cast<void*>(begin), static_cast<std::size_t>(end - begin), vec) != 0) {
+      mincore(const_cast<unsigned char*>(bytes - offset), length, vec) != 0) {
     return false;
   }
   for (std::size_t i = 0; i < pages; ++i) {
