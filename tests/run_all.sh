@@ -87,7 +87,7 @@ if CC=clang CXX=clang++ setup build-tsan --buildtype=debug -Db_sanitize=thread -
   # unanswered for 30 s once (passed the run before); slowness or a lost idle wake-up, not yet
   # known. It still runs in the plain and ASan stages.
   # Issue #14: the cold tier's files whole (reader and writer threads, per-turn load batches,
-  # SIGTERM and kill -9 restarts): 46 s under TSan on the shared 2-core machine (8 tests).
+  # SIGTERM and kill -9 restarts): 42-46 s under TSan on the shared 2-core machine (9 tests).
   stage "integration (TSan): overload, hostile clients, cross-thread hand-off under load, TLS, cold tier"
   TSAN_OPTIONS="suppressions=$ROOT/tests/tsan.supp halt_on_error=1" CORECACHED_SANITIZED=1 \
     CORECACHED_WARMUP=1 CORECACHED_SOCKET_TIMEOUT=20 CORECACHED_MANY_CONNECTIONS=2000 \
