@@ -83,9 +83,11 @@ if CC=clang CXX=clang++ setup build-tsan --buildtype=debug -Db_sanitize=thread -
   # CORECACHED_WARMUP absorbs TSan's ~0.3 s first request and CORECACHED_SOCKET_TIMEOUT=20 its
   # slower replies under load (test_backpressure's hammers). A TSan report makes the server exit
   # non-zero (halt_on_error), which conftest turns into a failed test.
-  # TODO(#10): test_connection_storm.py left this list: under TSan 3 of 1008 burst sockets went
-  # unanswered for 30 s once (passed the run before); slowness or a lost idle wake-up, not yet
-  # known. It still runs in the plain and ASan stages.
+  # test_connection_storm.py once failed here (sockets "unanswered"): the test's fault, not a lost
+  # wake-up (gdb on the stuck server: every shard idle, no message in flight, every connection idle
+  # with empty buffers): under TSan the server sheds some pipelined commands, and the test waited
+  # for a byte count only unshed replies reach; it also sent a 28 KB pipeline with one
+  # non-blocking send(). It now counts replies and accepts shed ones.
   # Issue #14: the cold tier's files whole (reader and writer threads, per-turn load batches,
   # SIGTERM and kill -9 restarts): 42-46 s under TSan on the shared 2-core machine (9 tests).
   stage "integration (TSan): overload, hostile clients, cross-thread hand-off under load, TLS, cold tier"
@@ -97,6 +99,7 @@ if CC=clang CXX=clang++ setup build-tsan --buildtype=debug -Db_sanitize=thread -
       tests/integration/test_many_connections.py tests/integration/test_garbage_soak.py \
       tests/integration/test_disconnect_midway.py \
       tests/integration/test_concurrency.py tests/integration/test_tls.py \
+      tests/integration/test_connection_storm.py \
       tests/integration/test_cold_tier.py tests/integration/test_cold_restart.py
   rc=$?
   if [ -f "$OUT/integration-tsan.junit.xml" ]; then junit+=(--junit "$OUT/integration-tsan.junit.xml"); fi

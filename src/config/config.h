@@ -138,6 +138,7 @@ struct Config {
   bool evict_on_full = true;  // evict_on_full (-M sets false): else "out of memory" on a full cache
   bool cas_enabled = true;    // cas_enabled (-C sets false): gets returns cas 0, cas never matches
   bool flush_enabled = true;  // flush_enabled (-F sets false): flush_all is refused
+  bool watch_enabled = true;  // watch_enabled (-W sets false): `watch` is refused
   bool lock_memory = false;   // lock_memory (-k): mlockall(2) at start-up; a warning if it fails
   bool daemonize = false;     // daemonize (-d): fork into the background once listening
   std::string pid_file;       // pid_file (-P): written at start-up, removed at exit; "" = none

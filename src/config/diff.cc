@@ -92,6 +92,7 @@ const std::vector<std::pair<const char*, Render>>& Keys() {
       {"evict_on_full", [](const Config& c) { return Str(c.evict_on_full); }},
       {"cas_enabled", [](const Config& c) { return Str(c.cas_enabled); }},
       {"flush_enabled", [](const Config& c) { return Str(c.flush_enabled); }},
+      {"watch_enabled", [](const Config& c) { return Str(c.watch_enabled); }},
       {"lock_memory", [](const Config& c) { return Str(c.lock_memory); }},
       {"daemonize", [](const Config& c) { return Str(c.daemonize); }},
       {"pid_file", [](const Config& c) { return Str(c.pid_file); }},

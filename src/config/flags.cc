@@ -172,7 +172,7 @@ constexpr ValueFlag kValueFlags[] = {
      [](Config& c, const std::string& f, const std::string& t) { c.shards = FlagUint32(f, t); }},
 };
 
-// Switches without a value that set one YAML key (memcached's -d -M -k -C -F).
+// Switches without a value that set one YAML key (memcached's -d -M -k -C -F -W -A -Z).
 struct SwitchFlag {
   const char* names;
   const char* key;
@@ -192,6 +192,8 @@ constexpr SwitchFlag kSwitchFlags[] = {
      [](Config& c) { c.cas_enabled = false; }},
     {"-F,--disable-flush-all", "flush_enabled", "disable the flush_all command",
      [](Config& c) { c.flush_enabled = false; }},
+    {"-W,--disable-watch", "watch_enabled", "disable watch commands (live logging)",
+     [](Config& c) { c.watch_enabled = false; }},
     {"-A,--enable-shutdown", "enable_shutdown", "enable the ascii \"shutdown\" command",
      [](Config& c) { c.enable_shutdown = true; }},
     {"-Z,--enable-ssl", "tls.enabled", "enable TLS/SSL (-o ssl_chain_cert=FILE,ssl_key=FILE,...)",
@@ -211,7 +213,6 @@ constexpr IgnoredFlag kIgnoredFlags[] = {
     {"-r,--enable-coredumps", nullptr, "memcached: maximize core file limit (ignored)"},
     {"-L,--enable-largepages", nullptr, "memcached: large memory pages (ignored)"},
     {"-X,--disable-dumping", nullptr, "memcached: disable stats cachedump (ignored)"},
-    {"-W,--disable-watch", nullptr, "memcached: disable watch commands (ignored)"},
     {"-f,--slab-growth-factor", "NUM", "memcached: slab growth factor (ignored)"},
     {"-n,--slab-min-size", "BYTES", "memcached: slab minimum size (ignored)"},
     {"-D", "CHAR", "memcached: per-prefix stats delimiter (ignored)"},

@@ -198,6 +198,7 @@ constexpr KeyHandler kHandlers[] = {
     {"evict_on_full", [](const Field& f, Config& c) { c.evict_on_full = f.Bool(); }},
     {"cas_enabled", [](const Field& f, Config& c) { c.cas_enabled = f.Bool(); }},
     {"flush_enabled", [](const Field& f, Config& c) { c.flush_enabled = f.Bool(); }},
+    {"watch_enabled", [](const Field& f, Config& c) { c.watch_enabled = f.Bool(); }},
     {"lock_memory", [](const Field& f, Config& c) { c.lock_memory = f.Bool(); }},
     {"daemonize", [](const Field& f, Config& c) { c.daemonize = f.Bool(); }},
     {"pid_file", [](const Field& f, Config& c) { c.pid_file = f.String(); }},

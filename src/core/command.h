@@ -90,6 +90,8 @@ struct Command {
   bool delete_value_only = false;  // md x: drop the value, keep the item (flags 0, empty value)
 
   DumpSpec dump;  // kDump only
+
+  int32_t client_fd = -1;  // the asking connection's socket (`watch` log lines' cfd)
 };
 
 }  // namespace corecached::core

@@ -42,6 +42,9 @@ class Executor {
   [[nodiscard]] virtual Result& ResultAt(Slot slot) = 0;
   // Forgets the round's commands and results (implementations keep their capacity).
   virtual void Reset() = 0;
+  // Reset(), and hands back the capacity a large round left (an idle connection's executor is
+  // kept for the thread's next one: it must not pin a burst's peak).
+  virtual void ResetAndShrink() { Reset(); }
   // Commands queued since the last Reset().
   [[nodiscard]] virtual std::size_t Pending() const = 0;
   [[nodiscard]] bool empty() const { return Pending() == 0; }

@@ -94,9 +94,7 @@ bool Session::RunAdmin(const proto::Request& req, bool first_in_round) {
       proto::EncodeAdmin(req, AdminOutcome::kOk, &out_);
       return true;
     case AdminOp::kWatch:
-      // TODO(#11): the watch log stream; until then memcached's refusal for too many watchers.
-      proto::EncodeAdmin(req, AdminOutcome::kWatcherTooMany, &out_);
-      return true;
+      return RunWatch(req);
     default:
       proto::EncodeAdmin(req, ApplySetting(a, *env_.settings), &out_);
       return true;

@@ -238,6 +238,14 @@ void Listener::OnAccept(evconnlistener* /*l*/, evutil_socket_t fd, sockaddr* /*a
   bound->owner->Accept(fd, bound->tls);
 }
 
+std::vector<int> Listener::ListenFds() const {
+  std::vector<int> fds;
+  for (const auto& l : listeners_) {
+    fds.push_back(evconnlistener_get_fd(l.get()));
+  }
+  return fds;
+}
+
 void Listener::Accept(int fd, bool tls) {
   if (gate_->open.load() >= gate_->max_open.load()) {
     gate_->rejected.fetch_add(1);

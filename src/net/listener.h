@@ -53,6 +53,8 @@ class Listener {
   [[nodiscard]] int Port() const { return port_; }
   // The unix socket's absolute path ("" = none): removed by Close(). Valid while the Listener is.
   [[nodiscard]] const std::string& UnixSocketPath() const { return unix_path_; }
+  // The listening sockets (`stats conns` lists them). Thread: main, after construction.
+  [[nodiscard]] std::vector<int> ListenFds() const;
   // Stops accepting (shutdown) and removes the unix socket file. Idempotent.
   void Close();
 

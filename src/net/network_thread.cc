@@ -12,6 +12,7 @@
 
 #include "core/log.h"
 #include "net/tls_stream.h"
+#include "net/watch_collector.h"
 #include "runtime/stack_pool.h"
 
 namespace corecached::net {
@@ -24,6 +25,7 @@ NetworkThread::NetworkThread(const NetworkThreadOptions& options, SessionEnv env
       guest_(guest),
       inbox_(options.inbox_capacity) {
   env_.net_stats = &stats_;
+  env_.spare_executors = &spare_executors_;
   // With an idle timeout the parked read carries the deadline, so the fiber stays.
   env_.release_when_idle = env_.idle_timeout.count() == 0;
   env_.max_output_bytes = options.max_output_bytes;
@@ -87,6 +89,7 @@ void NetworkThread::Run() {
     guest = boost::fibers::fiber([this] { guest_->Run(); });
   }
   AcceptLoop(base.get());
+  spare_executors_.clear();  // on this thread, while the loop and its guest still exist
   if (guest_ != nullptr) {
     guest_->ConnectionsDrained();
     guest.join();
@@ -104,6 +107,11 @@ void NetworkThread::AcceptLoop(event_base* base) {
   runtime::EventPtr inbox_event(
       event_new(base, inbox_waker_.Fd(), EV_READ | EV_PERSIST, on_inbox, this));
   event_add(inbox_event.get(), nullptr);
+  // Once a second: hand back the fiber stacks the last second did not need (runtime::PooledStack).
+  auto on_trim = [](evutil_socket_t, short, void*) { runtime::PooledStack::Trim(); };
+  runtime::EventPtr trim_event(event_new(base, -1, EV_PERSIST, on_trim, nullptr));
+  const timeval one_second{1, 0};
+  event_add(trim_event.get(), &one_second);
   while (!stopping_.load()) {
     Adopted next;
     while (inbox_.pop(next)) {
@@ -117,12 +125,19 @@ void NetworkThread::AcceptLoop(event_base* base) {
       }
       live_ = conn.release();  // owned by the live list until Close
       ++live_count_;
+      if (env_.watch != nullptr && env_.watch->Wants(core::kWatchConnEvents)) {
+        LogConnEvent(env_.watch, next.fd, core::WatchEvent::Kind::kConnNew);
+      }
       StartFiber(live_);
     }
     for (std::size_t i = 0; i < ready_.size(); ++i) {  // StartFiber may not append: no suspension
       StartFiber(ready_[i]);
     }
     ready_.clear();
+    if (conn_stats_asked_.load(std::memory_order_acquire) !=
+        conn_stats_answered_.load(std::memory_order_relaxed)) {
+      AnswerConnStats();
+    }
     acceptor.Park();
   }
   // Shutdown: connections still in the inbox were never served.
@@ -169,6 +184,7 @@ void NetworkThread::OnIdleReadable(void* arg) {
 
 void NetworkThread::StartFiber(Connection* conn) {
   conn->running = true;
+  conn->last_active_s = CoarseSeconds();
   boost::fibers::fiber(std::allocator_arg, runtime::PooledStack(options_.fiber_stack_bytes),
                        [this, conn] { Serve(conn); })
       .detach();
@@ -214,6 +230,11 @@ void NetworkThread::Close(Connection* conn) {
     conn->next->prev = conn->prev;
   }
   --live_count_;
+  if (env_.watch != nullptr && env_.watch->Wants(core::kWatchConnEvents)) {
+    LogConnEvent(env_.watch, conn->io.Fd(), core::WatchEvent::Kind::kConnClose,
+                 drained_ != nullptr ? core::WatchEvent::CloseReason::kShutdown
+                                     : core::WatchEvent::CloseReason::kNormal);
+  }
   std::unique_ptr<Connection> owned(conn);  // closes the socket
   owned.reset();
   stats_.curr_connections.Sub();

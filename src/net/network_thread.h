@@ -41,6 +41,13 @@ struct NetworkThreadOptions {
   std::string auth_file;
 };
 
+// Monotonic seconds from the kernel's coarse clock (a vDSO read, no syscall): `stats conns` ages.
+int64_t CoarseSeconds();
+
+// "tcp:<ip>:<port>" ("tcp:[<ipv6>]:<port>") or "unix:<path>" of socket `fd`'s peer (peer = true)
+// or local end, as memcached's conn_to_str prints them; "" when the socket has none.
+std::string SocketAddressText(int fd, bool peer);
+
 // NetworkThread runs one libevent loop and one Boost.Fiber scheduler on one OS thread, a fiber
 // for each connection that has input to parse or output to send (an idle connection waits on its
 // libevent read event with no fiber and no buffers: issue #10), and its guest (the shard this
@@ -72,6 +79,21 @@ class NetworkThread {
   bool Adopt(int fd, bool tls = false);
 
   [[nodiscard]] const NetStats& Stats() const { return stats_; }
+
+  // `stats conns` (network_thread_conns.cc): one open connection as memcached lists it.
+  struct ConnStat {
+    int fd = -1;
+    std::string addr;         // "tcp:<ip>:<port>" of the peer, "unix:<path>"
+    std::string listen_addr;  // the local end, same form
+    std::string state;        // memcached's conn_* state name closest to ours
+    int64_t secs_since_last_cmd = 0;
+  };
+  // Asks the thread to list its connections (any thread; one request at a time per thread: the
+  // caller serializes). The thread answers at its next loop turn; ConnStatsReady(ticket) turns
+  // true and ConnStats() is valid until the next RequestConnStats.
+  void RequestConnStats(uint64_t ticket);
+  [[nodiscard]] bool ConnStatsReady(uint64_t ticket) const;
+  [[nodiscard]] const std::vector<ConnStat>& ConnStats() const { return conn_stats_; }
   // SIGHUP: re-reads the auth file (no-op without one). Thread: main. False (and `error` set, the
   // old users kept) when the file cannot be read.
   bool ReloadAuth(std::string* error);
@@ -87,8 +109,9 @@ class NetworkThread {
     NetworkThread* thread;
     Connection* prev = nullptr;
     Connection* next = nullptr;
-    bool running = false;      // a fiber serves it (or is about to: it is in ready_)
-    bool tls_pending = false;  // a TLS connection whose handshake has not run yet
+    bool running = false;       // a fiber serves it (or is about to: it is in ready_)
+    bool tls_pending = false;   // a TLS connection whose handshake has not run yet
+    int64_t last_active_s = 0;  // monotonic seconds when a fiber last started serving it
   };
 
   void Run();
@@ -104,6 +127,8 @@ class NetworkThread {
   void Drain();
   // SocketIo idle wake: the idle connection `arg` turned readable (inside the loop).
   static void OnIdleReadable(void* arg);
+  // Answers a pending RequestConnStats (owning network thread, from the accept loop).
+  void AnswerConnStats();
 
   const NetworkThreadOptions options_;
   SessionEnv env_;
@@ -111,6 +136,7 @@ class NetworkThread {
   runtime::LoopGuest* guest_;
   runtime::RemoteWake own_wake_;  // used when there is no guest
   NetStats stats_;
+  std::vector<std::unique_ptr<core::Executor>> spare_executors_;  // SessionEnv::spare_executors
   std::unique_ptr<Authenticator> auth_;
   boost::lockfree::spsc_queue<Adopted> inbox_;
   runtime::Waker inbox_waker_;
@@ -123,6 +149,11 @@ class NetworkThread {
   std::vector<Connection*>
       ready_;  // idle connections that turned readable; the acceptor starts them
   runtime::Parker* drained_ = nullptr;  // unparked when live_ becomes empty during Stop
+  // `stats conns`: the ticket asked for (any thread), the one answered (release: conn_stats_ is
+  // complete), and the answer (written by the owning thread between the two).
+  std::atomic<uint64_t> conn_stats_asked_{0};
+  std::atomic<uint64_t> conn_stats_answered_{0};
+  std::vector<ConnStat> conn_stats_;
 };
 
 }  // namespace corecached::net

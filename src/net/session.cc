@@ -85,7 +85,12 @@ Session::RunResult Session::ServeRounds() {
 
 core::Executor& Session::Executor() {
   if (executor_ == nullptr) {
-    executor_ = env_.executors->Make(env_.thread);
+    if (env_.spare_executors != nullptr && !env_.spare_executors->empty()) {
+      executor_ = std::move(env_.spare_executors->back());
+      env_.spare_executors->pop_back();
+    } else {
+      executor_ = env_.executors->Make(env_.thread);
+    }
   }
   return *executor_;
 }
@@ -236,6 +241,7 @@ void Session::Plan(proto::Request request) {
       std::string value = std::move(cmd.value);
       core::Command routed = cmd;
       routed.value = std::move(value);
+      routed.client_fd = io_->Fd();
       slots_.push_back(Executor().Add(std::move(routed)));
     }
   } else if (request.kind == proto::RequestKind::kFlushAll && !request.commands.empty()) {
@@ -393,7 +399,14 @@ void Session::ReleaseBuffers() {
   std::vector<Pending>().swap(round_);
   std::vector<core::Executor::Slot>().swap(slots_);
   std::vector<core::Result>().swap(gathered_);
-  executor_.reset();  // made again at the next keyed request (ExecutorFactory::Make)
+  // Kept for the thread's next keyed request (a few per thread), or made again then.
+  constexpr std::size_t kMaxSpareExecutors = 16;
+  if (executor_ != nullptr && env_.spare_executors != nullptr &&
+      env_.spare_executors->size() < kMaxSpareExecutors) {
+    executor_->ResetAndShrink();
+    env_.spare_executors->push_back(std::move(executor_));
+  }
+  executor_.reset();
 }
 
 bool Session::Flush() {

@@ -14,6 +14,7 @@
 #include "core/executor.h"
 #include "core/runtime_settings.h"
 #include "core/stat_list.h"
+#include "core/watch_log.h"
 #include "net/authenticator.h"
 #include "net/net_stats.h"
 #include "net/prefix_stats.h"
@@ -29,6 +30,11 @@ namespace corecached::net {
 struct SessionEnv {
   // Makes each session's Executor (the local shards, or upstream servers). Outlives the sessions.
   core::ExecutorFactory* executors = nullptr;
+  // The thread's executors kept from connections that went idle, reused by the next connection
+  // that needs one (a one-request-at-a-time client goes idle after every request: without this
+  // each request would allocate and free a Router and its vectors). Owned by the NetworkThread;
+  // thread: owning network thread. nullptr: none kept.
+  std::vector<std::unique_ptr<core::Executor>>* spare_executors = nullptr;
   std::size_t thread = 0;  // the network thread's index, handed to ExecutorFactory::Make
   proto::ParserOptions parser;
   std::string version;
@@ -61,6 +67,8 @@ struct SessionEnv {
   // Admin commands change these (owned by the Server, outlives the sessions).
   core::RuntimeSettings* settings = nullptr;
   PrefixStats* prefix_stats = nullptr;  // `stats detail on`: counted here (owned by the Server)
+  // `watch`: the server's log hub (owned by the Server, outlives the sessions); nullptr = none.
+  core::WatchHub* watch = nullptr;
   // -Z: the server's TLS context (TLS listeners' handshakes, refresh_certs); nullptr = no TLS.
   // Owned by the Server; outlives the sessions.
   TlsContext* tls = nullptr;
@@ -85,6 +93,8 @@ class Session {
   // Serves until the connection closes or (release_when_idle) goes idle; call again when the
   // socket is readable.
   RunResult Run();
+  // A `watch` connection (stats conns: conn_watch).
+  [[nodiscard]] bool Watching() const { return watching_; }
 
  private:
   // One parsed request and where its results are.
@@ -134,6 +144,9 @@ class Session {
   bool DumpShard(const proto::Request& req, uint32_t shard, std::size_t* listed_bytes,
                  std::size_t* listed_items, bool* more_shards);
   void SetMemoryLimit(uint64_t bytes);
+  // `watch` (watch_session.cc): serves the log stream until the client leaves. False when the
+  // watch ran (the connection ends with it); true when it was refused (a reply was encoded).
+  bool RunWatch(const proto::Request& req);
   void RunShutdown(const proto::Request& req);
   enum class Read : uint8_t { kOk, kIdle, kClosed };
   Read ReadMore();
@@ -158,6 +171,7 @@ class Session {
   std::vector<core::Executor::Slot> slots_;
   std::vector<core::Result> gathered_;
   bool close_ = false;
+  bool watching_ = false;
   bool authenticated_ = false;
   proto::SaslServer sasl_;
   uint32_t consecutive_errors_ = 0;

@@ -5,10 +5,12 @@
 
 #include "proto/admin.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdlib>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <variant>
 
 #include "core/size_classes.h"
@@ -256,26 +258,39 @@ void ParseMemLimit(Tokens tokens, Request* out) {
   }
 }
 
-void ParseWatch(Tokens tokens, Request* out) {
+void ParseWatch(Tokens tokens, const ParserOptions& options, Request* out) {
+  struct Stream {
+    std::string_view name;
+    uint32_t bit;
+  };
+  // process_watch_command's words in 1.6.18 (proxy* are accepted without the proxy built in).
+  static constexpr Stream kStreams[] = {
+      {"rawcmds", core::kWatchRawCmds},     {"evictions", core::kWatchEvictions},
+      {"fetchers", core::kWatchFetchers},   {"mutations", core::kWatchMutations},
+      {"sysevents", core::kWatchSysEvents}, {"connevents", core::kWatchConnEvents},
+      {"proxyreqs", core::kWatchProxyReqs}, {"proxyevents", core::kWatchProxyEvents},
+      {"proxyuser", core::kWatchProxyUser},
+  };
   AdminRequest admin;
   admin.op = AdminOp::kWatch;
+  // set_noreply_maybe, then every word is checked, "noreply" included: `watch noreply` and
+  // `watch fetchers noreply` answer an ERROR that noreply swallows.
+  const bool noreply = HasNoreply(tokens);
+  if (!options.watch_enabled) {
+    Reply(out, replies::kTextWatchDisabled, noreply);  // -W: checked before the stream names
+    return;
+  }
   for (std::size_t i = 1; i < tokens.size(); ++i) {
-    if (tokens[i] == "fetchers") {
-      admin.watch_mask |= kWatchFetchers;
-    } else if (tokens[i] == "mutations") {
-      admin.watch_mask |= kWatchMutations;
-    } else if (tokens[i] == "evictions") {
-      admin.watch_mask |= kWatchEvictions;
-    } else if (tokens[i] == "noreply") {
-      admin.noreply = true;
-    } else {
-      // rawcmds, connevents, deletions, proxy* ... : streams corecached does not produce.
-      Reply(out, replies::kTextError);
+    const Stream* found = std::find_if(std::begin(kStreams), std::end(kStreams),
+                                       [&](const Stream& s) { return s.name == tokens[i]; });
+    if (found == std::end(kStreams)) {
+      Reply(out, replies::kTextError, noreply);
       return;
     }
+    admin.watch_mask |= found->bit;
   }
   if (admin.watch_mask == 0) {
-    admin.watch_mask = kWatchFetchers;  // memcached: a bare `watch` watches fetchers
+    admin.watch_mask = core::kWatchFetchers;  // memcached: a bare `watch` watches fetchers
   }
   Admin(out, admin);
 }
@@ -379,5 +394,97 @@ void AppendCachedumpLine(const core::ItemSummary& item, std::string* out) {
 }
 
 void AppendDumpEnd(std::string* out) { out->append(replies::kTextEnd); }
+
+void AppendWatchOk(std::string* out) { out->append(replies::kTextOk); }
+
+namespace {
+using Event = core::WatchEvent;
+
+// logger.c's maps, indexed by the enums' values.
+constexpr std::string_view kFoundNames[] = {"not_found", "found", "flushed", "expired"};
+constexpr std::string_view kStoreStatusNames[] = {"not_stored", "stored",    "exists",
+                                                  "not_found",  "too_large", "no_memory"};
+constexpr std::string_view kStoreCmdNames[] = {"null",   "add",     "set", "replace",
+                                               "append", "prepend", "cas"};
+constexpr std::string_view kReasonNames[] = {"error", "normal", "idle_timeout", "shutdown"};
+
+template <std::size_t N>
+std::string_view NameOf(const std::string_view (&names)[N], std::size_t i) {
+  return i < N ? names[i] : names[0];
+}
+
+// "ts=%lld.%d gid=%llu type=": the microseconds are not zero-padded, as in memcached.
+void AppendWatchPrefix(const Event& e, std::string_view type, std::string* out) {
+  out->append("ts=");
+  AppendNumber(e.ts_sec, out);
+  out->push_back('.');
+  AppendNumber(e.ts_usec, out);
+  out->append(" gid=");
+  AppendNumber(e.gid, out);
+  out->append(" type=");
+  out->append(type);
+}
+
+void AppendField(std::string_view name, auto value, std::string* out) {
+  out->push_back(' ');
+  out->append(name);
+  out->push_back('=');
+  if constexpr (std::is_convertible_v<decltype(value), std::string_view>) {
+    out->append(value);
+  } else {
+    AppendNumber(value, out);
+  }
+}
+
+void AppendConnEvent(const Event& e, std::string* out) {
+  const bool close = e.kind == Event::Kind::kConnClose;
+  AppendWatchPrefix(e, close ? "conn_close" : "conn_new", out);
+  AppendField("rip", e.unix_socket ? std::string_view("unix") : std::string_view(e.peer.data()),
+              out);
+  AppendField("rport", static_cast<unsigned>(e.port), out);
+  AppendField("transport", e.unix_socket ? "local" : "tcp", out);
+  if (close) {
+    AppendField("reason", NameOf(kReasonNames, static_cast<std::size_t>(e.reason)), out);
+  }
+  AppendField("cfd", e.cfd, out);
+}
+}  // namespace
+
+void AppendWatchLine(const core::WatchEvent& e, std::string_view key, std::string* out) {
+  switch (e.kind) {
+    case Event::Kind::kItemGet:
+      AppendWatchPrefix(e, "item_get key=", out);
+      AppendUriEncoded(key, out);
+      AppendField("status", NameOf(kFoundNames, e.status), out);
+      AppendField("clsid", e.clsid, out);
+      AppendField("cfd", e.cfd, out);
+      AppendField("size", e.size, out);
+      break;
+    case Event::Kind::kItemStore:
+      AppendWatchPrefix(e, "item_store key=", out);
+      AppendUriEncoded(key, out);
+      AppendField("status", NameOf(kStoreStatusNames, e.status), out);
+      AppendField("cmd", NameOf(kStoreCmdNames, static_cast<std::size_t>(e.cmd)), out);
+      AppendField("ttl", e.ttl, out);
+      AppendField("clsid", e.clsid, out);
+      AppendField("cfd", e.cfd, out);
+      AppendField("size", e.size, out);
+      break;
+    case Event::Kind::kEviction:
+      AppendWatchPrefix(e, "eviction key=", out);
+      AppendUriEncoded(key, out);
+      AppendField("fetch", e.fetched ? "yes" : "no", out);
+      AppendField("ttl", e.ttl, out);
+      AppendField("la", e.last_access, out);
+      AppendField("clsid", e.clsid, out);
+      AppendField("size", e.size, out);
+      break;
+    case Event::Kind::kConnNew:
+    case Event::Kind::kConnClose:
+      AppendConnEvent(e, out);
+      break;
+  }
+  out->push_back('\n');
+}
 
 }  // namespace corecached::proto

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "core/result.h"
+#include "core/watch_log.h"
 
 namespace corecached::proto {
 
@@ -33,13 +34,6 @@ enum class AdminOp : uint8_t {
   kWatch,       // watch_mask
 };
 
-// Log streams a `watch` connection asks for (memcached's LOG_* watcher flags).
-enum WatchFlag : uint32_t {
-  kWatchFetchers = 1,
-  kWatchMutations = 2,
-  kWatchEvictions = 4,
-};
-
 // AdminRequest: one parsed admin command. Plain data, built by the parser.
 struct AdminRequest {
   AdminOp op = AdminOp::kCrawlerEnable;
@@ -54,7 +48,7 @@ struct AdminRequest {
   double warm_factor = 0;
   double ratio = 0;
   bool segmented = true;
-  uint32_t watch_mask = 0;
+  uint32_t watch_mask = 0;  // core::WatchStream bits
   bool noreply = false;
 };
 
@@ -77,7 +71,8 @@ void ParseSlabs(std::span<const std::string_view> tokens, const ParserOptions& o
                 Request* out);
 void ParseLru(std::span<const std::string_view> tokens, Request* out);
 void ParseMemLimit(std::span<const std::string_view> tokens, Request* out);
-void ParseWatch(std::span<const std::string_view> tokens, Request* out);
+void ParseWatch(std::span<const std::string_view> tokens, const ParserOptions& options,
+                Request* out);
 // `stats cachedump <class> <limit>`.
 void ParseCachedump(std::span<const std::string_view> tokens, Request* out);
 
@@ -89,5 +84,10 @@ void AppendMetadumpLine(const core::ItemSummary& item, std::string* out);
 // stats cachedump: "ITEM <key> [<bytes> b; <exptime> s]\r\n" (memcached's item_cachedump).
 void AppendCachedumpLine(const core::ItemSummary& item, std::string* out);
 void AppendDumpEnd(std::string* out);
+// watch: one event as memcached's log line (logger.c _logger_parse_*), "\n" included; the key is
+// URI-encoded as memcached's uriencode does.
+// watch: the "OK\r\n" a new watcher gets (logger.c logger_add_watcher), noreply or not.
+void AppendWatchOk(std::string* out);
+void AppendWatchLine(const core::WatchEvent& event, std::string_view key, std::string* out);
 
 }  // namespace corecached::proto

@@ -23,6 +23,8 @@ struct ParserOptions {
   // memcached -F: false = flush_all is refused (replies::kTextFlushAllDisabled; binary:
   // "Auth failure.", as memcached answers).
   bool flush_enabled = true;
+  // memcached -W: false = `watch` is refused (replies::kTextWatchDisabled).
+  bool watch_enabled = true;
 };
 
 // Codec is one connection's protocol state: it detects text or binary from the first byte

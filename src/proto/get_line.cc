@@ -62,8 +62,8 @@ bool GetLine::Starts(std::string_view in) {
 
 bool GetLine::ParseHead(std::string_view in, std::size_t* pos, Request* out) {
   verb_ = *VerbOf(*CompleteToken(in, pos));
-  proto_ = core::Command{};
-  proto_.op = core::Op::kGet;
+  touch_ = false;
+  exptime_ = 0;
   active_ = true;
   discard_ = false;
   ++line_id_;
@@ -78,8 +78,8 @@ bool GetLine::ParseHead(std::string_view in, std::size_t* pos, Request* out) {
       discard_ = true;
       return false;
     }
-    proto_.touch = true;
-    proto_.exptime = *exptime;
+    touch_ = true;
+    exptime_ = *exptime;
   }
   return true;
 }
@@ -126,7 +126,10 @@ bool GetLine::ParseKeys(std::string_view keys, std::size_t* cursor, Request* out
     if (key.size() > core::kMaxKeyLength) {
       return false;
     }
-    core::Command cmd = proto_;
+    core::Command cmd;
+    cmd.op = core::Op::kGet;
+    cmd.touch = touch_;
+    cmd.exptime = exptime_;
     cmd.key = std::string(key);
     cmd.hash = core::KeyHash::Of(key);
     out->commands.push_back(std::move(cmd));

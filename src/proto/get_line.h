@@ -48,7 +48,10 @@ class GetLine {
   bool active_ = false;
   bool discard_ = false;  // a bad key or exptime: the rest of the line is dropped
   TextContext::Verb verb_ = TextContext::Verb::kGet;
-  core::Command proto_;
+  // gat/gats: every key's command touches with this exptime. Not a whole Command template: this
+  // object lives in every connection's Codec (208 B per idle connection, issue #10).
+  bool touch_ = false;
+  int64_t exptime_ = 0;
   uint32_t line_id_ = 0;
 };
 

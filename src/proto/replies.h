@@ -85,6 +85,9 @@ inline constexpr std::string_view kTextMemLimitTooSmall =
     "MEMLIMIT_TOO_SMALL cannot set maxbytes to less than 8m\r\n";
 inline constexpr std::string_view kTextMemLimitNotMegabytes =
     "MEMLIMIT_ADJUST_FAILED input value is megabytes not bytes\r\n";
+// watch with -W (memcached's settings.watch_enabled).
+inline constexpr std::string_view kTextWatchDisabled =
+    "CLIENT_ERROR watch commands not allowed\r\n";
 inline constexpr std::string_view kTextWatcherTooMany =
     "WATCHER_TOO_MANY log watcher limit reached\r\n";
 inline constexpr std::string_view kTextMetadumpPipelined =

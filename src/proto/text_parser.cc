@@ -402,7 +402,7 @@ ParseResult ParseMemLimitLine(const TextTokens& tokens, Verb, const LineContext&
 }
 
 ParseResult ParseWatchLine(const TextTokens& tokens, Verb, const LineContext& ctx) {
-  ParseWatch(TokenSpan(tokens).View(), ctx.out);
+  ParseWatch(TokenSpan(tokens).View(), ctx.options, ctx.out);
   return Parsed(ctx.next);
 }
 

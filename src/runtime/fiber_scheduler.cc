@@ -71,7 +71,7 @@ void LoopScheduler::suspend_until(const std::chrono::steady_clock::time_point& t
 }
 
 void LoopScheduler::Poll(const std::chrono::steady_clock::time_point& tp) noexcept {
-  if (spin_.count() > 0 && SpinBeforeSleep(tp)) {
+  if (spin_.count() > 0 && (hook_ == nullptr || hook_->ExpectsReplies()) && SpinBeforeSleep(tp)) {
     return;
   }
   wake_->sleeping_.store(true);

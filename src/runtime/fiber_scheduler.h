@@ -53,6 +53,9 @@ class TurnHook {
   virtual void OnTurnEnd() noexcept = 0;
   // The loop came back from polling or sleeping: a new turn starts.
   virtual void OnTurnStart() noexcept = 0;
+  // Whether another thread owes this one an answer that should come within microseconds (a
+  // peer's reply): the scheduler then spins before it sleeps; otherwise it sleeps at once.
+  [[nodiscard]] virtual bool ExpectsReplies() const noexcept { return true; }
 };
 
 // LoopGuest is what a network thread hosts besides its connections: a shard (issue #10: shards live
@@ -90,9 +93,11 @@ class LoopScheduler final : public boost::fibers::algo::algorithm {
   // `wake`'s eventfd must be watched by nothing else; the scheduler registers it on `base`.
   // `hook` (may be null) runs at every turn's end and start.
   // `spin`: before blocking in the loop, poll it (non-blocking) and watch for remote wake-ups this
-  // long, yielding the core between polls. A network thread waiting for a shard's reply usually
-  // gets it within microseconds; sleeping in epoll_wait instead costs an eventfd write and a thread
-  // wake per request (measured: ~1 per request under memcaslap). 0 = block at once.
+  // long, yielding the core between polls, but only while `hook` ExpectsReplies() (a thread with
+  // nothing in flight sleeps at once and leaves the core to others: on a 2-vCPU box the load
+  // generator needs it). A thread waiting for a peer's reply usually gets it within microseconds;
+  // sleeping in epoll_wait instead costs an eventfd write and a thread wake per request (measured:
+  // ~1 per request under memcaslap). 0 = block at once.
   LoopScheduler(event_base* base, RemoteWake* wake,
                 std::chrono::microseconds spin = std::chrono::microseconds(0),
                 TurnHook* hook = nullptr);

@@ -117,6 +117,7 @@ proto::ParserOptions ParserOptionsFor(const config::Config& config) {
   proto::ParserOptions options;
   options.max_item_size = static_cast<std::size_t>(config.max_item_size_bytes);
   options.flush_enabled = config.flush_enabled;
+  options.watch_enabled = config.watch_enabled;
   switch (config.protocol) {
     case config::Protocol::kAuto:
       options.binding = static_cast<uint8_t>(proto::Codec::Protocol::kUnknown);

@@ -29,7 +29,8 @@ Server::Server(config::Config config, ConfigSource reload)
       baseline_(std::make_unique<StatsBaseline>()),
       prefix_stats_(std::make_unique<net::PrefixStats>()),
       clock_(core::SystemClock::Instance()),
-      started_seconds_(clock_.NowSeconds()) {
+      started_seconds_(clock_.NowSeconds()),
+      watch_(std::make_unique<net::WatchCollector>()) {
   gate_.max_open.store(config_.max_connections);
   runtime_->verbosity.store(config_.verbosity);
   runtime_->maxbytes.store(static_cast<uint64_t>(config_.memory_limit_mb) * config::kMiB);
@@ -39,6 +40,7 @@ Server::Server(config::Config config, ConfigSource reload)
   for (uint32_t s = 0; s < shard_count; ++s) {
     shard::ShardOptions shard_options = ShardOptionsFor(config_, s, shard_count);
     shard_options.store.cold = cold_tier;
+    shard_options.store.watch = watch_->Hub();
     shards_.push_back(
         std::make_unique<shard::Shard>(s, shard_options, shard_count, clock_, started_seconds_));
     shard_ptrs_.push_back(shards_.back().get());
@@ -74,6 +76,7 @@ Server::Server(config::Config config, ConfigSource reload)
     env.request_shutdown = [this] { RequestStop(); };
     env.settings = runtime_.get();
     env.prefix_stats = prefix_stats_.get();
+    env.watch = watch_->Hub();
     env.parser.size_class_count = classes_.Count();
     threads_.push_back(std::make_unique<net::NetworkThread>(NetworkThreadOptionsFor(config_), env,
                                                             &gate_, shards_[t].get()));
@@ -99,6 +102,7 @@ void Server::Run() {
   }
   listener_ = std::make_unique<net::Listener>(base_.get(), ListenerOptionsFor(config_),
                                               std::move(threads), &gate_);
+  listen_fds_ = listener_->ListenFds();
   StartExporter();
   EnterService();
   StartThreads();
@@ -184,12 +188,16 @@ StatsSources Server::Sources() const {
   sources.classes = &classes_;
   sources.baseline = baseline_.get();
   sources.prefix_stats = prefix_stats_.get();
+  sources.watch = watch_->Hub();
   return sources;
 }
 
 std::optional<core::StatList> Server::Stats(std::string_view group) const {
   if (group == "proxy" && proxy_ != nullptr) {
     return proxy_->Stats();
+  }
+  if (group == "conns") {
+    return ConnStats();
   }
   return CollectStats(Sources(), group);
 }
@@ -298,6 +306,7 @@ void Server::Apply(const config::Config& next) {
 }
 
 void Server::StartThreads() {
+  watch_->Start();
   for (auto& t : threads_) {
     t->Start();
   }
@@ -313,6 +322,7 @@ void Server::StopThreads() {
   for (auto& t : threads_) {
     t->Join();
   }
+  watch_->Stop();
 }
 
 void Server::WritePortFile() const {

@@ -19,6 +19,7 @@
 #include "net/net_stats.h"
 #include "net/network_thread.h"
 #include "net/tls_context.h"
+#include "net/watch_collector.h"
 #include "proxy/proxy_executor.h"
 #include "runtime/event_base.h"
 #include "shard/router.h"
@@ -78,6 +79,9 @@ class Server {
   std::string RefreshCerts();
   void ReturnFreedMemory();
   [[nodiscard]] StatsSources Sources() const;
+  // `stats conns`: every listening socket and connection, by fd. Called on a network thread,
+  // inside a fiber (it waits for the other threads' answers).
+  [[nodiscard]] core::StatList ConnStats() const;
 
   const config::Config config_;
   const ConfigSource reload_;
@@ -90,6 +94,9 @@ class Server {
   const core::SizeClasses classes_;
   const core::Clock& clock_;
   const int64_t started_seconds_;
+  // `watch`: the log hub and its collector thread. Declared before the shards and threads that
+  // log into it, so it outlives them.
+  std::unique_ptr<net::WatchCollector> watch_;
   std::vector<std::unique_ptr<shard::Shard>> shards_;
   std::vector<shard::Shard*> shard_ptrs_;
   std::atomic<std::size_t> live_threads_{0};          // network threads still serving connections
@@ -108,6 +115,11 @@ class Server {
   runtime::EventBasePtr base_;
   runtime::Waker stop_waker_;
   std::unique_ptr<net::Listener> listener_;
+  // `stats conns` (conn_stats.cc): the listening sockets (set before the threads start), and the
+  // one request at a time that the network threads answer.
+  std::vector<int> listen_fds_;
+  mutable std::atomic<bool> conn_stats_busy_{false};
+  mutable std::atomic<uint64_t> conn_stats_ticket_{0};
   std::unique_ptr<metrics::PrometheusExporter> exporter_;
 };
 

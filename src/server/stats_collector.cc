@@ -124,6 +124,14 @@ void AddTraffic(const StatsSources& s, core::StatList* out) {
   out->emplace_back("accepting_conns", "1");
   out->emplace_back("threads", std::to_string(s.config->network_threads));
   out->emplace_back("conn_yields", std::to_string(SumThreads(s, &N::conn_yields)));
+  if (s.watch != nullptr) {
+    const core::WatchHub::Counters w = s.watch->Stats();
+    out->emplace_back("log_worker_dropped", std::to_string(w.worker_dropped));
+    out->emplace_back("log_worker_written", std::to_string(w.worker_written));
+    out->emplace_back("log_watcher_skipped", std::to_string(w.watcher_skipped));
+    out->emplace_back("log_watcher_sent", std::to_string(w.watcher_sent));
+    out->emplace_back("log_watchers", std::to_string(w.watchers));
+  }
   // One table per shard: the power of two of their buckets together, their bytes.
   const uint64_t hash_bytes = SumShards(s, &shard::ShardStats::hash_bytes);
   out->emplace_back("hash_power_level",

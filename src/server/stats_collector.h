@@ -9,6 +9,7 @@
 #include "core/runtime_settings.h"
 #include "core/size_classes.h"
 #include "core/stat_list.h"
+#include "core/watch_log.h"
 #include "metrics/snapshot.h"
 #include "net/net_stats.h"
 #include "net/network_thread.h"
@@ -43,6 +44,7 @@ struct StatsSources {
   // `stats reset` records here; every reply subtracts it. Null: no reset support.
   StatsBaseline* baseline = nullptr;
   net::PrefixStats* prefix_stats = nullptr;  // `stats detail dump`; cleared by `stats reset`
+  const core::WatchHub* watch = nullptr;     // `watch`: memcached's log_* counters
 };
 
 // Builds the reply to `stats <group>` with memcached 1.6's field names and order for the fields we

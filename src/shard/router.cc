@@ -102,6 +102,17 @@ void Router::Deliver(ShardId shard, std::vector<core::Result>* results, uint32_t
   }
 }
 
+void Router::ResetAndShrink() {
+  constexpr std::size_t kKeepCommands = 16;
+  for (Part& part : parts_) {
+    if (part.commands.capacity() > kKeepCommands) {
+      std::vector<core::Command>().swap(part.commands);
+      std::vector<core::Result>().swap(part.results);
+    }
+  }
+  Reset();
+}
+
 void Router::Reset() {
   for (Part& part : parts_) {
     part.commands.clear();

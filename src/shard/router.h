@@ -49,6 +49,7 @@ class Router final : public core::Executor {
   }
   // Forgets the round's commands and results (keeps the capacity).
   void Reset() override;
+  void ResetAndShrink() override;
 
   // Home shard's exchange fiber: the results of `count` commands sent to `shard`, starting at
   // `first` in `results`. Moves them out.

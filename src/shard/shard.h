@@ -74,6 +74,10 @@ class Shard final : public runtime::LoopGuest {
   void ConnectionsDrained() override;
   void OnTurnEnd() noexcept override;
   void OnTurnStart() noexcept override;
+  // Requests this thread sent are not back yet, or a cold load is due.
+  [[nodiscard]] bool ExpectsReplies() const noexcept override {
+    return in_flight_ != 0 || cold_waiters_ != 0;
+  }
 
   // ---- Any thread (atomics only) ----
   [[nodiscard]] ShardId Id() const { return id_; }

@@ -73,6 +73,8 @@ bool IsCasMode(const Command& cmd) {
 
 Store::Store(const StoreOptions& options, const core::Clock& clock, int64_t process_started_seconds)
     : options_(options),
+      watch_streams_(options.watch != nullptr ? &options.watch->StreamWord()
+                                              : &core::WatchHub::NoStreams()),
       clock_(clock),
       process_started_seconds_(process_started_seconds),
       epoch_(process_started_seconds - 2),
@@ -100,7 +102,14 @@ Lru& Store::ListOf(const Item& item) { return item.Has(Item::kWriting) ? writing
 Result Store::Execute(const Command& cmd) {
   UpdateNow();
   blocked_ = Blocked::kNone;
+  const uint32_t watched = WatchedStreams();
+  if ((watched & core::kWatchFetchers) != 0) [[unlikely]] {
+    WatchLookup(cmd);
+  }
   Result r = ExecuteOp(cmd);
+  if ((watched & core::kWatchMutations) != 0) [[unlikely]] {
+    WatchStore(cmd, r);
+  }
   if (!options_.cas_enabled) {
     r.cas = 0;
   }

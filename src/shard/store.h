@@ -13,6 +13,7 @@
 #include "core/command.h"
 #include "core/result.h"
 #include "core/size_classes.h"
+#include "core/watch_log.h"
 #include "shard/cold_index.h"
 #include "shard/cold_tier.h"
 #include "shard/item.h"
@@ -47,6 +48,9 @@ struct StoreOptions {
   // memcached -C: false = every reply carries CAS 0; a cas/ms C on an existing item never matches
   // (kExists), md/ma C compare with 0. Items keep their internal CAS (flush_all needs it).
   bool cas_enabled = true;
+  // `watch` log (memcached's fetchers, mutations, evictions streams); null = nothing is logged.
+  // Outlives the Store.
+  core::WatchHub* watch = nullptr;
 };
 
 // Store holds one shard's items: table, LRU, memory accounting, expiry, CAS, flush_all.
@@ -155,6 +159,24 @@ class Store {
   core::Result SetLimit(const core::Command& cmd);
   void CrawlerReclaim(Item* item);
   [[nodiscard]] core::ItemSummary Summarize(const Item& item, std::size_t size_class) const;
+  // The cold half of a dump (cursors with kColdPhase set): one chunk from `next`.
+  uint64_t DumpCold(const core::Command& cmd, ColdIndex::Ref next,
+                    std::vector<core::ItemSummary>* out);
+  // Watch log (store_watch.cc): only called while a watcher asks for the stream.
+  struct EvictedMeta {
+    uint32_t exptime = 0;
+    uint32_t time = 0;
+    uint32_t flags = 0;
+    uint32_t value_size = 0;
+    bool fetched = false;
+  };
+  void WatchLookup(const core::Command& cmd);
+  void WatchStore(const core::Command& cmd, const core::Result& r);
+  void WatchEviction(std::string_view key, const EvictedMeta& meta);
+  [[nodiscard]] uint32_t WatchedStreams() const {
+    return watch_streams_->load(std::memory_order_relaxed);
+  }
+  [[nodiscard]] core::ItemSummary SummarizeCold(ColdIndex::Ref ref, std::size_t size_class) const;
   // The item's memcached size class, and the per-class counters it belongs to.
   [[nodiscard]] std::size_t ClassOf(const Item& item) const {
     return classes_.ClassOf(
@@ -257,6 +279,9 @@ class Store {
   [[nodiscard]] uint64_t VisibleCas(uint64_t cas) const;
 
   StoreOptions options_;
+  // The watch hub's stream word (WatchHub::NoStreams() without a hub): the request path's one
+  // relaxed load.
+  const std::atomic<uint32_t>* watch_streams_;
   const core::Clock& clock_;
   int64_t process_started_seconds_;
   // Item times are seconds since epoch_, two seconds before the process started, so that a

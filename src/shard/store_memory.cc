@@ -96,6 +96,10 @@ bool Store::EvictOne(const Item* protect) {
     return false;  // memcached -M: out of memory rather than evict a live item
   }
   CountEviction(dead, !victim->Has(Item::kFetched), &ClassStatsOf(*victim), victim->exptime != 0);
+  if (!dead && (WatchedStreams() & core::kWatchEvictions) != 0) [[unlikely]] {
+    WatchEviction(victim->Key(), EvictedMeta{victim->exptime, victim->time, victim->flags,
+                                             victim->value_size, victim->Has(Item::kFetched)});
+  }
   Unlink(victim);
   return true;
 }
@@ -118,6 +122,10 @@ bool Store::EvictCold() {
   }
   // Cold entries hold no size class (stats items/slabs describe the items in RAM).
   CountEviction(dead, (e.Bits() & Item::kFetched) == 0, nullptr, e.exptime != 0);
+  if (!dead && (WatchedStreams() & core::kWatchEvictions) != 0) [[unlikely]] {
+    WatchEviction(tier_->Key(ref), EvictedMeta{e.exptime, e.time, e.flags, e.value_size,
+                                               (e.Bits() & Item::kFetched) != 0});
+  }
   UnlinkCold(ref);
   return true;
 }

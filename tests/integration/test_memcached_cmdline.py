@@ -353,22 +353,22 @@ def test_bad_values_get_memcacheds_messages():
 
 @pytest.mark.parametrize("binary", BINARIES)
 def test_ignored_options_warn_and_start(binary):
-    """memcached flags for features corecached lacks (-L -r -X -W, -o slab tuning and the six
+    """memcached flags for features corecached lacks (-L -r -X, -o slab tuning and the six
     issue #11 named) start the server; corecached warns once for each."""
-    flags = ["-L", "-r", "-X", "-W", "-o",
+    flags = ["-L", "-r", "-X", "-o",
              "slab_sizes=96-192-384,no_chunked_items,inline_ascii_resp,no_inline_ascii_resp,"
              "drop_privileges,no_drop_privileges,modern,hashpower=18,tail_repair_time=0",
              "-o", "lru_crawler,lru_maintainer,watcher_logbuf_size=256,slab_chunk_max=512,"
              "track_sizes,no_modern", "-L"]
     if is_memcached(binary):
-        flags = ["-L", "-r", "-X", "-W", "-o", "no_drop_privileges,hashpower=18,modern,track_sizes"]
+        flags = ["-L", "-r", "-X", "-o", "no_drop_privileges,hashpower=18,modern,track_sizes"]
     with running_server(binary, *flags) as srv:
         with srv.connect() as s:
             assert call(s, b"mn\r\n") == b"MN\r\n"
         err = srv.stderr_text()
     if not is_memcached(binary):
         for warned in ("-L/--enable-largepages", "-r/--enable-coredumps", "-X/--disable-dumping",
-                       "-W/--disable-watch", "-o slab_sizes", "-o no_chunked_items",
+                       "-o slab_sizes", "-o no_chunked_items",
                        "-o inline_ascii_resp", "-o no_inline_ascii_resp", "-o drop_privileges",
                        "-o no_drop_privileges", "-o modern", "-o hashpower", "-o track_sizes"):
             assert err.count(f"{warned}: memcached option not supported") == 1, (warned, err)

@@ -321,8 +321,10 @@ TEST_CASE("ParseCommandLine: -m in megabytes or with a unit") {
   CHECK(Has(Fails({"-m", "abc"}), "-m/--memory-limit: 'abc' is not a size"));
 }
 
-TEST_CASE("ParseCommandLine: -M -C -F -R -b -B") {
-  const Config c = Run({"-M", "-C", "-F", "-R", "5", "-b", "77", "-B", "ascii"});
+TEST_CASE("ParseCommandLine: -M -C -F -W -R -b -B") {
+  const Config c = Run({"-M", "-C", "-F", "-W", "-R", "5", "-b", "77", "-B", "ascii"});
+  CHECK_FALSE(c.watch_enabled);
+  CHECK(Run({}).watch_enabled);
   CHECK_FALSE(c.evict_on_full);
   CHECK_FALSE(c.cas_enabled);
   CHECK_FALSE(c.flush_enabled);
@@ -379,17 +381,19 @@ TEST_CASE("ParseCommandLine: flags for what corecached lacks warn once and start
              "-o", "slab_sizes=100-300"});
   REQUIRE(r.action == Action::kRun);
   for (const char* flag :
-       {"-L/--enable-largepages", "-r/--enable-coredumps", "-X/--disable-dumping",
-        "-W/--disable-watch", "-D", "-f/--slab-growth-factor", "-n/--slab-min-size",
-        "-N/--napi-ids", "-e/--memory-file", "-o slab_sizes", "-o chunked_items",
-        "-o no_chunked_items", "-o inline_ascii_resp", "-o drop_privileges",
-        "-o no_drop_privileges", "-o hashpower", "-o maxconns_fast"}) {
+       {"-L/--enable-largepages", "-r/--enable-coredumps", "-X/--disable-dumping", "-D",
+        "-f/--slab-growth-factor", "-n/--slab-min-size", "-N/--napi-ids", "-e/--memory-file",
+        "-o slab_sizes", "-o chunked_items", "-o no_chunked_items", "-o inline_ascii_resp",
+        "-o drop_privileges", "-o no_drop_privileges", "-o hashpower", "-o maxconns_fast"}) {
     CAPTURE(flag);
     const auto n = std::count_if(r.warnings.begin(), r.warnings.end(), [&](const std::string& w) {
       return w.rfind(std::string(flag) + ":", 0) == 0;
     });
     CHECK(n == (std::string(flag) == "-o chunked_items" ? 0 : 1));
   }
+  // -W has its meaning now (watch_enabled): no warning.
+  CHECK(std::none_of(r.warnings.begin(), r.warnings.end(),
+                     [](const std::string& w) { return w.rfind("-W/--disable-watch:", 0) == 0; }));
   CHECK(Has(r.warnings.back() + r.warnings.front(), "ignored"));
 }
 

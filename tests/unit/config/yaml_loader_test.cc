@@ -264,6 +264,7 @@ TEST_CASE("conf/corecached.yaml loads, sets every key, and holds the defaults bu
   CHECK(c.evict_on_full == d.evict_on_full);
   CHECK(c.cas_enabled == d.cas_enabled);
   CHECK(c.flush_enabled == d.flush_enabled);
+  CHECK(c.watch_enabled == d.watch_enabled);
   CHECK(c.lock_memory == d.lock_memory);
   CHECK(c.daemonize == d.daemonize);
   CHECK(c.pid_file == d.pid_file);

@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -18,9 +19,9 @@
 namespace corecached::proto {
 namespace {
 
-Request Parse(std::string_view in) {
+Request Parse(std::string_view in, const ParserOptions& options = {}) {
   Request req;
-  const ParseResult r = ParseText(in, {}, &req);
+  const ParseResult r = ParseText(in, options, &req);
   REQUIRE(r.status == ParseStatus::kOk);
   CHECK(r.consumed == in.size());
   return req;
@@ -107,10 +108,25 @@ TEST_CASE("Admin: cache_memlimit, watch, stats cachedump, stats detail") {
   CheckReply("cache_memlimit 2000000000\r\n", replies::kTextMemLimitNotMegabytes);
   CheckReply("cache_memlimit x\r\n", replies::kTextError);
   CheckReply("cache_memlimit 1 noreply\r\n", "");
-  CHECK(CheckAdmin("watch\r\n", AdminOp::kWatch).watch_mask == kWatchFetchers);
+  CHECK(CheckAdmin("watch\r\n", AdminOp::kWatch).watch_mask == core::kWatchFetchers);
   CHECK(CheckAdmin("watch mutations evictions\r\n", AdminOp::kWatch).watch_mask ==
-        (kWatchMutations | kWatchEvictions));
+        (core::kWatchMutations | core::kWatchEvictions));
+  CHECK(
+      CheckAdmin("watch connevents proxyreqs sysevents rawcmds\r\n", AdminOp::kWatch).watch_mask ==
+      (core::kWatchConnEvents | core::kWatchProxyReqs | core::kWatchSysEvents |
+       core::kWatchRawCmds));
   CheckReply("watch bogus\r\n", replies::kTextError);
+  CheckReply("watch deletions\r\n", replies::kTextError);  // not a 1.6.18 stream
+  CheckReply("watch Fetchers\r\n", replies::kTextError);
+  // memcached checks "noreply" as a stream name too: an ERROR that noreply swallows.
+  CheckReply("watch noreply\r\n", "");
+  CheckReply("watch fetchers noreply\r\n", "");
+  // -W: refused before the stream names are read, as memcached does.
+  ParserOptions no_watch;
+  no_watch.watch_enabled = false;
+  CHECK(Parse("watch\r\n", no_watch).reply == replies::kTextWatchDisabled);
+  CHECK(Parse("watch bogus\r\n", no_watch).reply == replies::kTextWatchDisabled);
+  CHECK(Parse("watch noreply\r\n", no_watch).reply.empty());
   const AdminRequest dump = CheckAdmin("stats cachedump 63 5\r\n", AdminOp::kCachedump);
   CHECK(dump.number == 63);
   CHECK(dump.limit == 5);
@@ -138,6 +154,57 @@ TEST_CASE("Admin: dump lines are memcached's") {
   out.clear();
   AppendCachedumpLine(item, &out);
   CHECK(out == "ITEM a b/c~ [3 b; 0 s]\r\n");
+}
+
+// The lines Debian's memcached 1.6.18 printed for the same events (logger.c formats).
+TEST_CASE("Admin: watch lines are memcached's") {
+  using E = core::WatchEvent;
+  E e;
+  e.ts_sec = 1796612884;
+  e.ts_usec = 5577;  // not zero-padded, as memcached prints it
+  e.gid = 24;
+  e.cfd = 25;
+  std::string out;
+  AppendWatchLine(e, "foo", &out);
+  CHECK(out ==
+        "ts=1796612884.5577 gid=24 type=item_get key=foo status=not_found clsid=0 cfd=25 "
+        "size=0\n");
+  out.clear();
+  e.kind = E::Kind::kItemStore;
+  e.status = static_cast<uint8_t>(E::StoreStatus::kStored);
+  e.cmd = E::StoreCmd::kSet;
+  e.ttl = 100;
+  e.clsid = 1;
+  e.size = 2;
+  AppendWatchLine(e, "k%20x", &out);
+  CHECK(out ==
+        "ts=1796612884.5577 gid=24 type=item_store key=k%2520x status=stored cmd=set "
+        "ttl=100 clsid=1 cfd=25 size=2\n");
+  out.clear();
+  e.kind = E::Kind::kEviction;
+  e.fetched = false;
+  e.ttl = -1;
+  e.last_access = 3;
+  AppendWatchLine(e, "k", &out);
+  CHECK(out ==
+        "ts=1796612884.5577 gid=24 type=eviction key=k fetch=no ttl=-1 la=3 clsid=1 "
+        "size=2\n");
+  out.clear();
+  e.kind = E::Kind::kConnClose;
+  std::snprintf(e.peer.data(), e.peer.size(), "127.0.0.1");
+  e.port = 44432;
+  AppendWatchLine(e, "", &out);
+  CHECK(out ==
+        "ts=1796612884.5577 gid=24 type=conn_close rip=127.0.0.1 rport=44432 "
+        "transport=tcp reason=normal cfd=25\n");
+  out.clear();
+  e.kind = E::Kind::kConnNew;
+  e.unix_socket = true;
+  e.port = 0;
+  AppendWatchLine(e, "", &out);
+  CHECK(out ==
+        "ts=1796612884.5577 gid=24 type=conn_new rip=unix rport=0 transport=local "
+        "cfd=25\n");
 }
 
 // Feeds `line` to a Codec in `step`-byte reads, as the session does (unconsumed bytes stay);
