@@ -27,6 +27,7 @@ DEPTH=${DEPTH:-8}            # commands per round trip per client
 SAMPLES=${SAMPLES:-3000}     # cold-read latency samples
 SHARDS=${SHARDS:-2}
 READERS=${READERS:-2}        # cold_tier.reader_threads of (a)
+INLINE=${INLINE:-true}       # cold_tier.inline_reads of (a) (false: every cold read goes to the readers)
 HOT_FRACTION=${HOT_FRACTION:-0.5}  # the hot set's values as a fraction of MEM (under the watermarks)
 THREADS=${THREADS:-2}
 CORECACHED_BINARY=${CORECACHED_BINARY:-$ROOT/build/src/corecached}
@@ -117,7 +118,7 @@ alternate() {  # alternate KIND: ROUNDS x (cold, ram[, ext]) of hotrun or run; o
 }
 
 # The reader pool size is a YAML key only (no flag).
-printf 'cold_tier:\n  reader_threads: %d\n' "$READERS" >"$OUT/cold.yaml"
+printf 'cold_tier:\n  reader_threads: %d\n  inline_reads: %s\n' "$READERS" "$INLINE" >"$OUT/cold.yaml"
 start cold "$MEM" --config "$OUT/cold.yaml" --cold-tier-path "$COLD_DIR"
 fill cold
 start ram "$RAM_MEM"

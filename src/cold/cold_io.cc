@@ -76,9 +76,33 @@ bool ColdIo::Submit(ClientId client, ColdRequest& request) {
     if (queue.size() >= options_.max_queued || (stopping_ && options_.run_thread)) {
       return false;
     }
-    queue.push_back(Job{client, next_seq_++, std::move(request)});
+    queue.push_back(Job{client, next_seq_++, false, std::move(request)});
   }
   (load ? loads_cv_ : writes_cv_).notify_one();
+  return true;
+}
+
+bool ColdIo::SubmitLoads(ClientId client, std::vector<ColdRequest>& loads) {
+  if (loads.empty()) {
+    return true;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (loads_.size() + loads.size() > options_.max_queued || (stopping_ && options_.run_thread)) {
+      return false;
+    }
+    for (std::size_t i = 0; i < loads.size(); ++i) {
+      // A batch ends at the last load or every kMaxLoadBatch loads.
+      const bool last = i + 1 == loads.size() || (i + 1) % kMaxLoadBatch == 0;
+      loads_.push_back(Job{client, next_seq_++, !last, std::move(loads[i])});
+    }
+  }
+  if (loads.size() > kMaxLoadBatch) {
+    loads_cv_.notify_all();
+  } else {
+    loads_cv_.notify_one();
+  }
+  loads.clear();
   return true;
 }
 
@@ -95,6 +119,47 @@ std::size_t ColdIo::Drain(ClientId client, std::vector<ColdCompletion>& out) {
   c.done.clear();
   c.ready.store(0, std::memory_order_release);
   return n;
+}
+
+namespace {
+
+// A fresh snapshot in `txn` (renewed, or begun when it has none); false when none can be had.
+bool Snapshot(ColdStore& store, Txn& txn) {
+  if (txn.Get() != nullptr && txn.Renew()) {
+    txn.Abort();
+  }
+  if (txn.Get() == nullptr) {
+    Expected<Txn> fresh = store.BeginRead();
+    if (!fresh) {
+      return false;
+    }
+    txn = std::move(*fresh);
+  }
+  return true;
+}
+
+}  // namespace
+
+bool ColdIo::IsResident(Txn& txn, const std::string& key, uint64_t write_id) {
+  if (!options_.inline_loads || !Snapshot(*store_, txn)) {
+    return false;
+  }
+  const bool resident = store_->IsResident(txn, key, write_id);
+  txn.Reset();
+  return resident;
+}
+
+std::optional<LoadedValue> ColdIo::LoadResident(Txn& txn, const std::string& key,
+                                                uint64_t write_id) {
+  if (!options_.inline_loads || !Snapshot(*store_, txn)) {
+    return std::nullopt;
+  }
+  Expected<LoadedValue> loaded = store_->Get(txn, key, write_id, /*only_resident=*/true);
+  txn.Reset();
+  if (!loaded) {
+    return std::nullopt;
+  }
+  return std::move(*loaded);
 }
 
 bool ColdIo::HasCompletions(ClientId client) const {
@@ -225,6 +290,29 @@ bool ColdIo::Take(std::deque<Job>& queue, std::condition_variable& cv, std::size
   return true;
 }
 
+bool ColdIo::TakeLoads(std::vector<Job>& jobs) {
+  jobs.clear();
+  std::unique_lock<std::mutex> lock(mu_);
+  loads_cv_.wait(lock, [&] { return stopping_ || !loads_.empty(); });
+  if (loads_.empty()) {
+    return false;
+  }
+  while (!loads_.empty() && jobs.size() < kLoadsPerRound) {
+    bool more_of_batch = true;
+    while (more_of_batch && !loads_.empty()) {
+      more_of_batch = loads_.front().batch_continues;
+      jobs.push_back(std::move(loads_.front()));
+      loads_.pop_front();
+    }
+  }
+  const bool more = !loads_.empty();
+  lock.unlock();
+  if (more) {
+    loads_cv_.notify_one();  // another reader takes the rest
+  }
+  return true;
+}
+
 void ColdIo::WriterMain() {
   std::vector<Job> jobs;
   std::vector<ColdCompletion> done;
@@ -262,7 +350,7 @@ void ColdIo::ReaderMain(std::size_t reader) {
   Txn txn;
   std::vector<Job> jobs;
   std::vector<ColdCompletion> done;
-  while (Take(loads_, loads_cv_, kLoadsPerRound, jobs)) {
+  while (TakeLoads(jobs)) {
     if (options_.before_round_for_test) {
       options_.before_round_for_test(ColdOp::kLoad, jobs.size());
     }
@@ -364,6 +452,7 @@ void ColdIo::RunLoads(Txn& txn, std::size_t reader, std::vector<Job>& jobs, std:
   }
   txn.Reset();
   loads_per_reader_[reader].fetch_add(end - begin, std::memory_order_relaxed);
+  load_rounds_.fetch_add(1, std::memory_order_relaxed);
 }
 
 // Several threads deliver at once; each takes the client's lock, so a client's list and its wake

@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <thread>
@@ -64,6 +65,10 @@ struct ColdIoOptions {
   std::size_t max_queued = 16384;
   // Writes taken per round: they share one write transaction.
   std::size_t max_batch = 256;
+  // Shards read a record on their own thread when its bytes are in RAM already (the page cache):
+  // LoadResident. Off by default (unit tests order every load through the queue); the server
+  // turns it on.
+  bool inline_loads = false;
   // Tests only: runs on an I/O thread before it runs a round of `jobs` requests (op kLoad for a
   // reader's round, kPut for the writer's), so a test can hold one thread and watch the others.
   std::function<void(ColdOp op, std::size_t jobs)> before_round_for_test;
@@ -94,7 +99,13 @@ class ColdIo {
   static constexpr std::size_t kMaxClients = 1024;
   // Loads a reader takes per round (one snapshot, one delivery): small, so a burst spreads over
   // the readers and the first loads are delivered early.
+  // Single loads (Submit) are taken up to this many per round; a batch is always taken whole.
   static constexpr std::size_t kLoadsPerRound = 8;
+  // Loads in one batch of SubmitLoads at most (one read transaction, one delivery).
+  static constexpr std::size_t kMaxLoadBatch = 64;
+
+  // Load rounds run so far (a round = one read transaction), all readers together; tests.
+  [[nodiscard]] uint64_t LoadRounds() const { return load_rounds_.load(std::memory_order_relaxed); }
 
   // `wake` runs on a cold I/O thread (writer or reader; several may call it at once) after
   // completions were queued for the client; it must be cheap, thread-safe and must not block
@@ -108,8 +119,22 @@ class ColdIo {
   // Queues `request` (loads for the readers, the rest for the writer); false (and `request`
   // untouched) when that queue is full or shutting down.
   bool Submit(ClientId client, ColdRequest& request);
+  // Queues `loads` (all kLoad) as one batch (issue #14: a shard's cold loads of one loop turn):
+  // one reader runs the whole batch in one read transaction and delivers its completions
+  // together. Batches above kMaxLoadBatch are split into batches of that size, so a large turn
+  // still spreads over the readers. All or nothing: false (and `loads` untouched) when the queue
+  // has no room for every load or is shutting down; on success `loads` is emptied.
+  bool SubmitLoads(ClientId client, std::vector<ColdRequest>& loads);
   // Moves the client's completions into `out` (appended). Returns how many.
   std::size_t Drain(ClientId client, std::vector<ColdCompletion>& out);
+  // inline_loads only: reads `key`'s record of write `write_id` on the calling thread when all of
+  // its bytes are in RAM (no disk wait), in a fresh snapshot of `txn` (the caller's read Txn:
+  // empty at first, kept reset between calls; one per calling thread). nullopt when it is not
+  // resident, absent, another write, damaged, or inline loads are off: the caller queues a load.
+  // Thread: any, each with its own `txn`.
+  std::optional<LoadedValue> LoadResident(Txn& txn, const std::string& key, uint64_t write_id);
+  // Whether LoadResident would find the record in RAM now (reads and copies nothing).
+  bool IsResident(Txn& txn, const std::string& key, uint64_t write_id);
   [[nodiscard]] bool HasCompletions(ClientId client) const;
   // Manual mode (run_thread == false): runs up to max_batch queued requests here, writes and
   // loads in submission order.
@@ -144,6 +169,9 @@ class ColdIo {
   struct Job {
     ClientId client = 0;
     uint64_t seq = 0;  // submission order over both queues (manual mode merges by it)
+    // Loads: the next queued job belongs to the same batch (SubmitLoads); a reader takes a batch
+    // whole.
+    bool batch_continues = false;
     ColdRequest request;
   };
 
@@ -153,6 +181,9 @@ class ColdIo {
   // Takes up to `max` jobs from `queue`; false when stopping and nothing is left.
   bool Take(std::deque<Job>& queue, std::condition_variable& cv, std::size_t max,
             std::vector<Job>& jobs);
+  // Takes whole load batches (a single load is a batch of one) while fewer than kLoadsPerRound
+  // were taken; false when stopping and nothing is left.
+  bool TakeLoads(std::vector<Job>& jobs);
   void RunBatch(std::vector<Job>& jobs);
   void RunWrites(std::vector<Job>& jobs, std::size_t begin, std::size_t end,
                  std::vector<ColdCompletion>& out);
@@ -171,6 +202,7 @@ class ColdIo {
   std::atomic<std::size_t> client_count_{0};
   std::unique_ptr<std::atomic<uint64_t>[]> loads_per_reader_;
   std::atomic<uint64_t> write_bytes_per_s_{0};
+  std::atomic<uint64_t> load_rounds_{0};
   std::mutex mu_;  // guards the queues, next_seq_, stopping_, held_; never held across LMDB calls
   std::condition_variable writes_cv_;
   std::condition_variable loads_cv_;

@@ -1,5 +1,9 @@
 #include "cold/cold_store.h"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstdint>
 #include <vector>
 
 namespace corecached::cold {
@@ -59,12 +63,47 @@ std::error_code ColdStore::SetExptime(Txn& txn, ColdKey key, uint64_t write_id, 
   return Put(txn, key, data);
 }
 
-Expected<LoadedValue> ColdStore::Get(Txn& txn, ColdKey key, uint64_t write_id) {
+namespace {
+
+// Whether every page of [data, data + size) is in RAM. Records of more than 64 pages count as not
+// resident (a reader thread copies them).
+bool Resident(const void* data, std::size_t size) {
+  static const auto kPage = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  const auto* bytes = static_cast<const unsigned char*>(data);
+  const uintptr_t offset = reinterpret_cast<uintptr_t>(bytes) & (kPage - 1);
+  const std::size_t length = static_cast<std::size_t>(offset) + size;
+  const std::size_t pages = (length + kPage - 1) / kPage;
+  unsigned char vec[64];
+  // mincore(2) takes a non-const pointer; it only reads the mapping's page table.
+  if (pages > sizeof(vec) ||
+      mincore(const_cast<unsigned char*>(bytes - offset), length, vec) != 0) {
+    return false;
+  }
+  for (std::size_t i = 0; i < pages; ++i) {
+    if ((vec[i] & 1U) == 0) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+bool ColdStore::IsResident(Txn& txn, ColdKey key, uint64_t /*write_id*/) {
+  MDB_val k = ToVal(key);
+  MDB_val v{};
+  return mdb_get(txn.Get(), dbi_, &k, &v) == MDB_SUCCESS && Resident(v.mv_data, v.mv_size);
+}
+
+Expected<LoadedValue> ColdStore::Get(Txn& txn, ColdKey key, uint64_t write_id, bool only_resident) {
   MDB_val k = ToVal(key);
   MDB_val v{};
   const int rc = mdb_get(txn.Get(), dbi_, &k, &v);
   if (rc != MDB_SUCCESS) {
     return LmdbError(rc);
+  }
+  if (only_resident && !Resident(v.mv_data, v.mv_size)) {
+    return std::make_error_code(std::errc::operation_would_block);
   }
   LoadedValue out;
   std::string_view value;

@@ -46,7 +46,14 @@ class ColdStore {
 
   // Reads and verifies the record of `key`. MDB_NOTFOUND when absent or not write `write_id`
   // (0 = any); MDB_CORRUPTED when a checksum fails.
-  Expected<LoadedValue> Get(Txn& txn, ColdKey key, uint64_t write_id);
+  // only_resident: the record is read only when all of its bytes are in RAM already (mincore(2)
+  // on the map; the B-tree pages mdb_get walks are the hot top of the tree), else
+  // std::errc::operation_would_block: a caller that must not wait for the disk (a shard's loop)
+  // leaves that read to a reader thread.
+  Expected<LoadedValue> Get(Txn& txn, ColdKey key, uint64_t write_id, bool only_resident = false);
+  // Whether `key` has a record whose bytes are all in RAM (its write id is not checked: the
+  // read that follows checks it). A hint for callers choosing between an inline read and a load.
+  bool IsResident(Txn& txn, ColdKey key, uint64_t write_id);
 
   // Calls visit(key, meta) for every record whose header verifies, in key order; erases the
   // records that do not. Returns the number of records dropped, or an error.

@@ -47,6 +47,7 @@ struct ColdTierConfig {
   double low_watermark = 0.8;      // cold_tier.low_watermark: trim down to this fill
   OnColdRead on_cold_read = OnColdRead::kWait;  // cold_tier.on_cold_read: "wait" | "retry"
   uint32_t reader_threads = 2;  // cold_tier.reader_threads: threads running loads (1..64)
+  bool inline_reads = true;     // cold_tier.inline_reads: read values already in RAM on the loop
 };
 
 // auth: memcached 1.6's authentication (-Y). Empty = off.

@@ -109,6 +109,7 @@ const std::vector<std::pair<const char*, Render>>& Keys() {
       {"cold_tier.low_watermark", [](const Config& c) { return Str(c.cold_tier.low_watermark); }},
       {"cold_tier.on_cold_read", [](const Config& c) { return Str(c.cold_tier.on_cold_read); }},
       {"cold_tier.reader_threads", [](const Config& c) { return Str(c.cold_tier.reader_threads); }},
+      {"cold_tier.inline_reads", [](const Config& c) { return Str(c.cold_tier.inline_reads); }},
       {"backpressure.max_queue_depth",
        [](const Config& c) { return Str(c.backpressure.max_queue_depth); }},
       {"backpressure.max_queue_delay_ms",

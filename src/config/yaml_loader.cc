@@ -223,6 +223,8 @@ constexpr KeyHandler kHandlers[] = {
      [](const Field& f, Config& c) { c.cold_tier.on_cold_read = ReadOnColdRead(f); }},
     {"cold_tier.reader_threads",
      [](const Field& f, Config& c) { c.cold_tier.reader_threads = f.Uint32(); }},
+    {"cold_tier.inline_reads",
+     [](const Field& f, Config& c) { c.cold_tier.inline_reads = f.Bool(); }},
     {"backpressure.max_queue_depth",
      [](const Field& f, Config& c) { c.backpressure.max_queue_depth = f.Uint32(); }},
     {"backpressure.max_queue_delay_ms",

@@ -167,6 +167,8 @@ void AddItems(const StatsSources& s, core::StatList* out) {
       {"cold_promotions", &S::cold_promotions},
       {"cold_disk_errors", &S::cold_disk_errors},
       {"cold_load_wait_us", &S::cold_load_wait_us},
+      {"cold_load_batches", &S::cold_load_batches},
+      {"cold_reads_inline", &S::cold_reads_inline},
       {"cold_writes_pending", &S::cold_writes_pending},
   };
   for (const auto& [name, field] : cold) {
@@ -228,6 +230,7 @@ void AddCorecachedSettings(const StatsSources& s, core::StatList* out) {
   out->emplace_back("cold_tier_low_watermark", FormatRatio(c.cold_tier.low_watermark));
   out->emplace_back("cold_tier_on_cold_read", config::ToString(c.cold_tier.on_cold_read));
   out->emplace_back("cold_tier_reader_threads", std::to_string(c.cold_tier.reader_threads));
+  out->emplace_back("cold_tier_inline_reads", c.cold_tier.inline_reads ? "yes" : "no");
   out->emplace_back("backpressure_max_queue_depth", std::to_string(c.backpressure.max_queue_depth));
   out->emplace_back("backpressure_max_queue_delay_ms",
                     std::to_string(c.backpressure.max_queue_delay_ms));

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "core/key_hash.h"
+#include "core/protocol_limits.h"
 
 namespace corecached::shard {
 
@@ -243,6 +244,62 @@ std::size_t ColdIndex::MemoryBytesAfterInsert(std::size_t key_size) const {
     more += std::min(kArenaChunkBytes, std::max(cap * 2, kFirstArenaBytes)) - cap;
   }
   return MemoryBytes() + more;
+}
+
+namespace {
+
+// Bytes a chunked store adds when `need` more units go in: the last chunk (`size` of `cap`)
+// doubles from `first` up to `chunk`; a later chunk is allocated whole (`chunk`) when the first
+// is full; `waste` units may be left at the end of each full chunk (keys are not split).
+std::size_t ChunkGrowth(bool empty, bool first_only, std::size_t size, std::size_t cap,
+                        std::size_t need, std::size_t first, std::size_t chunk, std::size_t waste) {
+  std::size_t more = 0;
+  bool single = first_only;
+  if (empty) {
+    size = cap = 0;
+    single = true;
+  }
+  while (need > 0) {
+    if (size + std::min(need, waste + 1) > chunk || (!empty && size == chunk)) {
+      need += waste;  // the rest of this chunk may stay unused
+      size = 0;
+      cap = chunk;
+      more += chunk;
+      single = false;
+    }
+    empty = false;
+    if (size == cap && single) {
+      const std::size_t grown = std::min(chunk, std::max(cap * 2, first));
+      more += grown - cap;
+      cap = grown;
+    }
+    const std::size_t take = std::min(need, cap - size);
+    size += take;
+    need -= take;
+  }
+  return more;
+}
+
+}  // namespace
+
+std::size_t ColdIndex::MemoryBytesAfterInserts(std::size_t inserts, std::size_t key_bytes) const {
+  std::size_t more = 0;
+  std::size_t slots = slot_count_;
+  while (static_cast<double>(size_ + inserts) > static_cast<double>(slots) * kMaxLoad) {
+    more += slots * sizeof(uint32_t);
+    slots *= 2;
+  }
+  // Entries (ignoring the free list: a bound), then key bytes.
+  const bool no_chunks = chunks_.empty();
+  more += sizeof(ColdEntry) * ChunkGrowth(no_chunks, chunks_.size() <= 1,
+                                          no_chunks ? 0 : chunks_.back().size(),
+                                          no_chunks ? 0 : chunks_.back().capacity(), inserts,
+                                          kFirstChunkEntries, kEntriesPerChunk, 0);
+  const bool no_arena = arena_.empty();
+  more += ChunkGrowth(no_arena, arena_.size() <= 1, no_arena ? 0 : arena_.back().size(),
+                      no_arena ? 0 : arena_.back().capacity(), key_bytes, kFirstArenaBytes,
+                      kArenaChunkBytes, core::kMaxKeyLength);
+  return std::max(MemoryBytes() + more, MemoryBytesAfterInsert(core::kMaxKeyLength));
 }
 
 }  // namespace corecached::shard

@@ -103,6 +103,10 @@ class ColdIndex {
   }
   // Upper bound of MemoryBytes() after one more Insert of a key of `key_size` bytes.
   [[nodiscard]] std::size_t MemoryBytesAfterInsert(std::size_t key_size) const;
+  // An upper bound of MemoryBytes() after `inserts` more inserts of `key_bytes` key bytes in all
+  // (every slot doubling they cause, their entries and keys, each part's next growth step).
+  [[nodiscard]] std::size_t MemoryBytesAfterInserts(std::size_t inserts,
+                                                    std::size_t key_bytes) const;
   [[nodiscard]] std::size_t SlotBytes() const { return slot_count_ * sizeof(uint32_t); }
   [[nodiscard]] std::size_t EntryBytes() const { return entry_bytes_; }
   [[nodiscard]] std::size_t ArenaBytes() const { return arena_bytes_; }

@@ -18,9 +18,10 @@ ColdTier::~ColdTier() {
   }
 }
 
-void ColdTier::Attach(std::function<void()> wake) {
+void ColdTier::Attach(std::function<void()> wake, bool batch_loads) {
   client_ = io_.AddClient(std::move(wake));
   attached_ = true;
+  batch_loads_ = batch_loads;
 }
 
 void ColdTier::Log(const std::string& line) const {
@@ -75,11 +76,37 @@ void ColdTier::StartLoad(Ref ref) {
   request.key.assign(index_.Key(ref));
   request.write_id = e.WriteId();
   std::string key = request.key;
-  if (Submit(request)) {
-    index_.At(ref).Mark(ColdEntry::kLoading);
-    stats_.cold_reads.Add();
-    load_started_[std::move(key)] = std::chrono::steady_clock::now();
+  if (batch_loads_) {
+    gathered_loads_.push_back(std::move(request));
+  } else if (!Submit(request)) {
+    return;
   }
+  e.Mark(ColdEntry::kLoading);
+  stats_.cold_reads.Add();
+  load_started_[std::move(key)] = std::chrono::steady_clock::now();
+}
+
+std::size_t ColdTier::SubmitLoads() {
+  const std::size_t n = gathered_loads_.size();
+  if (n == 0) {
+    return 0;
+  }
+  if (io_.SubmitLoads(client_, gathered_loads_)) {
+    outstanding_ += n;
+    stats_.cold_load_batches.Add();
+    return n;
+  }
+  // Refused (the readers are far behind): nothing is loading, so a retry starts the load again.
+  for (const cold::ColdRequest& r : gathered_loads_) {
+    load_started_.erase(r.key);
+    const Ref ref = index_.Find(core::KeyHash::Of(r.key).TableBits(), r.key);
+    if (ref != ColdIndex::kNone && index_.At(ref).WriteId() == r.write_id) {
+      index_.At(ref).Unmark(ColdEntry::kLoading);
+    }
+  }
+  stats_.cold_reads.Sub(n);
+  gathered_loads_.clear();
+  return 0;
 }
 
 const std::string* ColdTier::Staged(Ref ref) const {
@@ -91,6 +118,35 @@ const std::string* ColdTier::Staged(Ref ref) const {
     return nullptr;
   }
   return &it->second.value;
+}
+
+bool ColdTier::ReadResident(Ref ref, std::string& out) {
+  std::optional<cold::LoadedValue> loaded =
+      io_.LoadResident(read_txn_, std::string(index_.Key(ref)), index_.At(ref).WriteId());
+  if (!loaded) {
+    return false;
+  }
+  stats_.cold_reads.Add();
+  stats_.cold_reads_inline.Add();
+  out = std::move(loaded->value);
+  return true;
+}
+
+bool ColdTier::Resident(Ref ref) {
+  return io_.IsResident(read_txn_, std::string(index_.Key(ref)), index_.At(ref).WriteId());
+}
+
+const std::string* ColdTier::LoadResident(Ref ref) {
+  const uint64_t write_id = index_.At(ref).WriteId();
+  const std::string key(index_.Key(ref));
+  std::optional<cold::LoadedValue> loaded = io_.LoadResident(read_txn_, key, write_id);
+  if (!loaded) {
+    return nullptr;
+  }
+  stats_.cold_reads.Add();
+  stats_.cold_reads_inline.Add();
+  Stage(key, write_id, std::move(loaded->value));
+  return Staged(ref);
 }
 
 bool ColdTier::Admit(ColdEntry& entry) {
@@ -191,6 +247,7 @@ bool ColdTier::StartWrite(Item& item, int64_t exptime) {
   inflight_writes_[std::string(item.Key())] = Writing{meta.write_id, &item, record_bytes};
   writing_bytes_ += record_bytes;
   writing_item_bytes_ += item.AllocatedBytes();
+  writing_key_bytes_ += item.Key().size();
   stats_.cold_writes_pending.Set(inflight_writes_.size());
   return true;
 }
@@ -199,6 +256,7 @@ void ColdTier::ForgetWrite(Item& item) {
   auto it = inflight_writes_.find(std::string(item.Key()));
   if (it != inflight_writes_.end() && it->second.item == &item) {
     writing_item_bytes_ -= item.AllocatedBytes();
+    writing_key_bytes_ -= item.Key().size();
     inflight_writes_.erase(it);
     stats_.cold_writes_pending.Set(inflight_writes_.size());
   }

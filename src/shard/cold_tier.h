@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "cold/cold_io.h"
+#include "core/protocol_limits.h"
 #include "shard/cold_index.h"
 #include "shard/item.h"
 #include "shard/shard_stats.h"
@@ -42,8 +43,10 @@ class ColdTier {
   ColdTier(const ColdTier&) = delete;
   ColdTier& operator=(const ColdTier&) = delete;
 
-  // Thread: main, start-up only.
-  void Attach(std::function<void()> wake);
+  // Thread: main, start-up only. With batch_loads, StartLoad only gathers loads and
+  // SubmitLoads sends them (the owner calls it once per loop turn); otherwise each load is
+  // submitted at once.
+  void Attach(std::function<void()> wake, bool batch_loads = false);
 
   // Bounds. Loaded values waiting to be served (RAM outside the memory limit, like the record
   // copies being written): beyond this the oldest are dropped (their readers load again).
@@ -74,13 +77,35 @@ class ColdTier {
   [[nodiscard]] std::size_t MemoryBytesAfterInsert(std::size_t key_size) const {
     return index_.MemoryBytesAfterInsert(key_size);
   }
+  // The index's memory once every write-back in flight (and one more insert) became a cold
+  // entry: a bound, so that one round of write completions never takes the shard over its limit
+  // (several index growths in one round used to evict: 2005 items in the 20x bench).
+  [[nodiscard]] std::size_t MemoryBytesAfterWrites() const {
+    return index_.MemoryBytesAfterInserts(inflight_writes_.size() + 1,
+                                          writing_key_bytes_ + core::kMaxKeyLength);
+  }
   [[nodiscard]] ColdIndex& Index() { return index_; }
 
   // ---- Loads and admission ----
-  // Starts the load of the entry's value unless one runs (readers share it).
+  // Starts the load of the entry's value unless one runs (readers share it). In batch mode the
+  // load is gathered for the next SubmitLoads (the entry is marked loading already, so every
+  // reader of the turn shares it).
   void StartLoad(Ref ref);
+  // Batch mode: submits the loads gathered since the last call as one batch (issue #14: one read
+  // transaction for a turn's cold loads of this shard). When the queue refuses them, their
+  // entries stop loading (their readers start the load again when they retry). Returns how many
+  // were submitted.
+  std::size_t SubmitLoads();
+  [[nodiscard]] bool LoadsGathered() const { return !gathered_loads_.empty(); }
   // The loaded value of the entry's current write, or nullptr.
   [[nodiscard]] const std::string* Staged(Ref ref) const;
+  // Reads the entry's value on this thread when its record is in RAM already (page cache; see
+  // ColdIo::LoadResident) and stages it: the staged value, or nullptr (then StartLoad).
+  const std::string* LoadResident(Ref ref);
+  // The same without staging: the value into `out`; false when it is not in RAM (then StartLoad).
+  bool ReadResident(Ref ref, std::string& out);
+  // Whether the entry's record is in RAM (a read would not wait for the disk); reads nothing.
+  bool Resident(Ref ref);
   // Second-touch admission: true when the entry was served from disk before (so this read
   // promotes it); marks it as served otherwise.
   static bool Admit(ColdEntry& entry);
@@ -141,11 +166,15 @@ class ColdTier {
   ColdIndex index_;
   cold::ColdIo::ClientId client_ = 0;
   bool attached_ = false;
+  bool batch_loads_ = false;
+  std::vector<cold::ColdRequest> gathered_loads_;  // batch mode: this turn's loads
+  cold::Txn read_txn_;  // LoadResident's read transaction (reset between reads)
   uint64_t next_write_id_ = 1;
   int64_t rest_until_ = 0;         // Unix seconds; the tier is not used before
   std::size_t outstanding_ = 0;    // requests submitted, completions not yet drained
   std::size_t writing_bytes_ = 0;  // record copies queued for the writer
   std::size_t writing_item_bytes_ = 0;
+  std::size_t writing_key_bytes_ = 0;  // key bytes of inflight_writes_
   std::unordered_map<std::string, Writing> inflight_writes_;
   std::unordered_map<std::string, std::chrono::steady_clock::time_point> load_started_;
   std::unordered_map<std::string, Staging> staged_;

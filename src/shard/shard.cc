@@ -45,8 +45,9 @@ Shard::Shard(ShardId id, const ShardOptions& options, std::size_t threads, const
   }
   outbound_.assign(threads, nullptr);
   // Cold tier: registers with the I/O thread and rebuilds the index from disk (start-up). The
-  // reader threads call the wake when completions wait; the owning loop then polls them.
-  store_->AttachCold([this] { wake_.Notify(); });
+  // reader threads call the wake when completions wait; the owning loop then polls them. Loads
+  // are batched per loop turn (OnTurnEnd).
+  store_->AttachCold([this] { wake_.Notify(); }, /*batch_loads=*/true);
 }
 
 Shard::~Shard() {
@@ -110,6 +111,15 @@ core::Result Shard::ExecuteLocal(const core::Command& cmd) {
   return r;  // still kColdLoading after the bound: "retry"
 }
 
+void Shard::PrefetchCold(const std::vector<core::Command>& commands) {
+  if (commands.size() < 2 || !store_->ColdEnabled()) {
+    return;
+  }
+  for (const core::Command& cmd : commands) {
+    store_->PrefetchCold(cmd);
+  }
+}
+
 std::optional<uint32_t> Shard::Send(ShardId dest, Router* router,
                                     std::vector<core::Command>* commands) {
   Shard* peer = peers_[dest];
@@ -163,6 +173,9 @@ void Shard::Recycle(Message* message) {
 }
 
 void Shard::OnTurnEnd() noexcept {
+  // Cold loads of the turn, every connection's (local and peer requests alike): one batch, one
+  // read transaction on a reader thread (issue #14). Only the fibers that asked wait for it.
+  store_->SubmitColdLoads();
   if (turn_start_ns_ != 0) {
     // The shorter of the last two turns: one turn stretched by a preemption (a busy 2-core box)
     // is not overload; a loop that stays behind is.
@@ -287,6 +300,7 @@ void Shard::ExecuteRequest(Message* message) {
   const std::size_t commands = message->commands.size();
   message->results.clear();
   message->results.reserve(commands);
+  PrefetchCold(message->commands);
   for (std::size_t i = 0; i < commands; ++i) {
     core::Result r = store_->Execute(message->commands[i]);
     if (store_->MustWait(r)) {

@@ -60,6 +60,9 @@ class Shard final : public runtime::LoopGuest {
   // Executes one command of a key this shard owns, in the calling fiber. A cold-tier wait
   // suspends only that fiber. REQUIRES: inside a fiber; cmd.hash == KeyHash::Of(cmd.key).
   core::Result ExecuteLocal(const core::Command& cmd);
+  // Before ExecuteLocal of several commands (one pipeline): starts the cold loads their reads
+  // will need, so they go to the readers in this turn's one batch. Never suspends.
+  void PrefetchCold(const std::vector<core::Command>& commands);
   // Moves `commands` into this turn's Message for shard `dest` (!= Id()); Router::Deliver gets the
   // results back on this thread, in a later turn. When `dest` sheds them now, returns its retry
   // hint and moves nothing. `router` must wait (not be destroyed) until Deliver was called.

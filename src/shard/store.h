@@ -91,8 +91,19 @@ class Store {
   // Registers with options.cold (if any) and rebuilds the index from its records: every unexpired
   // record of this shard becomes a cold item. `wake` runs on a cold I/O thread (the writer or a
   // reader, possibly several at once) when completions wait for PollCold; it must be thread-safe.
-  // Thread: main, start-up only.
-  void AttachCold(std::function<void()> wake);
+  // With batch_loads, cold loads are gathered and sent only by SubmitColdLoads (the Shard calls
+  // it at each loop turn's end: one batch, one read transaction per turn, issue #14); without,
+  // each load is submitted when a command needs it. Thread: main, start-up only.
+  void AttachCold(std::function<void()> wake, bool batch_loads = false);
+  // Batch mode: submits the cold loads the commands since the last call asked for, as one batch.
+  // Returns how many; 0 also when the queue refused them (their commands start them again when
+  // they run again). Never suspends.
+  std::size_t SubmitColdLoads() { return tier_ != nullptr ? tier_->SubmitLoads() : 0; }
+  // Starts the load of `cmd`'s value when it is a plain read (kGet) of a cold item whose value is
+  // neither staged nor loading, so that the reads of one pipeline load together (one batch)
+  // instead of one turn each. Changes nothing else: the command still runs through Execute,
+  // which checks expiry, flush and the write id again. Never suspends.
+  void PrefetchCold(const core::Command& cmd);
   // True when `r` (just returned by Execute) means "not done: run the command again after
   // PollCold applied progress": a cold read in wait mode, or a store waiting for write-back room.
   [[nodiscard]] bool MustWait(const core::Result& r) const;
@@ -229,13 +240,16 @@ class Store {
   [[nodiscard]] bool ColdUsable() const;
   // The live cold entry of cmd's key, or kNone; dead ones found here are dropped.
   ColdRef FindCold(const core::Command& cmd, bool count_get);
+  // The entry's staged value, else its value read here when it is in RAM already, else nullptr.
+  const std::string* StagedOrResident(ColdRef ref);
   // Loads the value unless staged: kColdLoading (blocked_ = kLoad) until it is.
   core::Result NeedValue(ColdRef ref);
   // A plain read of a cold item: served from the loaded value; promoted on admission.
   core::Result ColdGet(const core::Command& cmd, ColdRef ref);
   // Any other command that needs the value: the item is promoted first (out = the hot item).
   core::Result Materialize(const core::Command& cmd, ColdRef ref, Item*& out);
-  Item* PromoteStaged(ColdRef ref);
+  // Promotion of the entry with its value `loaded` (staged or read inline), into free room only.
+  Item* Promote(ColdRef ref, const std::string& loaded);
   core::Result TouchCold(const core::Command& cmd, ColdRef ref);
   void UnlinkCold(ColdRef ref);
   void BumpCold(ColdEntry& entry);

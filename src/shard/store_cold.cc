@@ -88,6 +88,27 @@ Store::ColdRef Store::FindCold(const Command& cmd, bool count_get) {
   return ref;
 }
 
+void Store::PrefetchCold(const Command& cmd) {
+  if (tier_ == nullptr || cmd.op != core::Op::kGet) {
+    return;
+  }
+  const ColdRef ref = tier_->Find(cmd.hash.TableBits(), cmd.key);
+  if (ref == ColdIndex::kNone) {
+    return;
+  }
+  const ColdEntry& e = tier_->At(ref);
+  if (IsExpired(e.exptime) || IsFlushed(e.time, e.cas) || tier_->Staged(ref) != nullptr ||
+      tier_->Resident(ref)) {
+    return;  // ready, or read inline when the command runs
+  }
+  tier_->StartLoad(ref);
+}
+
+const std::string* Store::StagedOrResident(ColdRef ref) {
+  const std::string* value = tier_->Staged(ref);
+  return value != nullptr ? value : tier_->LoadResident(ref);
+}
+
 Result Store::NeedValue(ColdRef ref) {
   tier_->StartLoad(ref);
   blocked_ = Blocked::kLoad;
@@ -98,15 +119,22 @@ Result Store::NeedValue(ColdRef ref) {
 // is promoted only on its second read (admission), so a scan of the tail does not push hot items
 // out. Counted as the hit it is.
 Result Store::ColdGet(const Command& cmd, ColdRef ref) {
+  // A value read inline is served (and promoted) from here without being staged: one copy less.
+  std::string read;
   const std::string* value = tier_->Staged(ref);
   if (value == nullptr) {
-    return NeedValue(ref);
+    if (!tier_->ReadResident(ref, read)) {
+      return NeedValue(ref);
+    }
+    value = &read;
   }
   stats_.cmd_get.Add();
   stats_.get_hits.Add();
   ColdEntry& e = tier_->At(ref);
   Result r = Of(Outcome::kHit);
-  r.value = *value;
+  if (value != &read) {
+    r.value = *value;  // a staged value may be unstaged by the promotion below
+  }
   r.flags = e.flags;
   r.cas = e.cas;
   r.ttl_seconds = TtlSeconds(e.exptime);
@@ -114,15 +142,24 @@ Result Store::ColdGet(const Command& cmd, ColdRef ref) {
   r.hit_before = (e.Bits() & Item::kFetched) != 0;
   r.key_binary = (e.Bits() & Item::kKeyBinary) != 0;
   if (cmd.no_lru_bump) {
+    if (value == &read) {
+      r.value = std::move(read);
+    }
     return r;
   }
+  bool promoted = false;
   if (ColdTier::Admit(e)) {
-    if (Item* hot = PromoteStaged(ref); hot != nullptr) {
+    if (Item* hot = Promote(ref, *value); hot != nullptr) {
       hot->Set(Item::kFetched);
-      return r;
+      promoted = true;
     }
   }
-  BumpCold(tier_->At(ref));
+  if (!promoted) {
+    BumpCold(tier_->At(ref));
+  }
+  if (value == &read) {
+    r.value = std::move(read);
+  }
   return r;
 }
 
@@ -133,8 +170,8 @@ void Store::BumpCold(ColdEntry& entry) {
 }
 
 // Promotion on admission: only into free room (no eviction, no wait).
-Item* Store::PromoteStaged(ColdRef ref) {
-  const std::string* value = tier_->Staged(ref);
+Item* Store::Promote(ColdRef ref, const std::string& loaded) {
+  const std::string* value = &loaded;
   const std::string_view key = tier_->Key(ref);
   ItemPtr fresh(Item::Create(key, value->size(), core::KeyHash::Of(key).TableBits()));
   if (fresh == nullptr) {
@@ -159,7 +196,7 @@ Item* Store::PromoteStaged(ColdRef ref) {
 // value is loaded, then allocated as any store allocates (it may wait for write-back room).
 Result Store::Materialize(const Command& cmd, ColdRef ref, Item*& out) {
   out = nullptr;
-  const std::string* value = tier_->Staged(ref);
+  const std::string* value = StagedOrResident(ref);
   if (value == nullptr) {
     return NeedValue(ref);
   }
@@ -206,8 +243,7 @@ std::size_t Store::MemoryCommittedBytes() const {
   if (tier_ == nullptr) {
     return MemoryUsedBytes();
   }
-  return MemoryUsedBytes() - tier_->MemoryBytes() +
-         tier_->MemoryBytesAfterInsert(core::kMaxKeyLength);
+  return MemoryUsedBytes() - tier_->MemoryBytes() + tier_->MemoryBytesAfterWrites();
 }
 
 // Above the high watermark, the LRU tail is written back until the memory it will free brings the
@@ -377,7 +413,7 @@ bool Store::FlushStep() {
     swept_ = SweepCold();
   }
   return hot_done && swept_ && !tier_->WritesInFlight() && tier_->Outstanding() == 0 &&
-         !tier_->ErasesPending();
+         !tier_->LoadsGathered() && !tier_->ErasesPending();
 }
 
 // Records of items hidden by flush_all (or expired) must not come back after the restart.
@@ -392,12 +428,12 @@ bool Store::SweepCold() {
   return true;
 }
 
-void Store::AttachCold(std::function<void()> wake) {
+void Store::AttachCold(std::function<void()> wake, bool batch_loads) {
   if (options_.cold == nullptr) {
     return;
   }
   tier_ = std::make_unique<ColdTier>(*options_.cold, options_.shard_id, stats_);
-  tier_->Attach(std::move(wake));
+  tier_->Attach(std::move(wake), batch_loads);
   RebuildFromCold();
 }
 

@@ -164,3 +164,94 @@ def test_issue_14_twenty_times_memory_stays_correct():
         assert int(stats["cold_items"]) > len(keys) * 0.9
         rss_mb = rss_anon_kb(srv.pid) / 1024
         assert_rss_bound(rss_mb, 8 + RSS_OVERHEAD_MB, f"RssAnon {rss_mb:.0f} MiB")
+
+
+def _read_get_reply(sock, buf):
+    """One classic get reply (VALUE blocks then END) from `sock`; returns ({key: value}, rest)."""
+    values = {}
+    while True:
+        while b"\r\n" not in buf:
+            chunk = sock.recv(65536)
+            assert chunk, "connection closed mid-reply"
+            buf += chunk
+        line, buf = buf.split(b"\r\n", 1)
+        if line == b"END":
+            return values, buf
+        parts = line.split()
+        assert parts[0] == b"VALUE", line[:80]
+        size = int(parts[3])
+        while len(buf) < size + 2:
+            chunk = sock.recv(65536)
+            assert chunk, "connection closed mid-value"
+            buf += chunk
+        values[parts[1].decode()] = buf[:size]
+        assert buf[size:size + 2] == b"\r\n"
+        buf = buf[size + 2:]
+
+
+@pytest.mark.parametrize("inline_reads", ["false", "true"])
+def test_issue_14_many_connections_read_different_cold_keys_at_once(inline_reads):
+    """Cold loads are gathered per loop turn and go to the reader threads as one batch (with
+    inline_reads false every cold read does; with true, those whose bytes are in the page cache
+    are read on the loop): 32 connections each send a get of a different cold key (some a
+    multi-key get across shards) before any reply is read, round after round; every connection
+    gets exactly its own bytes."""
+    rnd = random.Random(1414)
+    with tempfile.TemporaryDirectory() as d:
+        conf = os.path.join(d, "cold.yaml")
+        with open(conf, "w") as f:
+            f.write(f"cold_tier:\n  inline_reads: {inline_reads}\n")
+        with running_server(server_binary(), "-m", 8, "--config", conf,
+                            "--cold-tier-path", os.path.join(d, "lmdb")) as srv:
+            _read_cold_keys_at_once(srv, rnd, inline_reads == "true")
+
+
+def _read_cold_keys_at_once(srv, rnd, inline_reads):
+    client = srv.client()
+    keys = {}
+    for i in range(6000):  # ~36 MiB of 2..10 KiB values: 4.5x -m
+        key = f"many:{i}"
+        keys[key] = value_for(key, 2048 + (i * 7919) % 8192)
+    names = list(keys)
+    for start in range(0, len(names), 100):
+        assert client.set_many({k: keys[k] for k in names[start:start + 100]}) == []
+    before = stat_map(client)
+    reads_before = int(before["cold_reads"])
+    batches_before = int(before["cold_load_batches"])
+    inline_before = int(before["cold_reads_inline"])
+    order = names[:4000]  # the older part of the data: on disk by now
+    rnd.shuffle(order)
+    socks = [srv.connect() for _ in range(32)]
+    bufs = [b""] * len(socks)
+    try:
+        wrong = []
+        cursor = 0
+        for _round in range(20):
+            asked = []
+            for n, s in enumerate(socks):
+                count = 3 if n % 8 == 0 else 1  # some multi-key gets (several shards)
+                want = order[cursor:cursor + count]
+                cursor += count
+                s.sendall(("get " + " ".join(want) + "\r\n").encode())
+                asked.append(want)
+            for n, s in enumerate(socks):
+                got, bufs[n] = _read_get_reply(s, bufs[n])
+                if got != {k: keys[k] for k in asked[n]}:
+                    wrong.append(asked[n])
+        assert wrong == [], f"{len(wrong)} replies wrong, first {wrong[:3]}"
+    finally:
+        for s in socks:
+            s.close()
+    stats = stat_map(client)
+    reads = int(stats["cold_reads"]) - reads_before
+    batches = int(stats["cold_load_batches"]) - batches_before
+    inline = int(stats["cold_reads_inline"]) - inline_before
+    assert reads > 300, "the gets must have hit the disk"
+    if inline_reads:
+        assert inline > 0
+        assert batches <= reads - inline
+    else:
+        assert inline == 0
+        assert 0 < batches < reads, "one batch per turn, not one per load"
+    assert int(stats["evictions"]) == 0
+    assert int(stats["cold_disk_errors"]) == 0

@@ -36,6 +36,7 @@ cold_tier:
   low_watermark: 0.5
   on_cold_read: retry
   reader_threads: 5
+  inline_reads: false
 backpressure:
   max_queue_depth: 1000
   max_queue_delay_ms: 50
@@ -62,6 +63,7 @@ EXPECTED = {
     "cold_tier_low_watermark": "0.50",
     "cold_tier_on_cold_read": "retry",
     "cold_tier_reader_threads": "5",
+    "cold_tier_inline_reads": "no",
     "backpressure_max_queue_depth": "1000",
     "backpressure_max_queue_delay_ms": "50",
 }

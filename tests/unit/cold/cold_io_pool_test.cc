@@ -296,5 +296,86 @@ TEST_CASE("ColdIo pool: shutdown with loads in flight runs them all and joins") 
   CHECK(loads_run.load() == kLoads);
 }
 
+TEST_CASE("issue #14: a batch of loads runs whole, one read transaction per kMaxLoadBatch loads") {
+  TempDir dir;
+  std::atomic<std::size_t> loads_run{0};
+  Collector a;
+  Collector b;
+  std::unique_ptr<ColdIo> io = OpenPool(dir.path, 2, nullptr, nullptr, &loads_run);
+  a.Attach(*io);
+  b.Attach(*io);
+  constexpr std::size_t kKeys = ColdIo::kMaxLoadBatch + 36;  // two batches: 64 + 36
+  for (std::size_t i = 0; i < kKeys; ++i) {
+    ColdRequest put = Put("batch:" + std::to_string(i), i + 1);
+    REQUIRE(io->Submit(a.id, put));
+  }
+  REQUIRE(a.WaitFor(ColdOp::kPut, kKeys));
+  const uint64_t rounds_before = io->LoadRounds();
+  std::vector<ColdRequest> loads;
+  for (std::size_t i = 0; i < kKeys; ++i) {
+    loads.push_back(Load("batch:" + std::to_string(i), i + 1));
+  }
+  REQUIRE(io->SubmitLoads(a.id, loads));
+  CHECK(loads.empty());
+  // Another client's batch of 3, in between: its own completions only.
+  std::vector<ColdRequest> small{Load("batch:5", 6), Load("batch:6", 7), Load("batch:6", 99)};
+  REQUIRE(io->SubmitLoads(b.id, small));
+  REQUIRE(a.WaitFor(ColdOp::kLoad, kKeys));
+  REQUIRE(b.WaitFor(ColdOp::kLoad, 3));
+  CHECK(a.Count(ColdOp::kLoad) == kKeys);
+  CHECK(b.Count(ColdOp::kLoad) == 3);
+  for (const ColdCompletion& done : a.got) {
+    if (done.op == ColdOp::kLoad) {
+      REQUIRE(!done.error);
+      CHECK(done.loaded.value == ValueOf(done.write_id));
+      CHECK(done.key == "batch:" + std::to_string(done.write_id - 1));
+    }
+  }
+  for (const ColdCompletion& done : b.got) {
+    CHECK(done.op == ColdOp::kLoad);
+    if (done.write_id == 99) {
+      CHECK(done.error);  // another write's id: never its bytes
+    } else {
+      REQUIRE(!done.error);
+      CHECK(done.loaded.value == ValueOf(done.write_id));
+    }
+  }
+  // 64 and 36 are taken whole, each alone (a round stops at kLoadsPerRound); the batch of 3 alone
+  // or together with nothing else: 3 rounds, never one per load.
+  CHECK(io->LoadRounds() - rounds_before == 3);
+  CHECK(loads_run.load() == kKeys + 3);
+}
+
+TEST_CASE("issue #14: a batch the load queue has no room for is refused whole, untouched") {
+  TempDir dir;
+  ColdIoOptions options;
+  options.path = dir.path;
+  options.map_size_bytes = std::size_t{16} << 20;
+  options.run_thread = false;
+  options.max_queued = 4;
+  auto opened = ColdIo::Open(options);
+  REQUIRE(opened);
+  std::unique_ptr<ColdIo> io = std::move(*opened);
+  Collector c;
+  c.Attach(*io);
+  std::vector<ColdRequest> five;
+  for (int i = 0; i < 5; ++i) {
+    five.push_back(Load("k" + std::to_string(i), 1));
+  }
+  CHECK(!io->SubmitLoads(c.id, five));
+  CHECK(five.size() == 5);
+  CHECK(five[4].key == "k4");  // untouched
+  CHECK(io->RunQueuedLoads() == 0);
+  five.pop_back();
+  CHECK(io->SubmitLoads(c.id, five));
+  CHECK(io->RunQueuedLoads() == 4);
+  CHECK(io->LoadRounds() == 1);
+  std::vector<ColdCompletion> got;
+  CHECK(io->Drain(c.id, got) == 4);
+  for (const ColdCompletion& done : got) {
+    CHECK(done.error);  // nothing was written: misses, no bytes
+  }
+}
+
 }  // namespace
 }  // namespace corecached::cold

@@ -10,6 +10,8 @@
 //
 // Waiting works as the shard's does: the wake function (on the I/O thread) signals the shard
 // thread, which runs PollCold and executes the command again; each wait is a bounded slice.
+// Shard 1 batches its loads as the server's shards do (issue #14: gathered, then submitted as one
+// batch before the thread waits, as at a loop turn's end); shard 0 submits each load at once.
 #include <doctest/doctest.h>
 #include <stdlib.h>
 
@@ -110,7 +112,7 @@ struct ShardSim {
     options.cas_start = shard + 1;
     options.cas_step = kShards;
     store = std::make_unique<Store>(options, clock, kStart);
-    store->AttachCold([this] { wakeup.Wake(); });
+    store->AttachCold([this] { wakeup.Wake(); }, /*batch_loads=*/shard == 1);
   }
 
   // As Shard::ResumeCold: execute again after each round of cold progress, a bounded number of
@@ -124,6 +126,7 @@ struct ShardSim {
       if (!store->MustWait(r)) {
         return r;
       }
+      store->SubmitColdLoads();  // the turn's end
       wakeup.WaitSlice();
       store->PollCold();
     }
@@ -134,6 +137,7 @@ struct ShardSim {
   // Flush for shutdown, as Shard::FlushCold (bounded).
   bool Flush() {
     for (int i = 0; i < 3000; ++i) {
+      store->SubmitColdLoads();
       store->PollCold();
       if (store->FlushStep()) {
         return true;

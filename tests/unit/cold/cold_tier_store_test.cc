@@ -34,12 +34,14 @@ struct TempDir {
   std::string path;
 };
 
-std::shared_ptr<cold::ColdIo> OpenIo(const std::string& path, std::size_t max_queued = 16384) {
+std::shared_ptr<cold::ColdIo> OpenIo(const std::string& path, std::size_t max_queued = 16384,
+                                     bool inline_loads = false) {
   cold::ColdIoOptions options;
   options.path = path;
   options.map_size_bytes = 64 << 20;
   options.run_thread = false;
   options.max_queued = max_queued;
+  options.inline_loads = inline_loads;
   auto io = cold::ColdIo::Open(options);
   REQUIRE(io);
   return std::shared_ptr<cold::ColdIo>(std::move(*io));
@@ -53,15 +55,19 @@ StoreOptions ColdOptions(std::shared_ptr<cold::ColdIo> io) {
 }
 
 struct ColdFixture {
-  explicit ColdFixture(std::shared_ptr<cold::ColdIo> shared_io, int64_t start = kStart)
+  // batch_loads: as the server's shards, loads wait for SubmitColdLoads (RunIo calls it first,
+  // as a loop turn ends before the thread waits).
+  explicit ColdFixture(std::shared_ptr<cold::ColdIo> shared_io, int64_t start = kStart,
+                       bool batch_loads = false)
       : io(shared_io), clock(start), store(ColdOptions(std::move(shared_io)), clock, start) {
-    store.AttachCold(nullptr);
+    store.AttachCold(nullptr, batch_loads);
   }
   std::shared_ptr<cold::ColdIo> io;
   core::ManualClock clock;
   Store store;
 
   void RunIo() {
+    store.SubmitColdLoads();
     while (io->RunQueued() != 0) {
     }
     store.PollCold();
@@ -447,6 +453,149 @@ TEST_CASE("issue #14: rebuild restores metadata, drops expired records, CAS move
   CHECK(ttl.ttl_seconds > 790);  // absolute exptime kept: 1000 s from kStart, 200 s later
   CHECK(ttl.ttl_seconds <= 800);
   CHECK(g.Run(Cmd(Op::kSet, "new", "x")).cas > kept_cas);
+}
+
+TEST_CASE("issue #14: a turn's cold loads wait for the turn's end and go as one batch") {
+  TempDir dir;
+  ColdFixture f(OpenIo(dir.path), kStart, /*batch_loads=*/true);
+  f.Fill(150);
+  REQUIRE(f.store.Stats().cold_items.Get() > 60);
+  const uint64_t reads_before = f.store.Stats().cold_reads.Get();
+  // One turn: 30 commands (as from 30 connections) ask for 30 different cold values, and one of
+  // them twice.
+  for (int i = 0; i < 30; ++i) {
+    CHECK(f.store.Execute(Cmd(Op::kGet, "k" + std::to_string(i))).outcome == Outcome::kColdLoading);
+  }
+  CHECK(f.store.Execute(Cmd(Op::kGet, "k7")).outcome == Outcome::kColdLoading);
+  CHECK(f.store.Stats().cold_reads.Get() == reads_before + 30);  // k7's load is shared
+  CHECK(f.io->RunQueuedLoads() == 0);                            // nothing submitted yet
+  const uint64_t rounds = f.io->LoadRounds();
+  CHECK(f.store.SubmitColdLoads() == 30);  // the turn ends
+  CHECK(f.store.SubmitColdLoads() == 0);
+  CHECK(f.io->RunQueuedLoads() == 30);
+  CHECK(f.io->LoadRounds() == rounds + 1);  // one read transaction for all of them
+  f.store.PollCold();
+  for (int i = 29; i >= 0; --i) {
+    const Result r = f.store.Execute(Cmd(Op::kGet, "k" + std::to_string(i)));
+    REQUIRE(r.outcome == Outcome::kHit);
+    CHECK(r.value == ValueFor(i));
+  }
+  CHECK(f.store.Stats().cold_reads.Get() == reads_before + 30);
+}
+
+TEST_CASE("issue #14: a gathered load superseded before the turn's end serves nothing old") {
+  TempDir dir;
+  ColdFixture f(OpenIo(dir.path), kStart, /*batch_loads=*/true);
+  f.Fill(150);
+  CHECK(f.store.Execute(Cmd(Op::kGet, "k1")).outcome == Outcome::kColdLoading);
+  CHECK(f.store.Execute(Cmd(Op::kGet, "k2")).outcome == Outcome::kColdLoading);
+  CHECK(f.store.Execute(Cmd(Op::kGet, "k3")).outcome == Outcome::kColdLoading);
+  CHECK(f.store.Execute(Cmd(Op::kSet, "k1", "new")).outcome == Outcome::kStored);
+  CHECK(f.store.Execute(Cmd(Op::kDelete, "k2")).outcome == Outcome::kDeleted);
+  f.RunIo();
+  CHECK(f.Value("k1") == "new");
+  CHECK(f.Value("k2") == "<miss>");
+  CHECK(f.Value("k3") == ValueFor(3));
+}
+
+TEST_CASE("issue #14: a batch the full load queue refuses is started again by its readers") {
+  TempDir dir;
+  ColdFixture f(OpenIo(dir.path, /*max_queued=*/16), kStart, /*batch_loads=*/true);
+  f.Fill(150);
+  const uint64_t reads_before = f.store.Stats().cold_reads.Get();
+  for (int i = 0; i < 20; ++i) {
+    CHECK(f.store.Execute(Cmd(Op::kGet, "k" + std::to_string(i))).outcome == Outcome::kColdLoading);
+  }
+  CHECK(f.store.SubmitColdLoads() == 0);  // 20 > 16: refused whole
+  CHECK(f.io->RunQueuedLoads() == 0);
+  CHECK(f.store.Stats().cold_reads.Get() == reads_before);  // nothing loads
+  for (int i = 0; i < 20; ++i) {                            // the readers retry, a batch at a time
+    CHECK(f.Value("k" + std::to_string(i)) == ValueFor(i));
+  }
+  CHECK(f.store.Stats().cold_reads.Get() == reads_before + 20);
+}
+
+TEST_CASE("issue #14: a pipeline's cold reads are prefetched into one batch") {
+  TempDir dir;
+  ColdFixture f(OpenIo(dir.path), kStart, /*batch_loads=*/true);
+  f.Fill(150);
+  const uint64_t reads_before = f.store.Stats().cold_reads.Get();
+  std::vector<Command> pipeline;
+  for (int i = 0; i < 5; ++i) {
+    pipeline.push_back(Cmd(Op::kGet, "k" + std::to_string(i)));  // cold
+  }
+  pipeline.push_back(Cmd(Op::kSet, "k5", "x"));      // a write: no load
+  pipeline.push_back(Cmd(Op::kGet, "k149"));         // hot: no load
+  pipeline.push_back(Cmd(Op::kGet, "no-such-key"));  // absent: no load
+  pipeline.push_back(Cmd(Op::kGet, "k2"));           // the same cold key again: one load
+  for (const Command& cmd : pipeline) {
+    f.store.PrefetchCold(cmd);
+  }
+  CHECK(f.store.Stats().cold_reads.Get() == reads_before + 5);
+  CHECK(f.store.SubmitColdLoads() == 5);
+  CHECK(f.io->RunQueuedLoads() == 5);
+  f.store.PollCold();
+  // Every read of the pipeline is served without another load.
+  for (int i = 0; i < 5; ++i) {
+    const Result r = f.store.Execute(pipeline[static_cast<std::size_t>(i)]);
+    REQUIRE(r.outcome == Outcome::kHit);
+    CHECK(r.value == ValueFor(i));
+  }
+  CHECK(f.store.Stats().cold_reads.Get() == reads_before + 5);
+  // A prefetched value is never served after the key changed.
+  f.store.PrefetchCold(Cmd(Op::kGet, "k10"));
+  CHECK(f.store.Execute(Cmd(Op::kSet, "k10", "newer")).outcome == Outcome::kStored);
+  f.RunIo();
+  CHECK(f.Value("k10") == "newer");
+}
+
+TEST_CASE("issue #14: an expired cold item is not prefetched") {
+  TempDir dir;
+  ColdFixture f(OpenIo(dir.path), kStart, /*batch_loads=*/true);
+  Command short_lived = Cmd(Op::kSet, "ttl", ValueFor(1));
+  short_lived.exptime = 5;
+  CHECK(f.Run(short_lived).outcome == Outcome::kStored);
+  f.Fill(150);  // "ttl" is the oldest: on disk
+  REQUIRE(f.store.Stats().cold_items.Get() > 60);
+  f.clock.Advance(10);
+  f.store.Execute(Cmd(Op::kGet, "k149"));  // the store reads the new time
+  const uint64_t reads_before = f.store.Stats().cold_reads.Get();
+  f.store.PrefetchCold(Cmd(Op::kGet, "ttl"));
+  CHECK(f.store.Stats().cold_reads.Get() == reads_before);
+  f.store.PrefetchCold(Cmd(Op::kGet, "k0"));  // as old, on disk too, not expired: loads
+  CHECK(f.store.Stats().cold_reads.Get() == reads_before + 1);
+  CHECK(f.store.SubmitColdLoads() == 1);
+  CHECK(f.Value("ttl") == "<miss>");
+  CHECK(f.Value("k0") == ValueFor(0));
+}
+
+TEST_CASE("issue #14: a cold value already in RAM (page cache) is read inline, no load queued") {
+  TempDir dir;
+  ColdFixture f(OpenIo(dir.path, 16384, /*inline_loads=*/true), kStart, /*batch_loads=*/true);
+  f.Fill(150);
+  REQUIRE(f.store.Stats().cold_items.Get() > 60);
+  const uint64_t reads_before = f.store.Stats().cold_reads.Get();
+  for (int i = 0; i < 40; ++i) {  // just written: the pages are in the page cache
+    const Result r = f.store.Execute(Cmd(Op::kGet, "k" + std::to_string(i)));
+    REQUIRE(r.outcome == Outcome::kHit);
+    CHECK(r.value == ValueFor(i));
+  }
+  CHECK(f.store.SubmitColdLoads() == 0);
+  CHECK(f.io->RunQueuedLoads() == 0);
+  CHECK(f.store.Stats().cold_reads_inline.Get() == 40);
+  CHECK(f.store.Stats().cold_reads.Get() == reads_before + 40);
+  // Second-touch admission as for loaded values: the second read promotes.
+  const uint64_t promotions = f.store.Stats().cold_promotions.Get();
+  CHECK(f.store.Execute(Cmd(Op::kGet, "k3")).value == ValueFor(3));
+  CHECK(f.store.Stats().cold_promotions.Get() == promotions + 1);
+  // A change wins over the value read before it.
+  CHECK(f.store.Execute(Cmd(Op::kSet, "k5", "changed")).outcome == Outcome::kStored);
+  CHECK(f.Value("k5") == "changed");
+  CHECK(f.store.Execute(Cmd(Op::kDelete, "k6")).outcome == Outcome::kDeleted);
+  CHECK(f.Value("k6") == "<miss>");
+  // Commands that need the value hot (append) read it inline too.
+  CHECK(f.store.Execute(Cmd(Op::kAppend, "k7", "+")).outcome == Outcome::kStored);
+  CHECK(f.Value("k7") == ValueFor(7) + "+");
 }
 
 }  // namespace

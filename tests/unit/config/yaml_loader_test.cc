@@ -112,6 +112,7 @@ TEST_CASE("LoadConfigString: every section key") {
       "  low_watermark: 0.5\n"
       "  on_cold_read: retry\n"
       "  reader_threads: 5\n"
+      "  inline_reads: false\n"
       "backpressure:\n"
       "  max_queue_depth: 100\n"
       "  max_queue_delay_ms: 2s\n");
@@ -125,6 +126,7 @@ TEST_CASE("LoadConfigString: every section key") {
   CHECK(c.cold_tier.low_watermark == doctest::Approx(0.5));
   CHECK(c.cold_tier.on_cold_read == OnColdRead::kRetry);
   CHECK(c.cold_tier.reader_threads == 5);
+  CHECK_FALSE(c.cold_tier.inline_reads);
   CHECK(c.backpressure.max_queue_depth == 100);
   CHECK(c.backpressure.max_queue_delay_ms == 2000);
   CHECK(l.origins.lines.at("cold_tier.on_cold_read") == 10);
@@ -248,7 +250,7 @@ TEST_CASE("conf/corecached.yaml loads, sets every key, and holds the defaults bu
   CAPTURE(conf);
   REQUIRE(fs::exists(conf));
   const LoadedConfig l = LoadConfigFile(conf.string());
-  CHECK(l.origins.lines.size() == 53);  // every key of config.h is written out (14 tls.*)
+  CHECK(l.origins.lines.size() == 54);  // every key of config.h is written out (14 tls.*)
   const Config d;
   const Config& c = l.config;
   CHECK(c.listen == d.listen);
@@ -292,6 +294,7 @@ TEST_CASE("conf/corecached.yaml loads, sets every key, and holds the defaults bu
   CHECK(c.cold_tier.low_watermark == d.cold_tier.low_watermark);
   CHECK(c.cold_tier.on_cold_read == d.cold_tier.on_cold_read);
   CHECK(c.cold_tier.reader_threads == d.cold_tier.reader_threads);
+  CHECK(c.cold_tier.inline_reads == d.cold_tier.inline_reads);
   CHECK(c.backpressure.max_queue_depth == d.backpressure.max_queue_depth);
   CHECK(c.backpressure.max_queue_delay_ms == d.backpressure.max_queue_delay_ms);
 }

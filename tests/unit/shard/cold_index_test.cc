@@ -225,5 +225,28 @@ TEST_CASE("ColdIndex: MemoryBytesAfterInsert bounds the next insert") {
   }
 }
 
+TEST_CASE("ColdIndex: MemoryBytesAfterInserts bounds a whole round of inserts, growths included") {
+  ColdIndex index;
+  uint64_t next = 0;
+  // Rounds of 1..700 inserts (a round of write-back completions) from empty to 300k entries:
+  // every slot doubling, entry chunk and arena chunk is crossed by some round.
+  std::mt19937_64 rnd(14);
+  while (index.size() < 300'000) {
+    const std::size_t n = 1 + rnd() % 700;
+    std::vector<std::string> keys;
+    std::size_t key_bytes = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      keys.push_back("round:" + std::to_string(next++));
+      key_bytes += keys.back().size();
+    }
+    const std::size_t bound = index.MemoryBytesAfterInserts(n, key_bytes);
+    CHECK(bound >= index.MemoryBytesAfterInsert(keys[0].size()));
+    for (std::size_t i = 0; i < n; ++i) {
+      REQUIRE(Insert(index, keys[i], next + i) != ColdIndex::kNone);
+    }
+    REQUIRE(index.MemoryBytes() <= bound);
+  }
+}
+
 }  // namespace
 }  // namespace corecached::shard
