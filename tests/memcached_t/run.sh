@@ -154,5 +154,5 @@ echo
 for name in "${unexpected[@]}"; do echo "unexpected failure: $name (log: KEEP=1 and see $WORK/$name.log)"; done
 for name in "${now_passing[@]}"; do echo "now passes, remove it from expected_failures.txt: $name"; done
 echo "memcached t/: $pass files pass, $xfail expected failures, $fail unexpected failures, $skip skipped ($xpass of the passing files are listed as expected failures)"
-echo "$((pass)) passed, $fail failed, $((skip + xfail)) skipped"
+echo "$pass passed, $fail failed, $((skip + xfail)) skipped ($xfail expected failures, $skip skipped by the files)"
 [ $fail -eq 0 ]
