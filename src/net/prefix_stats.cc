@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "net/net_stats.h"
+
 namespace corecached::net {
 
 void PrefixStats::Record(const proto::Request& req, std::span<const core::Result> results) {
@@ -25,20 +27,17 @@ void PrefixStats::Record(const proto::Request& req, std::span<const core::Result
       it = by_prefix_.emplace(prefix, Counts{}).first;
     }
     Counts& c = it->second;
-    switch (cmd.op) {
-      case core::Op::kGet:
+    // memcached's detail dump counts gets, deletes and storage commands ("set" covers add,
+    // replace, append, prepend and cas): NetStats' command families.
+    switch (FamilyOf(cmd.op)) {
+      case CommandFamily::kGet:
         ++c.get;
         c.hit += results[i].outcome == core::Outcome::kHit ? 1U : 0U;
         break;
-      case core::Op::kDelete:
+      case CommandFamily::kDelete:
         ++c.del;
         break;
-      case core::Op::kSet:
-      case core::Op::kAdd:
-      case core::Op::kReplace:
-      case core::Op::kAppend:
-      case core::Op::kPrepend:
-      case core::Op::kCas:
+      case CommandFamily::kStore:
         ++c.set;
         break;
       default:
