@@ -179,8 +179,8 @@ print(f"| tail-key get p50 / p99 (us) | {cl['p50_us']} / {cl['p99_us']} | {rl['p
 print(f"| tail gets that were cold reads | {cl['cold_reads']} of {cl['samples']} | - |")
 for n in ("cold", "ram"):
     s = j(f"{n}.stats-end")
-    print(f"| [{n}] evictions, cold_items, cold_evictions_to_disk, cold_reads, cold_promotions, cold_disk_errors |"
-          f" {s.get('evictions')}, {s.get('cold_items')}, {s.get('cold_evictions_to_disk')}, {s.get('cold_reads')}, {s.get('cold_promotions')}, {s.get('cold_disk_errors')} | |")
+    print(f"| [{n}] evictions, cold_items, cold_evictions_to_disk (cold_clean_demotions of them), cold_reads, cold_promotions, cold_disk_errors |"
+          f" {s.get('evictions')}, {s.get('cold_items')}, {s.get('cold_evictions_to_disk')} ({s.get('cold_clean_demotions', '-')}), {s.get('cold_reads')}, {s.get('cold_promotions')}, {s.get('cold_disk_errors')} | |")
 print(f"\nhot-path throughput ratio (a)/(b): {ch_['ops_per_s'] / rh_['ops_per_s']:.3f} "
       f"(median of per-round ratios {med([a['ops'] / b['ops'] for a, b in zip(ch_r, rh_r)]):.3f})")
 print(f"mixed 90/10 Zipf throughput ratio (a)/(b): {c['ops_per_s'] / r['ops_per_s']:.3f} "

@@ -163,6 +163,7 @@ void AddItems(const StatsSources& s, core::StatList* out) {
       {"cold_items", &S::cold_items},
       {"cold_bytes", &S::cold_bytes},
       {"cold_evictions_to_disk", &S::evictions_to_disk},
+      {"cold_clean_demotions", &S::cold_clean_demotions},
       {"cold_reads", &S::cold_reads},
       {"cold_promotions", &S::cold_promotions},
       {"cold_disk_errors", &S::cold_disk_errors},

@@ -281,13 +281,13 @@ std::optional<uint64_t> ColdTier::WriteIdOf(const Item& item) const {
   return it->second.write_id;
 }
 
-void ColdTier::SubmitSetExptime(std::string_view key, uint64_t write_id, int64_t exptime) {
+bool ColdTier::SubmitSetExptime(std::string_view key, uint64_t write_id, int64_t exptime) {
   cold::ColdRequest request;
   request.op = cold::ColdOp::kSetExptime;
   request.key.assign(key);
   request.write_id = write_id;
   request.exptime = exptime;
-  (void)Submit(request);
+  return Submit(request);
 }
 
 void ColdTier::SubmitErase(std::string_view key) {

@@ -126,7 +126,9 @@ class ColdTier {
   [[nodiscard]] std::optional<uint64_t> WriteIdOf(const Item& item) const;
   [[nodiscard]] bool WritesInFlight() const { return !inflight_writes_.empty(); }
   [[nodiscard]] std::size_t WritingItemBytes() const { return writing_item_bytes_; }
-  void SubmitSetExptime(std::string_view key, uint64_t write_id, int64_t exptime);
+  // Sets the exptime of `key`'s record if it is still write `write_id`; false when the queue
+  // refused it.
+  bool SubmitSetExptime(std::string_view key, uint64_t write_id, int64_t exptime);
   // Erases `key`'s record; one the full queue refuses is kept and retried before any later put.
   void SubmitErase(std::string_view key);
   void RetryPendingErases();

@@ -2,6 +2,7 @@
 
 #include <malloc.h>
 
+#include <cassert>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -13,12 +14,16 @@ static_assert(sizeof(Item) == 56, "Item header grew: update the layout comment a
 namespace {
 // glibc keeps one size word before each chunk; malloc_usable_size does not count it.
 constexpr std::size_t kMallocChunkHeaderBytes = sizeof(std::size_t);
+// The trailer of a clean item: write id (48 bits, little-endian), then the record's exptime.
+constexpr std::size_t kWriteIdBytes = 6;
+static_assert(kWriteIdBytes + sizeof(uint32_t) == Item::kRecordTrailerBytes);
 }  // namespace
 
-Item* Item::Create(std::string_view key, std::size_t value_size, uint64_t hash) {
+Item* Item::Create(std::string_view key, std::size_t value_size, uint64_t hash,
+                   std::size_t trailer_bytes) {
   // One malloc'd block holds header, key and value; the Store owns it, Item::Destroy frees it.
   // NOLINTNEXTLINE(cppcoreguidelines-owning-memory)
-  void* raw = std::malloc(RequestedBytes(key.size(), value_size));
+  void* raw = std::malloc(RequestedBytes(key.size(), value_size) + trailer_bytes);
   if (raw == nullptr) {
     return nullptr;
   }
@@ -45,6 +50,30 @@ std::size_t Item::RequestedBytes(std::size_t key_size, std::size_t value_size) {
 std::size_t Item::AllocatedBytes() const {
   // malloc_usable_size takes a non-const pointer but only reads the chunk header.
   return malloc_usable_size(const_cast<Item*>(this)) + kMallocChunkHeaderBytes;
+}
+
+void Item::SetRecord(uint64_t write_id, uint32_t record_exptime) {
+  assert(malloc_usable_size(this) >= RequestedBytes(key_size, value_size) + kRecordTrailerBytes);
+  char* trailer = MutableValue() + value_size;
+  for (std::size_t i = 0; i < kWriteIdBytes; ++i) {
+    trailer[i] = static_cast<char>(static_cast<uint8_t>(write_id >> (8 * i)));
+  }
+  std::memcpy(trailer + kWriteIdBytes, &record_exptime, sizeof(record_exptime));
+  Set(kClean);
+}
+
+uint64_t Item::RecordWriteId() const {
+  uint64_t id = 0;
+  for (std::size_t i = 0; i < kWriteIdBytes; ++i) {
+    id |= uint64_t{static_cast<uint8_t>(Trailer()[i])} << (8 * i);
+  }
+  return id;
+}
+
+uint32_t Item::RecordExptime() const {
+  uint32_t record_exptime = 0;
+  std::memcpy(&record_exptime, Trailer() + kWriteIdBytes, sizeof(record_exptime));
+  return record_exptime;
 }
 
 const char* Item::data() const { return reinterpret_cast<const char*>(this) + sizeof(Item); }

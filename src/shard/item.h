@@ -22,6 +22,12 @@ namespace corecached::shard {
 // Owner: the Store of one shard (through its Table). Thread: owning shard.
 // An Item stays valid until the Store unlinks and destroys it; key() and value() views die with it.
 // Items are hot: an item written back to the cold tier leaves as a ColdEntry (shard/cold_index.h).
+//
+// A clean item (kClean: promoted from the cold tier and unchanged since) carries its record's
+// identity in a 10-byte trailer after the value: the record's write id (48 bits) and the exptime
+// the record holds (relative, as `exptime`). Only promotions allocate it (Create's trailer_bytes),
+// so the header stays 56 bytes and items never promoted pay nothing; a promoted item's chunk grows
+// by 16 bytes in 10 of 16 sizes (glibc's 16-byte steps), else not at all.
 class Item {
  public:
   using LruHook = boost::intrusive::list_member_hook<
@@ -34,10 +40,17 @@ class Item {
   static constexpr uint8_t kWriting = 8;       // its value is being written to the cold tier
   static constexpr uint8_t kMaybeOnDisk = 16;  // the cold tier may hold a record for its key
   static constexpr uint8_t kKeyBinary = 32;    // stored by ms with b: meta prints the key base64
+  // Its cold record (RecordWriteId) holds exactly its value, flags and cas: demoting it writes
+  // nothing (store_cold.cc). Set only by SetRecord; cleared by any change in place.
+  static constexpr uint8_t kClean = 64;
 
-  // Allocates key_size + value_size bytes after the header. Value bytes are uninitialised.
-  // Returns nullptr when malloc fails. REQUIRES: key.size() <= 255, value_size < 2^32.
-  static Item* Create(std::string_view key, std::size_t value_size, uint64_t hash);
+  static constexpr std::size_t kRecordTrailerBytes = 10;
+
+  // Allocates key_size + value_size (+ trailer_bytes, 0 or kRecordTrailerBytes) bytes after the
+  // header. Value bytes are uninitialised. Returns nullptr when malloc fails.
+  // REQUIRES: key.size() <= 255, value_size < 2^32.
+  static Item* Create(std::string_view key, std::size_t value_size, uint64_t hash,
+                      std::size_t trailer_bytes = 0);
   // Frees an item created by Create. REQUIRES: unlinked from table and LRU.
   static void Destroy(Item* item);
 
@@ -50,6 +63,13 @@ class Item {
   [[nodiscard]] std::string_view Value() const;
   [[nodiscard]] char* MutableValue();
   [[nodiscard]] bool KeyEquals(uint64_t hash, std::string_view key) const;
+
+  // Marks the item clean: its record is `write_id`, holding `record_exptime`.
+  // REQUIRES: created with trailer_bytes = kRecordTrailerBytes; write_id < 2^48.
+  void SetRecord(uint64_t write_id, uint32_t record_exptime);
+  // REQUIRES: Has(kClean).
+  [[nodiscard]] uint64_t RecordWriteId() const;
+  [[nodiscard]] uint32_t RecordExptime() const;
 
   [[nodiscard]] bool Has(uint8_t bit) const { return (bits & bit) != 0; }
   void Set(uint8_t bit) { bits = static_cast<uint8_t>(bits | bit); }
@@ -70,6 +90,7 @@ class Item {
   Item() = default;
   ~Item() = default;
   [[nodiscard]] const char* data() const;
+  [[nodiscard]] const char* Trailer() const { return data() + key_size + value_size; }
 };
 
 // Owns an item that is not (or no longer) linked: destroys it unless released.

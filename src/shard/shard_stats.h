@@ -49,9 +49,10 @@ struct ShardStats {
   core::RelaxedCounter hash_bytes;         // bytes of the hash table's bucket arrays
   core::RelaxedCounter hash_is_expanding;  // 1 while an incremental rehash runs
   // Cold tier (all 0 when it is disabled).
-  core::RelaxedCounter cold_items;         // gauge: items whose value is on disk only
-  core::RelaxedCounter cold_bytes;         // gauge: value bytes of those items
-  core::RelaxedCounter evictions_to_disk;  // values moved from RAM to the cold tier
+  core::RelaxedCounter cold_items;            // gauge: items whose value is on disk only
+  core::RelaxedCounter cold_bytes;            // gauge: value bytes of those items
+  core::RelaxedCounter evictions_to_disk;     // values moved from RAM to the cold tier
+  core::RelaxedCounter cold_clean_demotions;  // of those, unchanged promoted ones: no write
   core::RelaxedCounter cold_reads;  // values read: loads started (shared count once), inline reads
   core::RelaxedCounter cold_promotions;      // loaded values returned to RAM
   core::RelaxedCounter cold_disk_errors;     // failed cold-tier operations (each logged, limited)

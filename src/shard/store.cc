@@ -115,7 +115,7 @@ Result Store::Execute(const Command& cmd) {
   }
   CountRefusedStore(cmd, r);
   if (tier_ != nullptr) {
-    MaybeDemote();
+    MaybeDemote(nullptr);
     if (r.outcome == Outcome::kColdLoading) {
       r.retry_after_ms = 1;
     }
@@ -497,7 +497,7 @@ Result Store::ReplaceValueOnly(const Command& cmd, Item* old, Item*& out) {
 }
 
 void Store::Invalidate(const Command& cmd, Item* item) {
-  CancelWrite(*item);
+  ChangeInPlace(*item);
   if (cmd.update_ttl) {
     item->exptime = RelativeExptime(cmd.exptime);
   }
@@ -568,7 +568,7 @@ Result Store::ArithWrite(const Command& cmd, Item* item, uint64_t number) {
   const auto end = std::to_chars(digits, digits + sizeof(digits), number).ptr;
   const auto length = static_cast<std::size_t>(end - digits);
   if (length <= item->value_size) {
-    CancelWrite(*item);  // the record being written holds the old number
+    ChangeInPlace(*item);  // the record (being written) holds the old number
     std::memcpy(item->MutableValue(), digits, length);
     std::memset(item->MutableValue() + length, ' ', item->value_size - length);
     item->cas = CasFor(cmd);

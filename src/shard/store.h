@@ -214,8 +214,9 @@ class Store {
 
   // Memory.
   Allocation Allocate(const core::Command& cmd, std::size_t value_size, const Item* replacing);
+  // trailer_bytes: Item::Create's (a promotion's record trailer).
   Allocation AllocateKey(std::string_view key, uint64_t hash, std::size_t value_size,
-                         const Item* replacing);
+                         const Item* replacing, std::size_t trailer_bytes = 0);
   bool MakeRoom(std::size_t fresh_bytes, const Item* replacing);
   bool EvictOne(const Item* protect);
   bool EvictCold();
@@ -250,17 +251,20 @@ class Store {
   core::Result Materialize(const core::Command& cmd, ColdRef ref, Item*& out);
   // Promotion of the entry with its value `loaded` (staged or read inline), into free room only.
   Item* Promote(ColdRef ref, const std::string& loaded);
+  // Links `fresh` (allocated with Item::kRecordTrailerBytes) as the clean hot copy of the entry.
+  Item* LinkPromoted(ItemPtr fresh, ColdRef ref, std::string_view value);
   core::Result TouchCold(const core::Command& cmd, ColdRef ref);
   void UnlinkCold(ColdRef ref);
   void BumpCold(ColdEntry& entry);
-  void MaybeDemote();
+  void MaybeDemote(const Item* keep);
+  bool DemoteClean(Item& item);
   bool StartWrite(Item& item);
-  void CancelWrite(Item& item);
+  void ChangeInPlace(Item& item);
   void ForgetWrite(Item& item);
   void UpdateDiskExptime(const Item& item);
   void OnWritten(cold::ColdCompletion& c);
   void OnLoaded(cold::ColdCompletion& c);
-  void ShrinkToCold(Item& item, uint64_t write_id);
+  bool ShrinkToCold(Item& item, uint64_t write_id);
   bool SweepCold();
   void RebuildFromCold();
   void RebuildOne(cold::ColdKey key, const cold::RecordMeta& meta, std::size_t budget,

@@ -5,23 +5,35 @@
 // waited for it, and promoted to a hot item on admission (a second read) or when a command needs
 // to change it.
 //
-// Identity: every write of a value gets a new write id (per Store, unique per key). A completion
-// applies only to the item it was issued for: a write to the item the tier still has in flight
-// with that id, a load to the cold entry still loading that id. Everything else is superseded and
-// ignored, so a load racing a set/delete never brings back an old value.
+// Identity: every write of a value gets a new write id (per Store, unique per key), and a write id
+// names one value of one key for good: its record is written once, and only its exptime ever
+// changes afterwards (touch: ColdStore::SetExptime of that id). A completion applies only to the
+// item it was issued for: a write to the item the tier still has in flight with that id, a load to
+// the cold entry still loading that id. Everything else is superseded and ignored, so a load racing
+// a set/delete never brings back an old value.
+// Clean demotion: a promotion keeps the record, and the hot item remembers its write id
+// (Item::kClean, Item::SetRecord). While the item is unchanged, demoting it writes nothing: it
+// becomes a cold entry of the same write id again. Any change to value, cas or flags makes a new
+// item or clears kClean (ChangeInPlace; StartWrite too), and an exptime that differs from the
+// record's is sent as a SetExptime of that id before the entry comes back, in the writer's order,
+// so the record a clean entry names always holds the entry's bytes.
 // Ordering: the writer thread runs one client's writes in order, so an item that may have a record
 // (kMaybeOnDisk) erases its key when it leaves the table: no later write can be overtaken (erases
 // the full queue refused are submitted before any later put, see MaybeDemote). Loads run on the
 // reader threads, beside the writes, and may complete in any order relative to them; they need no
 // order because:
-//  - a load is only submitted for a cold entry, whose record was committed before (OnWritten or
-//    the start-up scan), and a reader renews its snapshot after taking the load, so it sees it;
+//  - a load is only submitted for a cold entry, whose record was committed before (OnWritten, the
+//    start-up scan, or the entry's earlier life before a promotion), and a reader renews its
+//    snapshot after taking the load, so it sees it;
 //  - while that entry exists no other write of its key is submitted (only hot items are written
 //    back; touch rewrites the exptime of the same write id), so the record it reads is the
 //    entry's own, and ColdStore::Get returns nothing for any other write id;
 //  - once the entry goes (set, delete, flush, promotion), its key's next entry has another write
-//    id, so a late completion is ignored, whatever bytes it carries. A load that finds no record
-//    for the current entry is a miss (the entry is dropped).
+//    id, so a late completion is ignored, whatever bytes it carries; or, after a clean demotion,
+//    the same write id, whose record holds the same value, so a late completion carries the right
+//    bytes. A load that finds no record for the current entry is a miss (the entry is dropped).
+//    No erase of the key is submitted while its clean item is hot (an erase means the item left
+//    the table), so the record of a clean demotion is still there.
 // Every load submitted completes (the threads run all queued loads, even at shutdown), so no
 // entry stays kLoading: OnLoaded always moves a matching entry on (staged, or dropped).
 //
@@ -173,7 +185,8 @@ void Store::BumpCold(ColdEntry& entry) {
 Item* Store::Promote(ColdRef ref, const std::string& loaded) {
   const std::string* value = &loaded;
   const std::string_view key = tier_->Key(ref);
-  ItemPtr fresh(Item::Create(key, value->size(), core::KeyHash::Of(key).TableBits()));
+  ItemPtr fresh(Item::Create(key, value->size(), core::KeyHash::Of(key).TableBits(),
+                             Item::kRecordTrailerBytes));
   if (fresh == nullptr) {
     return nullptr;
   }
@@ -181,12 +194,18 @@ Item* Store::Promote(ColdRef ref, const std::string& loaded) {
   if (MemoryUsedBytes() + fresh->AllocatedBytes() + table_growth > options_.memory_limit_bytes) {
     return nullptr;
   }
+  return LinkPromoted(std::move(fresh), ref, *value);
+}
+
+// The hot copy of a cold entry replaces it, clean: the record stays and names its bytes.
+Item* Store::LinkPromoted(ItemPtr fresh, ColdRef ref, std::string_view value) {
   const ColdEntry& e = tier_->At(ref);
-  std::memcpy(fresh->MutableValue(), value->data(), value->size());
+  std::memcpy(fresh->MutableValue(), value.data(), value.size());
   fresh->flags = e.flags;
   fresh->exptime = e.exptime;
   fresh->cas = e.cas;
   fresh->bits = e.Bits();
+  fresh->SetRecord(e.WriteId(), e.exptime);
   Item* hot = fresh.get();
   Link(std::move(fresh), nullptr, ref, /*promotion=*/true);
   return hot;
@@ -201,20 +220,14 @@ Result Store::Materialize(const Command& cmd, ColdRef ref, Item*& out) {
     return NeedValue(ref);
   }
   cold_protect_ = ref;
-  Allocation a = AllocateKey(cmd.key, cmd.hash.TableBits(), value->size(), nullptr);
+  Allocation a =
+      AllocateKey(cmd.key, cmd.hash.TableBits(), value->size(), nullptr, Item::kRecordTrailerBytes);
   cold_protect_ = ColdIndex::kNone;
   value = tier_->Staged(ref);
   if (a.item == nullptr || value == nullptr) {
     return a.item == nullptr ? Of(a.failure) : NeedValue(ref);
   }
-  const ColdEntry& e = tier_->At(ref);
-  std::memcpy(a.item->MutableValue(), value->data(), value->size());
-  a.item->flags = e.flags;
-  a.item->exptime = e.exptime;
-  a.item->cas = e.cas;
-  a.item->bits = e.Bits();
-  out = a.item.get();
-  Link(std::move(a.item), nullptr, ref, /*promotion=*/true);
+  out = LinkPromoted(std::move(a.item), ref, *value);
   return Of(Outcome::kHit);
 }
 
@@ -247,8 +260,9 @@ std::size_t Store::MemoryCommittedBytes() const {
 }
 
 // Above the high watermark, the LRU tail is written back until the memory it will free brings the
-// shard to the low watermark (or, when flushing for shutdown, until nothing hot is left).
-void Store::MaybeDemote() {
+// shard to the low watermark (or, when flushing for shutdown, until nothing hot is left). A clean
+// item goes back to its record at once, without a write (never `keep`: a caller holds it).
+void Store::MaybeDemote(const Item* keep) {
   if (!ColdUsable()) {
     return;
   }
@@ -267,7 +281,7 @@ void Store::MaybeDemote() {
       flushing_ ? std::size_t{0} : static_cast<std::size_t>(limit * options_.low_watermark);
   for (int step = 0; step < kDemoteStepsPerCall; ++step) {
     const std::size_t used = MemoryCommittedBytes();
-    if (used - std::min(used, tier_->WritingItemBytes()) <= target || !tier_->WriteRoom()) {
+    if (used - std::min(used, tier_->WritingItemBytes()) <= target) {
       return;
     }
     Item* victim = lru_.Oldest();
@@ -278,10 +292,32 @@ void Store::MaybeDemote() {
       EvictOne(nullptr);  // reclaims it
       continue;
     }
-    if (!StartWrite(*victim)) {
+    if (victim != keep && victim->Has(Item::kClean) && DemoteClean(*victim)) {
+      continue;
+    }
+    if (!tier_->WriteRoom() || !StartWrite(*victim)) {
       return;
     }
   }
+}
+
+// An unchanged promoted item: its record holds its value, flags and cas; only an exptime changed
+// since (touch, gat) is sent, as a SetExptime of the same write id. False when the queue refuses
+// that or the index is full: the item stays hot, and is written back in full.
+bool Store::DemoteClean(Item& item) {
+  const uint64_t write_id = item.RecordWriteId();
+  if (item.exptime != item.RecordExptime() &&
+      !tier_->SubmitSetExptime(item.Key(), write_id, AbsoluteExptime(item.exptime))) {
+    return false;
+  }
+  item.SetRecord(write_id, item.exptime);
+  lru_.Remove(item);
+  if (!ShrinkToCold(item, write_id)) {
+    lru_.PushBack(item);
+    return false;
+  }
+  stats_.cold_clean_demotions.Add();
+  return true;
 }
 
 bool Store::StartWrite(Item& item) {
@@ -289,15 +325,19 @@ bool Store::StartWrite(Item& item) {
     return false;
   }
   lru_.Remove(item);
+  item.Clear(Item::kClean);  // the key's record is being replaced
   item.Set(Item::kWriting);
   item.Set(Item::kMaybeOnDisk);
   writing_.PushFront(item);
   return true;
 }
 
-// The item changes in place while its record is being written: the record will be stale, so the
-// write no longer shrinks it (its completion is ignored) and the item is hot again.
-void Store::CancelWrite(Item& item) {
+// The item's value or cas changes in place (incr/decr, md I, ms I): its record no longer holds
+// its bytes. A clean item becomes dirty (its next demotion writes); a record being written will
+// be stale, so the write no longer shrinks it (its completion is ignored) and the item is hot
+// again.
+void Store::ChangeInPlace(Item& item) {
+  item.Clear(Item::kClean);
   if (!item.Has(Item::kWriting)) {
     return;
   }
@@ -326,28 +366,34 @@ void Store::OnWritten(cold::ColdCompletion& c) {
     lru_.PushBack(*item);  // stays hot; evicted as usual while the tier rests
     return;
   }
-  ShrinkToCold(*item, c.write_id);
+  if (!ShrinkToCold(*item, c.write_id)) {
+    lru_.PushBack(*item);
+  }
 }
 
-// The item leaves the hot tier: its metadata becomes a cold entry, its allocation is freed.
-void Store::ShrinkToCold(Item& item, uint64_t write_id) {
+// The item leaves the hot tier: its metadata becomes a cold entry of record `write_id`, its
+// allocation is freed. REQUIRES: the item is on no list. False (the item stays) when the index is
+// full.
+bool Store::ShrinkToCold(Item& item, uint64_t write_id) {
   ColdEntry e;
   e.cas = item.cas;
   e.SetWriteId(write_id);
-  e.SetBits(static_cast<uint8_t>((item.bits & ~Item::kWriting) | Item::kMaybeOnDisk));
+  e.SetBits(
+      static_cast<uint8_t>((item.bits & ~(Item::kWriting | Item::kClean)) | Item::kMaybeOnDisk));
   e.exptime = item.exptime;
   e.time = item.time;
   e.flags = item.flags;
   e.value_size = item.value_size;
   if (tier_->Insert(core::KeyHash::Of(item.Key()).TableBits(), item.Key(), e) == ColdIndex::kNone) {
-    lru_.PushBack(item);
-    return;
+    return false;
   }
   table_.Remove(&item);
+  CountInClass(item, false);  // stats items/slabs count the items in RAM
   items_bytes_ -= item.AllocatedBytes();
   Item::Destroy(&item);
   stats_.evictions_to_disk.Add();
   PublishGauges();
+  return true;
 }
 
 // touch/gat on a hot item whose record is being written: the record follows the new exptime
@@ -393,7 +439,7 @@ std::size_t Store::PollCold() {
   // Shrinks may grow the cold index past what MakeRoom kept free (several growths in one round).
   while (MemoryUsedBytes() > options_.memory_limit_bytes && EvictOne(nullptr)) {
   }
-  MaybeDemote();
+  MaybeDemote(nullptr);
   PublishGauges();
   return done.size();
 }
@@ -406,7 +452,7 @@ bool Store::FlushStep() {
   }
   UpdateNow();
   flushing_ = true;
-  MaybeDemote();
+  MaybeDemote(nullptr);
   tier_->RetryPendingErases();
   const bool hot_done = lru_.empty() || !ColdUsable();
   if (hot_done && !tier_->WritesInFlight() && !swept_) {

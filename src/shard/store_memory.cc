@@ -17,7 +17,7 @@ Store::Allocation Store::Allocate(const Command& cmd, std::size_t value_size,
 }
 
 Store::Allocation Store::AllocateKey(std::string_view key, uint64_t hash, std::size_t value_size,
-                                     const Item* replacing) {
+                                     const Item* replacing, std::size_t trailer_bytes) {
   Allocation a;
   a.failure = Outcome::kTooLarge;
   const std::size_t logical = key.size() + value_size + kMemcachedItemOverheadBytes;
@@ -26,7 +26,7 @@ Store::Allocation Store::AllocateKey(std::string_view key, uint64_t hash, std::s
           options_.memory_limit_bytes) {
     return a;
   }
-  ItemPtr fresh(Item::Create(key, value_size, hash));
+  ItemPtr fresh(Item::Create(key, value_size, hash, trailer_bytes));
   a.failure = Outcome::kNoMemory;
   if (fresh == nullptr) {
     return a;
@@ -59,7 +59,11 @@ bool Store::MakeRoom(std::size_t fresh_bytes, const Item* replacing) {
     }
     // With the cold tier, wait for write-back rather than drop data (store_cold.cc).
     if (may_wait_ && ColdUsable()) {
-      MaybeDemote();
+      const std::size_t before = MemoryCommittedBytes();
+      MaybeDemote(replacing);
+      if (MemoryCommittedBytes() < before) {
+        continue;  // clean demotions freed memory at once
+      }
       if (tier_->WritesInFlight()) {
         blocked_ = Blocked::kRoom;
         return false;

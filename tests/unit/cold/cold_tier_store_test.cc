@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "../cold_fixture.h"
 #include "../test_commands.h"
 #include "cold/cold_io.h"
 #include "shard/store.h"
@@ -19,83 +20,13 @@ using core::Op;
 using core::Outcome;
 using core::Result;
 
-constexpr int64_t kStart = 1'700'000'000;
-
 using test::Cmd;
-
-std::string ValueFor(int i) { return std::string(20000, static_cast<char>('a' + i % 26)); }
-
-struct TempDir {
-  TempDir() {
-    char tmpl[] = "/tmp/cold_store_test_XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-  std::string path;
-};
-
-std::shared_ptr<cold::ColdIo> OpenIo(const std::string& path, std::size_t max_queued = 16384,
-                                     bool inline_loads = false) {
-  cold::ColdIoOptions options;
-  options.path = path;
-  options.map_size_bytes = 64 << 20;
-  options.run_thread = false;
-  options.max_queued = max_queued;
-  options.inline_loads = inline_loads;
-  auto io = cold::ColdIo::Open(options);
-  REQUIRE(io);
-  return std::shared_ptr<cold::ColdIo>(std::move(*io));
-}
-
-StoreOptions ColdOptions(std::shared_ptr<cold::ColdIo> io) {
-  StoreOptions options;
-  options.memory_limit_bytes = 1 << 20;
-  options.cold = std::move(io);
-  return options;
-}
-
-struct ColdFixture {
-  // batch_loads: as the server's shards, loads wait for SubmitColdLoads (RunIo calls it first,
-  // as a loop turn ends before the thread waits).
-  explicit ColdFixture(std::shared_ptr<cold::ColdIo> shared_io, int64_t start = kStart,
-                       bool batch_loads = false)
-      : io(shared_io), clock(start), store(ColdOptions(std::move(shared_io)), clock, start) {
-    store.AttachCold(nullptr, batch_loads);
-  }
-  std::shared_ptr<cold::ColdIo> io;
-  core::ManualClock clock;
-  Store store;
-
-  void RunIo() {
-    store.SubmitColdLoads();
-    while (io->RunQueued() != 0) {
-    }
-    store.PollCold();
-  }
-  // As a shard's waiting fiber does: run again after each round of I/O.
-  Result Run(const Command& cmd) {
-    Result r;
-    for (int i = 0; i < 100; ++i) {
-      r = store.Execute(cmd);
-      CHECK(store.MemoryUsedBytes() <= store.MemoryLimitBytes());
-      if (!store.MustWait(r)) {
-        return r;
-      }
-      RunIo();
-    }
-    return r;
-  }
-  void Fill(int n) {
-    for (int i = 0; i < n; ++i) {
-      CHECK(Run(Cmd(Op::kSet, "k" + std::to_string(i), ValueFor(i))).outcome == Outcome::kStored);
-    }
-    RunIo();
-  }
-  std::string Value(const std::string& key) {
-    Result r = Run(Cmd(Op::kGet, key));
-    return r.outcome == Outcome::kHit ? r.value : "<miss>";
-  }
-};
+using test::ColdFixture;
+using test::ColdOptions;
+using test::kStart;
+using test::OpenIo;
+using test::TempDir;
+using test::ValueFor;
 
 TEST_CASE("cold tier: the LRU tail goes to disk, metadata stays, nothing is dropped") {
   TempDir dir;

@@ -49,6 +49,27 @@ TEST_CASE("Item: bits set and clear independently") {
   CHECK(item->Has(Item::kTokenSent));
 }
 
+TEST_CASE("Item: a promoted item's record trailer keeps write id and exptime beside the value") {
+  const std::string value = "0123456789abcdef";  // 56 + 1 + 16 + 10 bytes: crosses a 16-byte step
+  ItemPtr item(Item::Create("k", value.size(), 1, Item::kRecordTrailerBytes));
+  REQUIRE(item != nullptr);
+  std::memcpy(item->MutableValue(), value.data(), value.size());
+  CHECK(item->AllocatedBytes() >=
+        Item::RequestedBytes(1, value.size()) + Item::kRecordTrailerBytes);
+  CHECK_FALSE(item->Has(Item::kClean));
+  const uint64_t largest = (uint64_t{1} << 48) - 1;  // ColdEntry::kMaxWriteId
+  item->SetRecord(largest, 0xfedcba98);
+  CHECK(item->Has(Item::kClean));
+  CHECK(item->RecordWriteId() == largest);
+  CHECK(item->RecordExptime() == 0xfedcba98);
+  CHECK(item->Value() == value);  // the trailer sits after the value, never in it
+  CHECK(item->value_size == value.size());
+  item->SetRecord(0x0000010203040506, 0);
+  CHECK(item->RecordWriteId() == 0x0000010203040506);
+  CHECK(item->RecordExptime() == 0);
+  CHECK(item->Value() == value);
+}
+
 TEST_CASE("Item: overhead for a 10-byte key and a 100-byte value") {
   ItemPtr item(Item::Create("0123456789", 100, 1));
   const std::size_t payload = 110;
