@@ -7,6 +7,7 @@
 
 #include <boost/fiber/all.hpp>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <string>
 #include <thread>
@@ -306,15 +307,25 @@ struct IdleRig {
   std::vector<std::unique_ptr<Session>> session;
 };
 
+// Runs `body` on a fresh thread whose fiber scheduler is a LoopScheduler over `loop`, as a
+// network thread's (a busy fiber yield would starve its sockets: sleep instead).
+// The loop and its wake outlive the thread: the scheduler that uses them is destroyed at thread
+// exit.
+void OnLoopThread(const std::function<void(event_base* loop)>& body) {
+  runtime::EventBasePtr loop = runtime::NewEventBase();
+  runtime::RemoteWake wake;
+  std::thread([&] {
+    boost::fibers::use_scheduling_algorithm<runtime::LoopScheduler>(loop.get(), &wake);
+    body(loop.get());
+  }).join();
+}
+
 }  // namespace
 
 TEST_CASE("Session: an idle session gives its buffers and executor to the thread's pool") {
-  std::thread([] {
-    runtime::EventBasePtr loop = runtime::NewEventBase();
-    runtime::RemoteWake wake;
-    boost::fibers::use_scheduling_algorithm<runtime::LoopScheduler>(loop.get(), &wake);
+  OnLoopThread([](event_base* loop) {
     FakeFactory factory(2);
-    IdleRig rig(2, &factory, loop.get());
+    IdleRig rig(2, &factory, loop);
     CHECK(rig.Serve(0, "set k 0 0 1\r\nx\r\n") == "STORED\r\n");
     REQUIRE(rig.spare.size() == 1);  // the idle session kept nothing
     CHECK(rig.spare[0]->executor != nullptr);
@@ -329,17 +340,14 @@ TEST_CASE("Session: an idle session gives its buffers and executor to the thread
     CHECK(rig.Serve(0, "get k nope\r\n") == "VALUE k 0 1\r\nx\r\nEND\r\n");
     CHECK(factory.made == 1);
     CHECK(factory.last->added_keys.back() == "nope");
-  }).join();
+  });
 }
 
 TEST_CASE("Session: the spare pool is bounded and keeps no large buffer") {
-  std::thread([] {
-    runtime::EventBasePtr loop = runtime::NewEventBase();
-    runtime::RemoteWake wake;
-    boost::fibers::use_scheduling_algorithm<runtime::LoopScheduler>(loop.get(), &wake);
+  OnLoopThread([](event_base* loop) {
     FakeFactory factory(1);
     constexpr std::size_t kSessions = 12;
-    IdleRig rig(kSessions, &factory, loop.get());
+    IdleRig rig(kSessions, &factory, loop);
     // Every session holds its working state at once (the fibers park mid-value), then all go idle.
     const std::string big(200 * 1024, 'v');
     std::vector<boost::fibers::fiber> fibers;
@@ -382,7 +390,7 @@ TEST_CASE("Session: the spare pool is bounded and keeps no large buffer") {
     for (const auto& work : rig.spare) {
       CHECK(work->in.capacity() <= 64 * 1024);
     }
-  }).join();
+  });
 }
 
 }  // namespace corecached::net
