@@ -75,12 +75,12 @@ bool Session::RunAdmin(const proto::Request& req, bool first_in_round) {
     case AdminOp::kMetadump:
     case AdminOp::kCrawlerCrawl:
       if (!env_.settings->lru_crawler.load(std::memory_order_relaxed)) {
-        proto::EncodeAdmin(req, AdminOutcome::kCrawlerDisabled, &out_);
+        proto::EncodeAdmin(req, AdminOutcome::kCrawlerDisabled, &w_->out);
         return true;
       }
       if (a.op == AdminOp::kMetadump && !first_in_round) {
         // proto_text.c: replies already queued on the connection refuse a metadump.
-        proto::EncodeAdmin(req, AdminOutcome::kMetadumpPipelined, &out_);
+        proto::EncodeAdmin(req, AdminOutcome::kMetadumpPipelined, &w_->out);
         return true;
       }
       // memcached's crawl runs in the background and answers OK at once; this one frees the
@@ -91,12 +91,12 @@ bool Session::RunAdmin(const proto::Request& req, bool first_in_round) {
       return StreamDump(req);
     case AdminOp::kMemLimit:
       SetMemoryLimit(a.number * kMiB);
-      proto::EncodeAdmin(req, AdminOutcome::kOk, &out_);
+      proto::EncodeAdmin(req, AdminOutcome::kOk, &w_->out);
       return true;
     case AdminOp::kWatch:
       return RunWatch(req);
     default:
-      proto::EncodeAdmin(req, ApplySetting(a, *env_.settings), &out_);
+      proto::EncodeAdmin(req, ApplySetting(a, *env_.settings), &w_->out);
       return true;
   }
 }
@@ -124,9 +124,9 @@ bool Session::StreamDump(const proto::Request& req) {
     }
   }
   if (crawl) {
-    proto::EncodeAdmin(req, AdminOutcome::kOk, &out_);
+    proto::EncodeAdmin(req, AdminOutcome::kOk, &w_->out);
   } else {
-    proto::AppendDumpEnd(&out_);
+    proto::AppendDumpEnd(&w_->out);
   }
   return true;
 }
@@ -170,13 +170,13 @@ bool Session::DumpShard(const proto::Request& req, uint32_t shard, std::size_t* 
       continue;
     }
     for (const core::ItemSummary& item : owner->dump) {
-      const std::size_t before = out_.size();
+      const std::size_t before = w_->out.size();
       if (cachedump) {
-        proto::AppendCachedumpLine(item, &out_);
+        proto::AppendCachedumpLine(item, &w_->out);
       } else {
-        proto::AppendMetadumpLine(item, &out_);
+        proto::AppendMetadumpLine(item, &w_->out);
       }
-      *listed_bytes += out_.size() - before;
+      *listed_bytes += w_->out.size() - before;
       ++*listed_items;
       if (cachedump &&
           ((a.limit != 0 && *listed_items >= a.limit) || *listed_bytes >= kCachedumpMaxBytes)) {
@@ -185,7 +185,7 @@ bool Session::DumpShard(const proto::Request& req, uint32_t shard, std::size_t* 
       }
     }
     cmd.dump.cursor = owner->dump_cursor;
-    if (out_.size() >= env_.max_output_bytes / 2 && !Flush()) {
+    if (w_->out.size() >= env_.max_output_bytes / 2 && !Flush()) {
       return false;
     }
     if (cmd.dump.cursor == 0) {
@@ -204,13 +204,13 @@ void Session::LogRequest(std::string_view consumed) {
 
 void Session::RunShutdown(const proto::Request& req) {
   if (!env_.enable_shutdown) {
-    codec_.EncodeShutdownDisabled(req, &out_);
+    codec_.EncodeShutdownDisabled(req, &w_->out);
     return;
   }
   // "shutdown" and "shutdown graceful" both stop gracefully here: every connection finishes its
   // request (memcached: SIGINT and SIGUSR1).
   if (!req.arg.empty() && req.arg != "graceful") {
-    proto::EncodeAdmin(req, AdminOutcome::kInvalidShutdownMode, &out_);
+    proto::EncodeAdmin(req, AdminOutcome::kInvalidShutdownMode, &w_->out);
     return;
   }
   close_ = true;

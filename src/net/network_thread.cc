@@ -25,7 +25,7 @@ NetworkThread::NetworkThread(const NetworkThreadOptions& options, SessionEnv env
       guest_(guest),
       inbox_(options.inbox_capacity) {
   env_.net_stats = &stats_;
-  env_.spare_executors = &spare_executors_;
+  env_.spare_work = &spare_work_;
   // With an idle timeout the parked read carries the deadline, so the fiber stays.
   env_.release_when_idle = env_.idle_timeout.count() == 0;
   env_.max_output_bytes = options.max_output_bytes;
@@ -89,7 +89,7 @@ void NetworkThread::Run() {
     guest = boost::fibers::fiber([this] { guest_->Run(); });
   }
   AcceptLoop(base.get());
-  spare_executors_.clear();  // on this thread, while the loop and its guest still exist
+  spare_work_.clear();  // on this thread, while the loop and its guest still exist
   if (guest_ != nullptr) {
     guest_->ConnectionsDrained();
     guest.join();

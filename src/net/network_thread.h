@@ -136,7 +136,7 @@ class NetworkThread {
   runtime::LoopGuest* guest_;
   runtime::RemoteWake own_wake_;  // used when there is no guest
   NetStats stats_;
-  std::vector<std::unique_ptr<core::Executor>> spare_executors_;  // SessionEnv::spare_executors
+  std::vector<std::unique_ptr<SessionWork>> spare_work_;  // SessionEnv::spare_work
   std::unique_ptr<Authenticator> auth_;
   boost::lockfree::spsc_queue<Adopted> inbox_;
   runtime::Waker inbox_waker_;

@@ -47,6 +47,7 @@ Session::RunResult Session::Run() {
     logged_open_ = true;
     VerboseLog::Opened(io_->Fd());
   }
+  TakeWork();
   const RunResult result = ServeRounds();
   if (result == RunResult::kClosed && Verbose()) {
     VerboseLog::Closed(io_->Fd());
@@ -70,10 +71,10 @@ Session::RunResult Session::ServeRounds() {
       }
       continue;
     }
-    if (executor_ != nullptr && !executor_->empty()) {
+    if (w_->executor != nullptr && !w_->executor->empty()) {
       const auto started = std::chrono::steady_clock::now();
-      executor_->ExecuteRound();
-      env_.net_stats->latency[static_cast<std::size_t>(RoundFamily(round_))].Record(
+      w_->executor->ExecuteRound();
+      env_.net_stats->latency[static_cast<std::size_t>(RoundFamily(w_->round))].Record(
           std::chrono::steady_clock::now() - started);
     }
     if (!EncodeRound() || !Flush()) {
@@ -84,19 +85,14 @@ Session::RunResult Session::ServeRounds() {
 }
 
 core::Executor& Session::Executor() {
-  if (executor_ == nullptr) {
-    if (env_.spare_executors != nullptr && !env_.spare_executors->empty()) {
-      executor_ = std::move(env_.spare_executors->back());
-      env_.spare_executors->pop_back();
-    } else {
-      executor_ = env_.executors->Make(env_.thread);
-    }
+  if (w_->executor == nullptr) {
+    w_->executor = env_.executors->Make(env_.thread);
   }
-  return *executor_;
+  return *w_->executor;
 }
 
 bool Session::DiscardSwallowed() {
-  std::size_t available = in_.size() - in_pos_;
+  std::size_t available = w_->in.size() - in_pos_;
   std::size_t n = static_cast<std::size_t>(std::min<uint64_t>(swallow_, available));
   in_pos_ += n;
   swallow_ -= n;
@@ -112,7 +108,7 @@ std::size_t Session::RoundLimit() const {
 }
 
 bool Session::ParseAuthRound() {
-  std::string_view view(in_.data() + in_pos_, in_.size() - in_pos_);
+  std::string_view view(w_->in.data() + in_pos_, w_->in.size() - in_pos_);
   proto::AuthParse r = proto::ParseAuthRequest(view);
   proto::Request req;
   req.kind = proto::RequestKind::kError;
@@ -180,24 +176,24 @@ Session::Gate Session::GateBinary(std::string_view view) {
 
 bool Session::ParseRound() {
   const std::size_t limit = RoundLimit();
-  while (round_.size() < limit && !close_) {
+  while (w_->round.size() < limit && !close_) {
     if (!DiscardSwallowed()) {
       break;
     }
-    std::string_view view(in_.data() + in_pos_, in_.size() - in_pos_);
+    std::string_view view(w_->in.data() + in_pos_, w_->in.size() - in_pos_);
     if (env_.auth != nullptr && codec_.Detect(view) == proto::Codec::Protocol::kBinary) {
       const Gate gate = GateBinary(view);
       if (gate == Gate::kNeedMore) {
         break;
       }
       if (gate == Gate::kPlanned) {
-        if (round_.back().request.close_after) {
+        if (w_->round.back().request.close_after) {
           break;
         }
         continue;
       }
     } else if (!authenticated_) {
-      if (!ParseAuthRound() || round_.back().request.close_after) {
+      if (!ParseAuthRound() || w_->round.back().request.close_after) {
         break;
       }
       continue;
@@ -229,15 +225,15 @@ bool Session::ParseRound() {
       break;
     }
   }
-  if (round_.size() >= limit && in_pos_ < in_.size()) {
+  if (w_->round.size() >= limit && in_pos_ < w_->in.size()) {
     env_.net_stats->conn_yields.Add();
   }
-  return !round_.empty();
+  return !w_->round.empty();
 }
 
 void Session::Plan(proto::Request request) {
   Pending pending;
-  pending.first_slot = static_cast<uint32_t>(slots_.size());
+  pending.first_slot = static_cast<uint32_t>(w_->slots.size());
   if (request.kind == proto::RequestKind::kKeyed) {
     for (core::Command& cmd : request.commands) {
       // The encoder needs the key back; the value moves to the shard.
@@ -245,50 +241,50 @@ void Session::Plan(proto::Request request) {
       core::Command routed = cmd;
       routed.value = std::move(value);
       routed.client_fd = io_->Fd();
-      slots_.push_back(Executor().Add(std::move(routed)));
+      w_->slots.push_back(Executor().Add(std::move(routed)));
     }
   } else if (request.kind == proto::RequestKind::kFlushAll && !request.commands.empty()) {
-    Executor().Broadcast(request.commands.front(), &slots_);
+    Executor().Broadcast(request.commands.front(), &w_->slots);
   }
-  pending.slot_count = static_cast<uint32_t>(slots_.size()) - pending.first_slot;
+  pending.slot_count = static_cast<uint32_t>(w_->slots.size()) - pending.first_slot;
   pending.request = std::move(request);
-  round_.push_back(std::move(pending));
+  w_->round.push_back(std::move(pending));
 }
 
 bool Session::EncodeRound() {
   std::size_t encoded = 0;
   bool ok = true;
-  for (Pending& pending : round_) {
-    const std::size_t before = out_.size();
+  for (Pending& pending : w_->round) {
+    const std::size_t before = w_->out.size();
     EncodeOne(pending);
-    encoded += out_.size() - before;
+    encoded += w_->out.size() - before;
     // Unsent output stays under max_output_bytes: write before encoding more.
-    if (ok && out_.size() >= env_.max_output_bytes) {
+    if (ok && w_->out.size() >= env_.max_output_bytes) {
       ok = Flush();
     }
   }
-  if (!round_.empty()) {
-    avg_reply_bytes_ = (avg_reply_bytes_ + encoded / round_.size() + 1) / 2;
+  if (!w_->round.empty()) {
+    avg_reply_bytes_ = (avg_reply_bytes_ + encoded / w_->round.size() + 1) / 2;
   }
-  round_.clear();
-  slots_.clear();
-  if (executor_ != nullptr) {
-    executor_->Reset();
+  w_->round.clear();
+  w_->slots.clear();
+  if (w_->executor != nullptr) {
+    w_->executor->Reset();
   }
   // Reclaim consumed input so the buffer does not creep.
-  if (in_pos_ == in_.size()) {
-    in_.clear();
+  if (in_pos_ == w_->in.size()) {
+    w_->in.clear();
     in_pos_ = 0;
-    ShrinkIfLarge(&in_, kKeepBufferBytes);
+    ShrinkIfLarge(&w_->in, kKeepBufferBytes);
   }
   return ok;
 }
 
 void Session::EncodeOne(Pending& pending) {
-  const std::size_t before = out_.size();
+  const std::size_t before = w_->out.size();
   EncodeReply(pending);
   if (Verbose()) {
-    VerboseLog::Reply(io_->Fd(), pending.request, std::string_view(out_).substr(before));
+    VerboseLog::Reply(io_->Fd(), pending.request, std::string_view(w_->out).substr(before));
   }
 }
 
@@ -297,41 +293,42 @@ void Session::EncodeReply(Pending& pending) {
   switch (req.kind) {
     case proto::RequestKind::kKeyed:
     case proto::RequestKind::kFlushAll: {
-      gathered_.clear();
+      w_->gathered.clear();
       for (uint32_t i = 0; i < pending.slot_count; ++i) {
-        gathered_.push_back(std::move(executor_->ResultAt(slots_[pending.first_slot + i])));
+        w_->gathered.push_back(
+            std::move(w_->executor->ResultAt(w_->slots[pending.first_slot + i])));
       }
-      codec_.EncodeResults(req, gathered_, &out_);
+      codec_.EncodeResults(req, w_->gathered, &w_->out);
       if (env_.prefix_stats != nullptr &&
           env_.settings->detail_enabled.load(std::memory_order_relaxed)) {
-        env_.prefix_stats->Record(req, gathered_);
+        env_.prefix_stats->Record(req, w_->gathered);
       }
       break;
     }
     case proto::RequestKind::kStats:
       if (std::optional<core::StatList> stats = env_.stats(req.arg)) {
-        codec_.EncodeStats(req, *stats, &out_);
+        codec_.EncodeStats(req, *stats, &w_->out);
       } else {
-        codec_.EncodeStatsUnknown(req, &out_);
+        codec_.EncodeStatsUnknown(req, &w_->out);
       }
       break;
     case proto::RequestKind::kVersion:
-      codec_.EncodeVersion(req, env_.version, &out_);
+      codec_.EncodeVersion(req, env_.version, &w_->out);
       break;
     case proto::RequestKind::kVerbosity:
       if (!req.arg.empty()) {
         env_.settings->verbosity.store(static_cast<uint32_t>(std::stoul(req.arg)),
                                        std::memory_order_relaxed);
       }
-      codec_.EncodeOk(req, &out_);
+      codec_.EncodeOk(req, &w_->out);
       break;
     case proto::RequestKind::kNoop:
-      codec_.EncodeOk(req, &out_);
+      codec_.EncodeOk(req, &w_->out);
       break;
     case proto::RequestKind::kQuit:
       // Text quit closes silently; binary Quit answers first (QuitQ does not: the encoder knows).
       if (codec_.Spoken() == proto::Codec::Protocol::kBinary) {
-        codec_.EncodeOk(req, &out_);
+        codec_.EncodeOk(req, &w_->out);
       }
       close_ = true;
       close_reason_ = core::WatchEvent::CloseReason::kNormal;
@@ -340,20 +337,20 @@ void Session::EncodeReply(Pending& pending) {
       RunShutdown(req);
       break;
     case proto::RequestKind::kAdmin:
-      if (!RunAdmin(req, &pending == &round_.front())) {
+      if (!RunAdmin(req, &pending == &w_->round.front())) {
         close_ = true;
       }
       break;
     case proto::RequestKind::kRefreshCerts:
       if (env_.refresh_certs) {
-        out_ += env_.refresh_certs();
-        out_ += proto::replies::kTextCrlf;
+        w_->out += env_.refresh_certs();
+        w_->out += proto::replies::kTextCrlf;
       } else {
-        out_ += proto::replies::kTextTlsNotEnabled;
+        w_->out += proto::replies::kTextTlsNotEnabled;
       }
       break;
     case proto::RequestKind::kError:
-      out_ += req.reply;
+      w_->out += req.reply;
       break;
   }
   if (req.close_after) {
@@ -364,19 +361,19 @@ void Session::EncodeReply(Pending& pending) {
 Session::Read Session::ReadMore() {
   // Compact: move the unparsed tail to the front before reading more.
   if (in_pos_ > 0) {
-    in_.erase(0, in_pos_);
+    w_->in.erase(0, in_pos_);
     in_pos_ = 0;
   }
-  if (in_.size() >= env_.max_input_bytes) {
+  if (w_->in.size() >= env_.max_input_bytes) {
     // The parsers bound lines and values themselves; this is the last line of defence.
     return Read::kClosed;
   }
-  std::size_t room = std::min(kReadChunk, env_.max_input_bytes - in_.size());
-  const std::size_t before = in_.size();
+  std::size_t room = std::min(kReadChunk, env_.max_input_bytes - w_->in.size());
+  const std::size_t before = w_->in.size();
   SocketIo::Status s = SocketIo::Status::kWouldBlock;
-  if (env_.release_when_idle && in_.empty() && out_.empty()) {
+  if (env_.release_when_idle && w_->in.empty() && w_->out.empty()) {
     // Nothing half-read and nothing unsent: if the socket has nothing either, end the fiber.
-    s = io_->TryRead(&in_, room);
+    s = io_->TryRead(&w_->in, room);
     if (s == SocketIo::Status::kWouldBlock) {
       ReleaseBuffers();
       return Read::kIdle;
@@ -385,7 +382,7 @@ Session::Read Session::ReadMore() {
     TimePoint deadline = env_.idle_timeout.count() > 0
                              ? std::chrono::steady_clock::now() + env_.idle_timeout
                              : TimePoint::max();
-    s = io_->Read(&in_, room, deadline);
+    s = io_->Read(&w_->in, room, deadline);
   }
   if (s == SocketIo::Status::kTimeout) {
     env_.net_stats->idle_kicks.Add();
@@ -396,35 +393,62 @@ Session::Read Session::ReadMore() {
   if (s != SocketIo::Status::kOk) {
     return Read::kClosed;
   }
-  env_.net_stats->bytes_read.Add(in_.size() - before);
+  env_.net_stats->bytes_read.Add(w_->in.size() - before);
   return Read::kOk;
 }
 
 void Session::ReleaseBuffers() {
-  std::string().swap(in_);
-  std::string().swap(out_);
-  std::vector<Pending>().swap(round_);
-  std::vector<core::Executor::Slot>().swap(slots_);
-  std::vector<core::Result>().swap(gathered_);
-  // Kept for the thread's next keyed request (a few per thread), or made again then.
-  constexpr std::size_t kMaxSpareExecutors = 16;
-  if (executor_ != nullptr && env_.spare_executors != nullptr &&
-      env_.spare_executors->size() < kMaxSpareExecutors) {
-    executor_->ResetAndShrink();
-    env_.spare_executors->push_back(std::move(executor_));
+  if (w_ == nullptr) {
+    return;
   }
-  executor_.reset();
+  // A few per thread are kept warm for the next connection that wakes: each keeps small buffers
+  // (a large one is freed), an executor and vectors shrunk to their usual size. A kept set holds
+  // at most ~2 x kKeepBufferBytes, so the pool bounds the thread's spare memory.
+  constexpr std::size_t kMaxSpareWork = 8;
+  if (env_.spare_work == nullptr || env_.spare_work->size() >= kMaxSpareWork) {
+    w_.reset();
+    return;
+  }
+  w_->in.clear();
+  w_->out.clear();
+  ShrinkIfLarge(&w_->in, kKeepBufferBytes);
+  ShrinkIfLarge(&w_->out, kKeepBufferBytes);
+  constexpr std::size_t kKeepRequests = 16;
+  if (w_->round.capacity() > kKeepRequests) {
+    std::vector<Pending>().swap(w_->round);
+    std::vector<core::Executor::Slot>().swap(w_->slots);
+    std::vector<core::Result>().swap(w_->gathered);
+  }
+  w_->round.clear();
+  w_->slots.clear();
+  w_->gathered.clear();
+  if (w_->executor != nullptr) {
+    w_->executor->ResetAndShrink();
+  }
+  env_.spare_work->push_back(std::move(w_));
+}
+
+void Session::TakeWork() {
+  if (w_ != nullptr) {
+    return;
+  }
+  if (env_.spare_work != nullptr && !env_.spare_work->empty()) {
+    w_ = std::move(env_.spare_work->back());
+    env_.spare_work->pop_back();
+  } else {
+    w_ = std::make_unique<SessionWork>();
+  }
 }
 
 bool Session::Flush() {
-  if (out_.empty()) {
+  if (w_->out.empty()) {
     return true;
   }
   // The client must keep reading: no byte accepted for slow_client_timeout drops it.
-  SocketIo::Status s = io_->WriteAll(out_, env_.slow_client_timeout);
-  env_.net_stats->bytes_written.Add(out_.size());
-  out_.clear();
-  ShrinkIfLarge(&out_, kKeepBufferBytes);
+  SocketIo::Status s = io_->WriteAll(w_->out, env_.slow_client_timeout);
+  env_.net_stats->bytes_written.Add(w_->out.size());
+  w_->out.clear();
+  ShrinkIfLarge(&w_->out, kKeepBufferBytes);
   return s == SocketIo::Status::kOk;
 }
 

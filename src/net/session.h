@@ -26,15 +26,17 @@
 
 namespace corecached::net {
 
+struct SessionWork;
+
 // What every session on a network thread shares. Owned by the NetworkThread; outlives its sessions.
 struct SessionEnv {
   // Makes each session's Executor (the local shards, or upstream servers). Outlives the sessions.
   core::ExecutorFactory* executors = nullptr;
-  // The thread's executors kept from connections that went idle, reused by the next connection
-  // that needs one (a one-request-at-a-time client goes idle after every request: without this
-  // each request would allocate and free a Router and its vectors). Owned by the NetworkThread;
-  // thread: owning network thread. nullptr: none kept.
-  std::vector<std::unique_ptr<core::Executor>>* spare_executors = nullptr;
+  // The thread's working state (buffers, round vectors, executor) kept from connections that went
+  // idle, reused by the next connection that wakes (a one-request-at-a-time client goes idle after
+  // every request: without this each request would allocate and free its buffers and a Router).
+  // Owned by the NetworkThread; thread: owning network thread. nullptr: none kept.
+  std::vector<std::unique_ptr<SessionWork>>* spare_work = nullptr;
   std::size_t thread = 0;  // the network thread's index, handed to ExecutorFactory::Make
   proto::ParserOptions parser;
   std::string version;
@@ -74,6 +76,28 @@ struct SessionEnv {
   TlsContext* tls = nullptr;
 };
 
+// One parsed request and where its results are.
+struct PendingRequest {
+  proto::Request request;
+  uint32_t first_slot = 0;
+  uint32_t slot_count = 0;
+};
+
+// What a session needs only while it serves requests: the input and output buffers, the round's
+// requests, slots and results, and the executor. An idle connection gives it back to its thread's
+// spare pool (SessionEnv::spare_work), so an idle connection keeps only its Session (issue #10:
+// RSS per idle connection) and a busy thread reuses warm buffers instead of allocating them per
+// request. Owner: one Session while it serves, else the pool. Thread: owning network thread.
+struct SessionWork {
+  std::string in;
+  std::string out;
+  std::vector<PendingRequest> round;
+  std::vector<core::Executor::Slot> slots;
+  std::vector<core::Result> gathered;
+  // Made at the first keyed request (the thread's executor factory), kept with the buffers.
+  std::unique_ptr<core::Executor> executor;
+};
+
 // Session is one connection's request loop: read, parse every complete request (text, meta or
 // binary), hand them to its core::Executor in one round, encode the replies in request order, write
 // them in one go. It knows proto/ and the Executor seam, never the shards (pelikan's process.c,
@@ -100,12 +124,7 @@ class Session {
   [[nodiscard]] core::WatchEvent::CloseReason CloseReason() const { return close_reason_; }
 
  private:
-  // One parsed request and where its results are.
-  struct Pending {
-    proto::Request request;
-    uint32_t first_slot = 0;
-    uint32_t slot_count = 0;
-  };
+  using Pending = PendingRequest;
   // Fewer requests per round would cost more shard hops; more would grow the reply buffer. 256
   // small requests are ~10 KiB of replies; large values are bounded by max_input_bytes per read.
   static constexpr std::size_t kMaxRequestsPerRound = 256;
@@ -154,32 +173,29 @@ class Session {
   enum class Read : uint8_t { kOk, kIdle, kClosed };
   Read ReadMore();
   bool Flush();
-  // Going idle: hands every buffer's memory back (an idle connection keeps only this object).
+  // Going idle: gives the working state back to the thread's spare pool (an idle connection keeps
+  // only this object). TakeWork: the working state for a Run(), from the pool or new.
   void ReleaseBuffers();
+  void TakeWork();
   core::Executor& Executor();
 
   SocketIo* io_;
   const SessionEnv& env_;
   proto::Codec codec_;
-  bool logged_protocol_ = false;  // -vv: "fd: Client using the ascii protocol" printed
-  bool logged_open_ = false;      // -vv: the connection's open line printed (once, not per fiber)
-  // Made at the first keyed request and dropped when the connection goes idle (issue #10: an idle
-  // connection keeps only this object and its socket).
-  std::unique_ptr<core::Executor> executor_;
-  std::string in_;
+  // While serving: taken from the thread's spare pool (or made) when Run() starts, given back when
+  // the connection goes idle (ReleaseBuffers). nullptr while idle.
+  std::unique_ptr<SessionWork> w_;
   std::size_t in_pos_ = 0;
   uint64_t swallow_ = 0;
-  std::string out_;
-  std::vector<Pending> round_;
-  std::vector<core::Executor::Slot> slots_;
-  std::vector<core::Result> gathered_;
-  bool close_ = false;
+  std::size_t avg_reply_bytes_ = 64;  // EWMA of the bytes a request's reply takes
+  uint32_t consecutive_errors_ = 0;
   core::WatchEvent::CloseReason close_reason_ = core::WatchEvent::CloseReason::kError;
+  bool close_ = false;
   bool watching_ = false;
   bool authenticated_ = false;
+  bool logged_protocol_ = false;  // -vv: "fd: Client using the ascii protocol" printed
+  bool logged_open_ = false;      // -vv: the connection's open line printed (once, not per fiber)
   proto::SaslServer sasl_;
-  uint32_t consecutive_errors_ = 0;
-  std::size_t avg_reply_bytes_ = 64;  // EWMA of the bytes a request's reply takes
 };
 
 }  // namespace corecached::net

@@ -23,16 +23,16 @@ bool Session::RunWatch(const proto::Request& req) {
   core::WatchHub::Watcher* watcher =
       env_.watch != nullptr ? env_.watch->AddWatcher(req.admin.watch_mask) : nullptr;
   if (watcher == nullptr) {
-    proto::EncodeAdmin(req, proto::AdminOutcome::kWatcherTooMany, &out_);
+    proto::EncodeAdmin(req, proto::AdminOutcome::kWatcherTooMany, &w_->out);
     return true;
   }
   // logger_add_watcher puts "OK\r\n" in the watcher's buffer whether or not noreply was given.
-  proto::AppendWatchOk(&out_);
+  proto::AppendWatchOk(&w_->out);
   watching_ = true;
   bool open = Flush();
   std::string ignored;
   while (open) {
-    env_.watch->Take(watcher, &out_);
+    env_.watch->Take(watcher, &w_->out);
     if (!Flush()) {
       break;
     }

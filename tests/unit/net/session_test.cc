@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <boost/fiber/all.hpp>
+#include <chrono>
+#include <functional>
 #include <map>
 #include <string>
 #include <thread>
@@ -116,9 +118,11 @@ class FakeFactory final : public core::ExecutorFactory {
     auto executor = std::make_unique<FakeExecutor>(parts_);
     executor->busy_ms = busy_ms_;
     last = executor.get();
+    ++made;
     return executor;
   }
   FakeExecutor* last = nullptr;  // valid while the Session that asked for it lives
+  int made = 0;                  // executors made so far
 
  private:
   std::size_t parts_;
@@ -240,6 +244,153 @@ TEST_CASE("Session: nothing after quit reaches the executor") {
   Conversation c = Converse("get k1 k2\r\nquit\r\nget never\r\n", &factory);
   CHECK(c.replies == "END\r\n");
   CHECK(c.added_keys == std::vector<std::string>{"k1", "k2"});
+}
+
+namespace {
+
+// Reads what the session wrote so far (the client end is non-blocking).
+std::string Drain(int fd) {
+  std::string got;
+  char buf[4096];
+  for (ssize_t n = 0; (n = read(fd, buf, sizeof buf)) > 0;) {
+    got.append(buf, static_cast<std::size_t>(n));
+  }
+  return got;
+}
+
+// Sessions with release_when_idle on one thread's loop (`base`: the fiber scheduler's) sharing one
+// spare pool, as a NetworkThread runs them: each Serve(i, input) writes `input` from session i's
+// client end, runs the session until it goes idle, and returns its replies.
+struct IdleRig {
+  IdleRig(std::size_t sessions, FakeFactory* factory, event_base* base) {
+    env.executors = factory;
+    env.max_input_bytes = 1 << 20;
+    env.net_stats = &stats;
+    env.version = "1.6.18-test";
+    env.release_when_idle = true;
+    env.spare_work = &spare;
+    env.stats = [](std::string_view) { return std::optional<core::StatList>(); };
+    for (std::size_t i = 0; i < sessions; ++i) {
+      int fds[2];
+      REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == 0);
+      fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK);
+      fcntl(fds[1], F_SETFL, fcntl(fds[1], F_GETFL) | O_NONBLOCK);
+      client.push_back(fds[1]);
+      io.push_back(std::make_unique<SocketIo>(fds[0], base));
+      session.push_back(std::make_unique<Session>(io.back().get(), env));
+    }
+  }
+  ~IdleRig() {
+    session.clear();
+    io.clear();
+    spare.clear();
+    for (int fd : client) {
+      close(fd);
+    }
+  }
+  IdleRig(const IdleRig&) = delete;
+  IdleRig& operator=(const IdleRig&) = delete;
+
+  std::string Serve(std::size_t i, const std::string& input) {
+    REQUIRE(write(client[i], input.data(), input.size()) == static_cast<ssize_t>(input.size()));
+    Session::RunResult result = Session::RunResult::kClosed;
+    boost::fibers::fiber([&] { result = session[i]->Run(); }).join();
+    CHECK(result == Session::RunResult::kIdle);
+    return Drain(client[i]);
+  }
+
+  NetStats stats;
+  SessionEnv env;
+  std::vector<std::unique_ptr<SessionWork>> spare;
+  std::vector<int> client;
+  std::vector<std::unique_ptr<SocketIo>> io;
+  std::vector<std::unique_ptr<Session>> session;
+};
+
+// Runs `body` on a fresh thread whose fiber scheduler is a LoopScheduler over `loop`, as a
+// network thread's (a busy fiber yield would starve its sockets: sleep instead).
+// The loop and its wake outlive the thread: the scheduler that uses them is destroyed at thread
+// exit.
+void OnLoopThread(const std::function<void(event_base* loop)>& body) {
+  runtime::EventBasePtr loop = runtime::NewEventBase();
+  runtime::RemoteWake wake;
+  std::thread([&] {
+    boost::fibers::use_scheduling_algorithm<runtime::LoopScheduler>(loop.get(), &wake);
+    body(loop.get());
+  }).join();
+}
+
+}  // namespace
+
+TEST_CASE("Session: an idle session gives its buffers and executor to the thread's pool") {
+  OnLoopThread([](event_base* loop) {
+    FakeFactory factory(2);
+    IdleRig rig(2, &factory, loop);
+    CHECK(rig.Serve(0, "set k 0 0 1\r\nx\r\n") == "STORED\r\n");
+    REQUIRE(rig.spare.size() == 1);  // the idle session kept nothing
+    CHECK(rig.spare[0]->executor != nullptr);
+    CHECK(rig.spare[0]->in.empty());
+    CHECK(rig.spare[0]->out.empty());
+    CHECK(rig.spare[0]->round.empty());
+    // Another connection on the thread takes the same working state: no new executor.
+    CHECK(rig.Serve(1, "get k\r\n") == "VALUE k 0 1\r\nx\r\nEND\r\n");
+    CHECK(factory.made == 1);
+    CHECK(rig.spare.size() == 1);
+    // The first connection wakes again and still works.
+    CHECK(rig.Serve(0, "get k nope\r\n") == "VALUE k 0 1\r\nx\r\nEND\r\n");
+    CHECK(factory.made == 1);
+    CHECK(factory.last->added_keys.back() == "nope");
+  });
+}
+
+TEST_CASE("Session: the spare pool is bounded and keeps no large buffer") {
+  OnLoopThread([](event_base* loop) {
+    FakeFactory factory(1);
+    constexpr std::size_t kSessions = 12;
+    IdleRig rig(kSessions, &factory, loop);
+    // Every session holds its working state at once (the fibers park mid-value), then all go idle.
+    const std::string big(200 * 1024, 'v');
+    std::vector<boost::fibers::fiber> fibers;
+    std::size_t idle = 0;
+    for (std::size_t i = 0; i < kSessions; ++i) {
+      const std::string head =
+          "set big" + std::to_string(i) + " 0 0 " + std::to_string(big.size()) + "\r\n";
+      REQUIRE(write(rig.client[i], head.data(), head.size()) == static_cast<ssize_t>(head.size()));
+      fibers.emplace_back([&rig, &idle, i] {
+        if (rig.session[i]->Run() == Session::RunResult::kIdle) {
+          ++idle;
+        }
+      });
+    }
+    // Every session reads its line and waits for the value (a sleep lets the loop poll; a busy
+    // yield would starve the sockets: runtime/fiber_scheduler.h).
+    boost::this_fiber::sleep_for(std::chrono::milliseconds(5));
+    for (std::size_t i = 0; i < kSessions; ++i) {
+      const std::string tail = big + "\r\n";
+      std::size_t off = 0;
+      for (int tries = 0; off < tail.size() && tries < 10000; ++tries) {
+        const ssize_t n = write(rig.client[i], tail.data() + off, tail.size() - off);
+        if (n > 0) {
+          off += static_cast<std::size_t>(n);
+        } else {
+          boost::this_fiber::sleep_for(std::chrono::milliseconds(1));  // the session reads
+        }
+      }
+      REQUIRE(off == tail.size());
+    }
+    for (auto& f : fibers) {
+      f.join();
+    }
+    CHECK(idle == kSessions);
+    for (std::size_t i = 0; i < kSessions; ++i) {
+      CHECK(Drain(rig.client[i]) == "STORED\r\n");
+    }
+    CHECK(factory.made == kSessions);
+    CHECK(rig.spare.size() == 8);  // kMaxSpareWork: the other four were freed
+    for (const auto& work : rig.spare) {
+      CHECK(work->in.capacity() <= 64 * 1024);
+    }
+  });
 }
 
 }  // namespace corecached::net
