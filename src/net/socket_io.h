@@ -75,6 +75,7 @@ class SocketIo {
   bool readable_ = true;
   bool writable_ = true;
   bool kicked_ = false;
+  bool peer_closed_ = false;        // EV_CLOSED seen: a short read no longer means drained
   std::unique_ptr<TlsStream> tls_;  // null: plain TCP
 };
 

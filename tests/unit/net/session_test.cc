@@ -293,6 +293,9 @@ struct IdleRig {
 
   std::string Serve(std::size_t i, const std::string& input) {
     REQUIRE(write(client[i], input.data(), input.size()) == static_cast<ssize_t>(input.size()));
+    // In a network thread only the socket's readable edge starts an idle connection's fiber: let
+    // the loop deliver it (SocketIo trusts a short read to have drained the socket until then).
+    boost::this_fiber::sleep_for(std::chrono::milliseconds(2));
     Session::RunResult result = Session::RunResult::kClosed;
     boost::fibers::fiber([&] { result = session[i]->Run(); }).join();
     CHECK(result == Session::RunResult::kIdle);
@@ -390,6 +393,56 @@ TEST_CASE("Session: the spare pool is bounded and keeps no large buffer") {
     for (const auto& work : rig.spare) {
       CHECK(work->in.capacity() <= 64 * 1024);
     }
+  });
+}
+
+TEST_CASE("SocketIo: a short read drains the socket; bytes after it come with the next edge") {
+  OnLoopThread([](event_base* loop) {
+    int fds[2];
+    REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == 0);
+    fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK);
+    SocketIo io(fds[0], loop);
+    std::string got;
+    CHECK(io.TryRead(&got, 64) == SocketIo::Status::kWouldBlock);  // nothing sent yet
+    REQUIRE(write(fds[1], "ab", 2) == 2);
+    boost::this_fiber::sleep_for(std::chrono::milliseconds(2));  // the loop sees the edge
+    CHECK(io.TryRead(&got, 64) == SocketIo::Status::kOk);
+    CHECK(got == "ab");
+    REQUIRE(write(fds[1], "cd", 2) == 2);
+    // The short read took all there was; until the loop reports the new bytes no read is tried.
+    CHECK(io.TryRead(&got, 64) == SocketIo::Status::kWouldBlock);
+    // A read that fills `max` may have left bytes behind: the next one reads again.
+    boost::this_fiber::sleep_for(std::chrono::milliseconds(2));
+    CHECK(io.TryRead(&got, 1) == SocketIo::Status::kOk);
+    CHECK(io.TryRead(&got, 64) == SocketIo::Status::kOk);
+    CHECK(got == "abcd");
+    // Read parks the fiber until the edge, then returns the bytes.
+    std::thread late([&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      REQUIRE(write(fds[1], "ef", 2) == 2);
+    });
+    CHECK(io.Read(&got, 64, std::chrono::steady_clock::now() + std::chrono::seconds(5)) ==
+          SocketIo::Status::kOk);
+    late.join();
+    CHECK(got == "abcdef");
+    close(fds[1]);
+  });
+}
+
+TEST_CASE("SocketIo: a FIN behind the data of a short read is still read") {
+  OnLoopThread([](event_base* loop) {
+    int fds[2];
+    REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == 0);
+    fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK);
+    SocketIo io(fds[0], loop);
+    REQUIRE(write(fds[1], "ma k", 4) == 4);
+    REQUIRE(shutdown(fds[1], SHUT_WR) == 0);
+    boost::this_fiber::sleep_for(std::chrono::milliseconds(2));  // one edge: data and FIN
+    std::string got;
+    CHECK(io.TryRead(&got, 64) == SocketIo::Status::kOk);
+    CHECK(got == "ma k");
+    CHECK(io.TryRead(&got, 64) == SocketIo::Status::kEof);  // no edge comes after the read
+    close(fds[1]);
   });
 }
 
