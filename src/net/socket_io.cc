@@ -38,7 +38,7 @@ void SocketIo::OnEvent(evutil_socket_t /*fd*/, short what, void* arg) {
     self->writable_ = true;
   }
   self->parker_.Unpark();
-  if ((what & EV_READ) != 0 && self->idle_wake_ != nullptr) {
+  if ((what & (EV_READ | EV_CLOSED)) != 0 && self->idle_wake_ != nullptr) {
     self->idle_wake_(self->idle_arg_);
   }
 }

@@ -396,12 +396,27 @@ TEST_CASE("Session: the spare pool is bounded and keeps no large buffer") {
   });
 }
 
+// A SocketIo on `loop` over one end of a socketpair; fds[1] is the peer's end.
+struct PeerSocket {
+  // fds is initialized first (declaration order); OpenPair fills it before io takes fds[0].
+  explicit PeerSocket(event_base* loop) : io(OpenPair(fds), loop) {}
+  ~PeerSocket() { close(fds[1]); }
+  PeerSocket(const PeerSocket&) = delete;
+  PeerSocket& operator=(const PeerSocket&) = delete;
+  static int OpenPair(int* out) {
+    REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, out) == 0);
+    fcntl(out[0], F_SETFL, fcntl(out[0], F_GETFL) | O_NONBLOCK);
+    return out[0];
+  }
+  int fds[2] = {-1, -1};
+  SocketIo io;
+};
+
 TEST_CASE("SocketIo: a short read drains the socket; bytes after it come with the next edge") {
   OnLoopThread([](event_base* loop) {
-    int fds[2];
-    REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == 0);
-    fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK);
-    SocketIo io(fds[0], loop);
+    PeerSocket peer(loop);
+    SocketIo& io = peer.io;
+    const int* fds = peer.fds;
     std::string got;
     CHECK(io.TryRead(&got, 64) == SocketIo::Status::kWouldBlock);  // nothing sent yet
     REQUIRE(write(fds[1], "ab", 2) == 2);
@@ -425,16 +440,14 @@ TEST_CASE("SocketIo: a short read drains the socket; bytes after it come with th
           SocketIo::Status::kOk);
     late.join();
     CHECK(got == "abcdef");
-    close(fds[1]);
   });
 }
 
 TEST_CASE("SocketIo: a FIN behind the data of a short read is still read") {
   OnLoopThread([](event_base* loop) {
-    int fds[2];
-    REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == 0);
-    fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK);
-    SocketIo io(fds[0], loop);
+    PeerSocket peer(loop);
+    SocketIo& io = peer.io;
+    const int* fds = peer.fds;
     REQUIRE(write(fds[1], "ma k", 4) == 4);
     REQUIRE(shutdown(fds[1], SHUT_WR) == 0);
     boost::this_fiber::sleep_for(std::chrono::milliseconds(2));  // one edge: data and FIN
@@ -442,7 +455,6 @@ TEST_CASE("SocketIo: a FIN behind the data of a short read is still read") {
     CHECK(io.TryRead(&got, 64) == SocketIo::Status::kOk);
     CHECK(got == "ma k");
     CHECK(io.TryRead(&got, 64) == SocketIo::Status::kEof);  // no edge comes after the read
-    close(fds[1]);
   });
 }
 
