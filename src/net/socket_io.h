@@ -35,6 +35,7 @@ class SocketIo {
   Status Read(std::string* buf, std::size_t max, std::chrono::steady_clock::time_point deadline);
   // One read attempt that never parks: kWouldBlock when nothing is readable now (issue #10: the
   // connection's fiber may then end and the connection wait with no fiber; see SetIdleWake).
+  // After a short read it makes no syscall until the next readable edge: the socket is drained.
   Status TryRead(std::string* buf, std::size_t max);
   // While set, a readable event also calls fn(arg): the connection has no fiber to unpark and its
   // owner starts one. fn runs inside the loop (it must not suspend). nullptr clears it.
