@@ -99,7 +99,7 @@ SocketIo::Status SocketIo::TryRead(std::string* buf, std::size_t max) {
       return Status::kKicked;
     }
     if (!readable_) {
-      return Status::kWouldBlock;  // drained by a short read, and no edge since
+      return Status::kWouldBlock;  // drained by a short read or EAGAIN, and no edge since
     }
     ssize_t n = ::read(fd_, scratch, want);
     if (n > 0) {
