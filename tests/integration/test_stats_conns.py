@@ -13,6 +13,9 @@ from helpers import call
 
 STAT_LINE = re.compile(rb"^STAT (\d+):(\w+) (\S+)\r$", re.M)
 SETTLE_TIMEOUT = 5.0
+# States a connection passes through while its last reply is still going out: a snapshot taken
+# then (memcached's own, on a loaded box) is retaken until the connection settles.
+IN_FLIGHT = {"conn_parse_cmd", "conn_new_cmd", "conn_write", "conn_mwrite", "conn_swallow"}
 
 
 def _conns(sock):
@@ -44,7 +47,7 @@ def _snapshot(srv):
         table = _conns(asker)
         deadline = time.monotonic() + SETTLE_TIMEOUT
         while (time.monotonic() < deadline and
-               dict(_by_peer(table, idle)[1])["state"] == "conn_parse_cmd"):
+               dict(_by_peer(table, idle)[1])["state"] in IN_FLIGHT):
             time.sleep(0.05)  # the idle connection's last turn is still ending
             table = _conns(asker)
         return table, {name: _by_peer(table, s)[1] for name, s in
