@@ -9,8 +9,9 @@
 
 namespace corecached::shard {
 
-ColdTier::ColdTier(cold::ColdIo& io, uint32_t shard_id, ShardStats& stats)
-    : io_(io), shard_id_(shard_id), stats_(stats) {}
+ColdTier::ColdTier(cold::ColdIo& io, uint32_t shard_id, ShardStats& stats,
+                   std::size_t expected_hot_items)
+    : io_(io), shard_id_(shard_id), stats_(stats), sketch_(expected_hot_items) {}
 
 ColdTier::~ColdTier() {
   if (attached_) {

@@ -15,6 +15,7 @@
 #include "cold/cold_io.h"
 #include "core/protocol_limits.h"
 #include "shard/cold_index.h"
+#include "shard/frequency_sketch.h"
 #include "shard/item.h"
 #include "shard/shard_stats.h"
 
@@ -38,7 +39,8 @@ class ColdTier {
  public:
   using Ref = ColdIndex::Ref;
 
-  ColdTier(cold::ColdIo& io, uint32_t shard_id, ShardStats& stats);
+  // expected_hot_items sizes the admission sketch (FrequencySketch).
+  ColdTier(cold::ColdIo& io, uint32_t shard_id, ShardStats& stats, std::size_t expected_hot_items);
   ~ColdTier();
   ColdTier(const ColdTier&) = delete;
   ColdTier& operator=(const ColdTier&) = delete;
@@ -73,7 +75,10 @@ class ColdTier {
   // Removes the entry; with erase_record also its record (the item is gone, not promoted).
   void Erase(Ref ref, bool erase_record);
   [[nodiscard]] std::size_t size() const { return index_.size(); }
-  [[nodiscard]] std::size_t MemoryBytes() const { return index_.MemoryBytes(); }
+  // The index and the admission sketch.
+  [[nodiscard]] std::size_t MemoryBytes() const {
+    return index_.MemoryBytes() + sketch_.MemoryBytes();
+  }
   [[nodiscard]] std::size_t MemoryBytesAfterInsert(std::size_t key_size) const {
     return index_.MemoryBytesAfterInsert(key_size);
   }
@@ -82,7 +87,8 @@ class ColdTier {
   // (several index growths in one round used to evict: 2005 items in the 20x bench).
   [[nodiscard]] std::size_t MemoryBytesAfterWrites() const {
     return index_.MemoryBytesAfterInserts(inflight_writes_.size() + 1,
-                                          writing_key_bytes_ + core::kMaxKeyLength);
+                                          writing_key_bytes_ + core::kMaxKeyLength) +
+           sketch_.MemoryBytes();
   }
   [[nodiscard]] ColdIndex& Index() { return index_; }
 
@@ -106,9 +112,13 @@ class ColdTier {
   bool ReadResident(Ref ref, std::string& out);
   // Whether the entry's record is in RAM (a read would not wait for the disk); reads nothing.
   bool Resident(Ref ref);
-  // Second-touch admission: true when the entry was served from disk before (so this read
-  // promotes it); marks it as served otherwise.
+  // Second-touch admission: true when the entry was served from disk before (so this read may
+  // promote it); marks it as served otherwise.
   static bool Admit(ColdEntry& entry);
+  // Key use counts for admission (TinyLFU): the Store counts every read and store of a key and
+  // promotes a cold item only when its key was used more often than the LRU tail's.
+  [[nodiscard]] FrequencySketch& Sketch() { return sketch_; }
+  [[nodiscard]] const FrequencySketch& Sketch() const { return sketch_; }
   // Applies a load completion: stages the value of an entry still loading that write, or, on a
   // read error, returns the entry to drop (a miss, never wrong data). kNone otherwise.
   Ref OnLoaded(cold::ColdCompletion& c, int64_t now_seconds);
@@ -166,6 +176,7 @@ class ColdTier {
   uint32_t shard_id_;
   ShardStats& stats_;
   ColdIndex index_;
+  FrequencySketch sketch_;
   cold::ColdIo::ClientId client_ = 0;
   bool attached_ = false;
   bool batch_loads_ = false;

@@ -115,6 +115,7 @@ Result Store::Execute(const Command& cmd) {
   }
   CountRefusedStore(cmd, r);
   if (tier_ != nullptr) {
+    CountUse(cmd, r);
     MaybeDemote(nullptr);
     if (r.outcome == Outcome::kColdLoading) {
       r.retry_after_ms = 1;

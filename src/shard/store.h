@@ -251,6 +251,11 @@ class Store {
   core::Result Materialize(const core::Command& cmd, ColdRef ref, Item*& out);
   // Promotion of the entry with its value `loaded` (staged or read inline), into free room only.
   Item* Promote(ColdRef ref, const std::string& loaded);
+  // Whether a plain read of a cold item promotes it: its second read, and its key used more often
+  // lately than the next demotion's (TinyLFU).
+  [[nodiscard]] bool AdmitCold(const core::Command& cmd, ColdEntry& entry);
+  // Counts a use of cmd's key in the tier's admission sketch (reads and stores).
+  void CountUse(const core::Command& cmd, const core::Result& r);
   // Links `fresh` (allocated with Item::kRecordTrailerBytes) as the clean hot copy of the entry.
   Item* LinkPromoted(ItemPtr fresh, ColdRef ref, std::string_view value);
   core::Result TouchCold(const core::Command& cmd, ColdRef ref);

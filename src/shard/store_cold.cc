@@ -160,7 +160,7 @@ Result Store::ColdGet(const Command& cmd, ColdRef ref) {
     return r;
   }
   bool promoted = false;
-  if (ColdTier::Admit(e)) {
+  if (AdmitCold(cmd, e)) {
     if (Item* hot = Promote(ref, *value); hot != nullptr) {
       hot->Set(Item::kFetched);
       promoted = true;
@@ -173,6 +173,41 @@ Result Store::ColdGet(const Command& cmd, ColdRef ref) {
     r.value = std::move(read);
   }
   return r;
+}
+
+// Admission: a cold item comes into RAM on its second read from disk (a scan of the tail, each
+// key read once, promotes nothing) and only when its key was used more often lately than the key
+// of the hot item the next demotion takes, the LRU's tail (TinyLFU, frequency_sketch.h). A key
+// read now and then does not push out keys read more often, and neither pays for a promotion and
+// a later demotion (Zipf 90/10 over 4x memory, bench/RESULTS-cold.md part 4: a quarter of the
+// promotions, a sixth fewer cold reads).
+bool Store::AdmitCold(const Command& cmd, ColdEntry& entry) {
+  if (!ColdTier::Admit(entry)) {
+    return false;
+  }
+  const Item* victim = lru_.Oldest();
+  if (victim == nullptr) {
+    return true;
+  }
+  const FrequencySketch& sketch = tier_->Sketch();
+  // + 1: this read is counted after it runs (CountUse).
+  return sketch.Frequency(static_cast<uint32_t>(cmd.hash.TableBits())) + 1 >
+         sketch.Frequency(victim->hash_low);
+}
+
+void Store::CountUse(const Command& cmd, const Result& r) {
+  switch (cmd.op) {
+    case core::Op::kDelete:
+    case core::Op::kFlushAll:
+    case core::Op::kDump:
+    case core::Op::kSetLimit:
+      return;
+    default:
+      break;
+  }
+  if (r.outcome != Outcome::kColdLoading) {  // counted when it runs again with the value
+    tier_->Sketch().Increment(static_cast<uint32_t>(cmd.hash.TableBits()));
+  }
 }
 
 void Store::BumpCold(ColdEntry& entry) {
@@ -478,7 +513,9 @@ void Store::AttachCold(std::function<void()> wake, bool batch_loads) {
   if (options_.cold == nullptr) {
     return;
   }
-  tier_ = std::make_unique<ColdTier>(*options_.cold, options_.shard_id, stats_);
+  // The sketch: a word of counters per KiB of the shard's memory (an item per KiB of values).
+  tier_ = std::make_unique<ColdTier>(*options_.cold, options_.shard_id, stats_,
+                                     options_.memory_limit_bytes / 1024);
   tier_->Attach(std::move(wake), batch_loads);
   RebuildFromCold();
 }

@@ -331,6 +331,43 @@ TEST_CASE("issue #14: cold reads read once promote nothing; a second read promot
   CHECK(f.store.Stats().evictions.Get() == 0);
 }
 
+// TinyLFU (frequency_sketch.h): a second read promotes only a key used more often lately than the
+// hot item the promotion would push out (the LRU's tail); until then it is served from disk and
+// nothing hot moves.
+TEST_CASE("issue #14: a cold key used less often than the LRU tail's is served but not promoted") {
+  TempDir dir;
+  ColdFixture f(OpenIo(dir.path));
+  f.Fill(150);
+  const auto cold = static_cast<int>(f.store.Stats().cold_items.Get());
+  REQUIRE(cold > 60);
+  REQUIRE(cold < 140);
+  // The oldest keys went cold; every hot key (k<cold>..k149) is now read 6 times without an LRU
+  // bump, so the tail stays the oldest hot key, used 7 times (its set and 6 reads).
+  for (int i = cold; i < 150; ++i) {
+    Command peek = Cmd(Op::kGet, "k" + std::to_string(i));
+    peek.no_lru_bump = true;
+    for (int n = 0; n < 6; ++n) {
+      CHECK(f.Run(peek).value == ValueFor(i));
+    }
+  }
+  CHECK(f.store.Stats().cold_reads.Get() == 0);  // they were all hot
+  const uint64_t to_disk = f.store.Stats().evictions_to_disk.Get();
+  // k0 (cold; used once: its set): each read is served right; reads 2..6 find it used at most
+  // 6 times, not more than the tail's 7: no promotion, nothing hot pushed out.
+  for (int n = 1; n <= 6; ++n) {
+    CAPTURE(n);
+    CHECK(f.Value("k0") == ValueFor(0));
+    CHECK(f.store.Stats().cold_promotions.Get() == 0);
+    CHECK(f.store.Stats().evictions_to_disk.Get() == to_disk);
+  }
+  // Its 7th read (7 uses before it, 8 with it) beats the tail's 7: promoted, hot from then on.
+  CHECK(f.Value("k0") == ValueFor(0));
+  CHECK(f.store.Stats().cold_promotions.Get() == 1);
+  const uint64_t reads = f.store.Stats().cold_reads.Get();
+  CHECK(f.Value("k0") == ValueFor(0));
+  CHECK(f.store.Stats().cold_reads.Get() == reads);
+}
+
 TEST_CASE("issue #14: a loaded value is never served after a set, delete or flush_all") {
   TempDir dir;
   ColdFixture f(OpenIo(dir.path));
