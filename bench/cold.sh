@@ -111,7 +111,9 @@ alternate() {  # alternate KIND: ROUNDS x (cold, ram[, ext]) of hotrun or run; o
       if [[ $kind == hot ]]; then
         $PY "$LOAD" hotrun "${PORTS[$n]}" 0 "$HOT_KEYS" "$SLICE" "$PROCS" "$DEPTH" >>"$OUT/$n.hot.jsonl"
       else
+        local c0; c0=$($PY "$LOAD" cpu "${PIDS[$n]}")
         $PY "$LOAD" run "${PORTS[$n]}" "$NKEYS" "$SLICE" "$PROCS" "$DEPTH" >>"$OUT/$n.run.jsonl"
+        printf '[%s, %s]\n' "$c0" "$($PY "$LOAD" cpu "${PIDS[$n]}")" >>"$OUT/$n.runcpu.jsonl"
       fi
     done
   done
@@ -185,6 +187,12 @@ print(f"\nhot-path throughput ratio (a)/(b): {ch_['ops_per_s'] / rh_['ops_per_s'
       f"(median of per-round ratios {med([a['ops'] / b['ops'] for a, b in zip(ch_r, rh_r)]):.3f})")
 print(f"mixed 90/10 Zipf throughput ratio (a)/(b): {c['ops_per_s'] / r['ops_per_s']:.3f} "
       f"(median of per-round ratios {med([a['ops'] / b['ops'] for a, b in zip(c_r, r_r)]):.3f})")
+def cpu_us_per_op(n, runs):  # the server's CPU (all its threads) per op in the mixed rounds
+    spans = [json.loads(line) for line in open(f"{out}/{n}.runcpu.jsonl")]
+    return 1e6 * sum(b["cpu_s"] - a["cpu_s"] for a, b in spans) / sum(p["ops"] for p in runs)
+cpu_c, cpu_r = cpu_us_per_op("cold", c_r), cpu_us_per_op("ram", r_r)
+print(f"mixed server CPU per op: (a) {cpu_c:.2f} us, (b) {cpu_r:.2f} us, (b)/(a) {cpu_r / cpu_c:.3f} "
+      f"(the throughput ratio if the server's CPU were the bottleneck)")
 if ext:
     x_r, xh_r = rounds("ext.run"), rounds("ext.hot")
     x, xh = total(x_r), total(xh_r)
@@ -198,6 +206,8 @@ if ext:
     print(f"(c) stats: evictions {xs.get('evictions')}, curr_items {xs.get('curr_items')}, "
           f"get_extstore {xs.get('get_extstore')}, miss_from_extstore {xs.get('miss_from_extstore')}, "
           f"extstore_objects_used {xs.get('extstore_objects_used')}")
+    cpu_x = cpu_us_per_op("ext", x_r)
+    print(f"(c) mixed server CPU per op {cpu_x:.2f} us, (c)/(a) {cpu_x / cpu_c:.3f}")
     print(f"mixed 90/10 Zipf throughput ratio (a)/(c): {c['ops_per_s'] / x['ops_per_s']:.3f} "
           f"(median of per-round ratios {med([a['ops'] / b['ops'] for a, b in zip(c_r, x_r)]):.3f})")
     print(f"hot-path throughput ratio (a)/(c): {ch_['ops_per_s'] / xh['ops_per_s']:.3f}")

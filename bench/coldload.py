@@ -22,6 +22,7 @@ Subcommands (JSON on stdout):
                                            path when they are resident); cold_reads during it
   stats PORT                               `stats` as a JSON object
   rssanon PID                              RssAnon and VmRSS of PID in kB
+  cpu PID                                  CPU seconds PID used so far (user + system, all threads)
   settle PORT SECONDS                      until cold_writes_pending == 0 (bounded)
 """
 import bisect
@@ -166,6 +167,13 @@ def rssanon(pid):
                 name, value = line.split(":")
                 out[name] = int(value.split()[0])
     return out
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    # After "pid (comm)": state is field 3, utime 14 and stime 15 (proc(5)), so 11 and 12 here.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def load_worker(args):
@@ -409,6 +417,8 @@ def main():
         print(json.dumps(stats(int(args[0]))))
     elif cmd == "rssanon":
         print(json.dumps(rssanon(int(args[0]))))
+    elif cmd == "cpu":
+        print(json.dumps({"cpu_s": cpu_seconds(int(args[0]))}))
     elif cmd == "settle":
         cmd_settle(int(args[0]), float(args[1]))
     else:

@@ -30,9 +30,9 @@ FrequencySketch::Slots FrequencySketch::SlotsOf(uint32_t hash) const {
   const uint64_t h = Mix(hash);
   const std::size_t block = (static_cast<std::size_t>(h) & block_mask_) * kWordsPerBlock;
   Slots s{};
-  for (unsigned row = 0; row < 4; ++row) {
+  for (std::size_t row = 0; row < 4; ++row) {
     // Row r uses word (2r or 2r+1) of the block, chosen by one bit, and one of its 16 nibbles.
-    const unsigned bits = static_cast<unsigned>(h >> (32 + 8 * row));
+    const auto bits = static_cast<unsigned>(h >> (32 + 8 * row));
     s.word[row] = block + 2 * row + (bits & 1U);
     s.shift[row] = ((bits >> 1) & 15U) * 4;
   }

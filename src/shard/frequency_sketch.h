@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -11,8 +12,9 @@ namespace corecached::shard {
 // 2017; the layout is Caffeine's FrequencySketch). A count-min sketch of depth 4: a key's four
 // counters sit in one 64-byte block (one cache line per key), its frequency is the smallest of
 // them, counters saturate at 15, and every SampleSize() increments all counters are halved, so old
-// popularity fades. The cold tier asks it whether a cold item is used more often than the hot item
-// its promotion would push out (Store::AdmitCold).
+// popularity fades: a key saturated at 15 ranks below a newly popular one within two samples. The
+// cold tier asks it whether a cold item is used more often than the hot item its promotion would
+// push out (Store::AdmitCold).
 //
 // Written here, not taken from a library: neither Boost nor Debian packages a count-min sketch
 // for C++ (Caffeine is Java; the C++ ports are unpackaged single-author repositories), and this is
@@ -33,6 +35,12 @@ class FrequencySketch {
   [[nodiscard]] unsigned Frequency(uint32_t hash) const;
 
   [[nodiscard]] std::size_t SampleSize() const { return sample_size_; }
+  // Caffeine halves after 10 increments per cached item; the Store sets it from its hot item
+  // count (at least 10 per word of a block), so popularity fades as fast as the cache turns
+  // over, whatever the sketch's width. Defaults to 10 per counter word.
+  void SetSampleSize(std::size_t increments) {
+    sample_size_ = std::max<std::size_t>(increments, kWordsPerBlock * 10);
+  }
   [[nodiscard]] std::size_t MemoryBytes() const { return table_.size() * sizeof(uint64_t); }
 
  private:

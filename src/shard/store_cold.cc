@@ -206,7 +206,9 @@ void Store::CountUse(const Command& cmd, const Result& r) {
       break;
   }
   if (r.outcome != Outcome::kColdLoading) {  // counted when it runs again with the value
-    tier_->Sketch().Increment(static_cast<uint32_t>(cmd.hash.TableBits()));
+    FrequencySketch& sketch = tier_->Sketch();
+    sketch.SetSampleSize(10 * table_.size());
+    sketch.Increment(static_cast<uint32_t>(cmd.hash.TableBits()));
   }
 }
 

@@ -75,5 +75,25 @@ TEST_CASE("FrequencySketch: counts halve every sample") {
   CHECK(sketch.Frequency(recent) > sketch.Frequency(old_hot));
 }
 
+// The Store ties the sample to its hot item count: a smaller sample halves sooner, never below
+// ten increments per word of a block.
+TEST_CASE("FrequencySketch: SetSampleSize moves the halving") {
+  FrequencySketch sketch(4096);
+  sketch.SetSampleSize(1);
+  CHECK(sketch.SampleSize() == 80);
+  sketch.SetSampleSize(1000);
+  CHECK(sketch.SampleSize() == 1000);
+  const uint32_t h = HashOf("saturated");
+  for (int i = 0; i < 20; ++i) {
+    sketch.Increment(h);
+  }
+  CHECK(sketch.Frequency(h) == 15);
+  for (int i = 0; i < 1000; ++i) {  // one sample of other keys: halved once
+    sketch.Increment(HashOf("other:" + std::to_string(i)));
+  }
+  CHECK(sketch.Frequency(h) >= 7);
+  CHECK(sketch.Frequency(h) <= 8);
+}
+
 }  // namespace
 }  // namespace corecached::shard
