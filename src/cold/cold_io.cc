@@ -313,10 +313,22 @@ bool ColdIo::TakeLoads(std::vector<Job>& jobs) {
   return true;
 }
 
+void ColdIo::TakeMoreWrites(std::size_t max, std::vector<Job>& jobs) {
+  std::lock_guard<std::mutex> lock(mu_);
+  while (!writes_.empty() && jobs.size() < max) {
+    jobs.push_back(std::move(writes_.front()));
+    writes_.pop_front();
+  }
+}
+
 void ColdIo::WriterMain() {
   std::vector<Job> jobs;
   std::vector<ColdCompletion> done;
   while (Take(writes_, writes_cv_, options_.max_batch, jobs)) {
+    if (options_.write_linger.count() > 0 && jobs.size() < options_.max_batch) {
+      std::this_thread::sleep_for(options_.write_linger);
+      TakeMoreWrites(options_.max_batch, jobs);  // later submissions: the order is kept
+    }
     if (options_.before_round_for_test) {
       options_.before_round_for_test(ColdOp::kPut, jobs.size());
     }

@@ -65,6 +65,14 @@ struct ColdIoOptions {
   std::size_t max_queued = 16384;
   // Writes taken per round: they share one write transaction.
   std::size_t max_batch = 256;
+  // Group commit: when a round finds fewer than max_batch writes queued, the writer waits this
+  // long (not woken by submissions) and takes what came meanwhile into the same transaction.
+  // Write-back trickles in one item per command that crosses the watermark, and LMDB writes the
+  // tree's branch pages, the free list and the meta page once per commit: about 10 page writes
+  // per value written in one-value commits (bench/RESULTS-cold.md part 4). 0: no wait (unit
+  // tests); the server sets kServerWriteLinger.
+  std::chrono::microseconds write_linger{0};
+  static constexpr std::chrono::microseconds kServerWriteLinger{2000};
   // Shards read a record on their own thread when its bytes are in RAM already (the page cache):
   // LoadResident. Off by default (unit tests order every load through the queue); the server
   // turns it on.
@@ -179,6 +187,8 @@ class ColdIo {
   void WriterMain();
   void ReaderMain(std::size_t reader);
   // Takes up to `max` jobs from `queue`; false when stopping and nothing is left.
+  // Appends up to `max` jobs in all to `jobs` from the write queue, without waiting.
+  void TakeMoreWrites(std::size_t max, std::vector<Job>& jobs);
   bool Take(std::deque<Job>& queue, std::condition_variable& cv, std::size_t max,
             std::vector<Job>& jobs);
   // Takes whole load batches (a single load is a batch of one) while fewer than kLoadsPerRound

@@ -49,6 +49,7 @@ std::shared_ptr<cold::ColdIo> OpenColdTier(const config::Config& config) {
   options.map_size_bytes = static_cast<std::size_t>(config.cold_tier.max_size_bytes);
   options.reader_threads = config.cold_tier.reader_threads;
   options.inline_loads = config.cold_tier.inline_reads;
+  options.write_linger = cold::ColdIoOptions::kServerWriteLinger;
   cold::Expected<std::unique_ptr<cold::ColdIo>> io = cold::ColdIo::Open(options);
   if (!io) {
     // Never a failed start (issue #4): the server runs without the tier and evicts instead.

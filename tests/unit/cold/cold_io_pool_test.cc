@@ -181,6 +181,54 @@ TEST_CASE("ColdIo pool: loads complete while the writer is busy with a write bat
   io.reset();
 }
 
+// Group commit (ColdIoOptions::write_linger): a round that finds fewer writes than max_batch
+// waits, and the writes submitted meanwhile share its transaction, in submission order.
+TEST_CASE("issue #14: writes submitted during the writer's linger share one round") {
+  TempDir dir;
+  Collector c;
+  std::mutex mu;
+  std::vector<std::size_t> rounds;
+  ColdIoOptions options;
+  options.path = dir.path;
+  options.map_size_bytes = std::size_t{64} << 20;
+  options.write_linger = std::chrono::milliseconds(500);
+  options.before_round_for_test = [&](ColdOp op, std::size_t jobs) {
+    if (op == ColdOp::kPut) {
+      std::lock_guard<std::mutex> lock(mu);
+      rounds.push_back(jobs);
+    }
+  };
+  auto opened = ColdIo::Open(options);
+  REQUIRE(opened);
+  std::unique_ptr<ColdIo> io = std::move(*opened);
+  c.Attach(*io);
+  ColdRequest first = Put("k", 1);
+  REQUIRE(io->Submit(c.id, first));
+  std::this_thread::sleep_for(std::chrono::milliseconds(10));  // the writer took it, lingers
+  for (uint64_t id = 2; id <= 4; ++id) {
+    ColdRequest later = Put("k", id);  // the same key: the last write must win
+    REQUIRE(io->Submit(c.id, later));
+  }
+  REQUIRE(c.WaitFor(ColdOp::kPut, 4));
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    CHECK(rounds == std::vector<std::size_t>{4});
+  }
+  for (const ColdCompletion& done : c.got) {
+    CHECK(!done.error);
+  }
+  ColdRequest load = Load("k", 4);
+  REQUIRE(io->Submit(c.id, load));
+  REQUIRE(c.WaitFor(ColdOp::kLoad, 1));
+  for (const ColdCompletion& done : c.got) {
+    if (done.op == ColdOp::kLoad) {
+      CHECK(!done.error);
+      CHECK(done.loaded.value == ValueOf(4));
+    }
+  }
+  io.reset();
+}
+
 TEST_CASE("ColdIo pool: a second reader serves loads while the first one is held") {
   TempDir dir;
   Gate reader_gate;
