@@ -101,7 +101,13 @@ Store::ColdRef Store::FindCold(const Command& cmd, bool count_get) {
 }
 
 void Store::PrefetchCold(const Command& cmd) {
-  if (tier_ == nullptr || cmd.op != core::Op::kGet) {
+  if (tier_ == nullptr || cmd.op != core::Op::kGet || tier_->size() == 0) {
+    return;
+  }
+  // Most gets find their key hot. The hot table's lookup is the one the command makes next (its
+  // cache lines are then warm); a miss in the cold index walks a probe cluster through entries
+  // the command never needs (0.2 us per op in the mixed bench's profile, part 4).
+  if (table_.Find(cmd.hash.TableBits(), cmd.key) != nullptr) {
     return;
   }
   const ColdRef ref = tier_->Find(cmd.hash.TableBits(), cmd.key);
