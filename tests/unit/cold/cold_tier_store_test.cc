@@ -331,6 +331,18 @@ TEST_CASE("issue #14: cold reads read once promote nothing; a second read promot
   CHECK(f.store.Stats().evictions.Get() == 0);
 }
 
+// Reads k<first>..k<end-1> `times` times each without an LRU bump (so the LRU order stays, and
+// every read counts in the admission sketch), checking each value.
+void ReadWithoutBump(ColdFixture& f, int first, int end, int times) {
+  for (int i = first; i < end; ++i) {
+    Command peek = Cmd(Op::kGet, "k" + std::to_string(i));
+    peek.no_lru_bump = true;
+    for (int n = 0; n < times; ++n) {
+      CHECK(f.Run(peek).value == ValueFor(i));
+    }
+  }
+}
+
 // TinyLFU (frequency_sketch.h): a second read promotes only a key used more often lately than the
 // hot item the promotion would push out (the LRU's tail); until then it is served from disk and
 // nothing hot moves.
@@ -344,13 +356,7 @@ TEST_CASE("issue #14: a cold key used less often than the LRU tail's is served b
   // The oldest keys went cold; every hot key (k<cold>..k149) is now read 4 times without an LRU
   // bump, so the tail stays the oldest hot key, used 5 times (its set and 4 reads). All this
   // stays under one sample of the sketch (10 increments per hot item): nothing is halved.
-  for (int i = cold; i < 150; ++i) {
-    Command peek = Cmd(Op::kGet, "k" + std::to_string(i));
-    peek.no_lru_bump = true;
-    for (int n = 0; n < 4; ++n) {
-      CHECK(f.Run(peek).value == ValueFor(i));
-    }
-  }
+  ReadWithoutBump(f, cold, 150, 4);
   CHECK(f.store.Stats().cold_reads.Get() == 0);  // they were all hot
   const uint64_t to_disk = f.store.Stats().evictions_to_disk.Get();
   // k0 (cold; used once: its set): each read is served right; reads 2..4 find it used at most
@@ -379,21 +385,11 @@ TEST_CASE("issue #14: a newly popular cold key gets in past keys that were popul
   f.Fill(150);
   const auto cold = static_cast<int>(f.store.Stats().cold_items.Get());
   REQUIRE(cold > 60);
-  for (int i = cold; i < 150; ++i) {  // every hot key used 20 times: saturated
-    Command peek = Cmd(Op::kGet, "k" + std::to_string(i));
-    peek.no_lru_bump = true;
-    for (int n = 0; n < 20; ++n) {
-      CHECK(f.Run(peek).value == ValueFor(i));
-    }
-  }
+  ReadWithoutBump(f, cold, 150, 20);  // every hot key used 21 times: saturated
   // Then k0 is read once per round of reads of the other cold keys (all counted).
   int k0_reads = 0;
   while (k0_reads < 12 && f.store.Stats().cold_promotions.Get() == 0) {
-    for (int i = 1; i < cold; ++i) {
-      Command peek = Cmd(Op::kGet, "k" + std::to_string(i));
-      peek.no_lru_bump = true;  // served, not admitted: the other keys stay cold
-      CHECK(f.Run(peek).value == ValueFor(i));
-    }
+    ReadWithoutBump(f, 1, cold, 1);  // served, not admitted: the other keys stay cold
     CHECK(f.Value("k0") == ValueFor(0));
     ++k0_reads;
   }
