@@ -80,10 +80,7 @@ void Router::ExecuteRound() {
     } else {
       local.results.clear();
       local.results.reserve(local.commands.size());
-      home_->PrefetchCold(local.commands);  // cold reads of the pipeline load as one batch
-      for (const core::Command& cmd : local.commands) {
-        local.results.push_back(home_->ExecuteLocal(cmd));
-      }
+      home_->ExecuteLocal(local.commands, local.results);
     }
   }
   while (awaiting_ != 0) {

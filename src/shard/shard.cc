@@ -95,8 +95,7 @@ std::optional<uint32_t> Shard::ShedHint() const {
   return RetryAfterMs(q);
 }
 
-core::Result Shard::ExecuteLocal(const core::Command& cmd) {
-  core::Result r = store_->Execute(cmd);
+core::Result Shard::WaitCold(const core::Command& cmd, core::Result r) {
   if (!store_->MustWait(r)) {
     return r;
   }
@@ -111,12 +110,24 @@ core::Result Shard::ExecuteLocal(const core::Command& cmd) {
   return r;  // still kColdLoading after the bound: "retry"
 }
 
-void Shard::PrefetchCold(const std::vector<core::Command>& commands) {
-  if (commands.size() < 2 || !store_->ColdEnabled()) {
+void Shard::ExecuteLocal(const std::vector<core::Command>& commands,
+                         std::vector<core::Result>& results) {
+  bool prefetched = false;
+  for (std::size_t i = 0; i < commands.size(); ++i) {
+    core::Result r = store_->Execute(commands[i]);
+    PrefetchColdAfter(commands, i, r, prefetched);
+    results.push_back(WaitCold(commands[i], std::move(r)));
+  }
+}
+
+void Shard::PrefetchColdAfter(const std::vector<core::Command>& commands, std::size_t i,
+                              const core::Result& r, bool& prefetched) {
+  if (prefetched || r.outcome != core::Outcome::kColdLoading) {
     return;
   }
-  for (const core::Command& cmd : commands) {
-    store_->PrefetchCold(cmd);
+  prefetched = true;
+  for (std::size_t next = i + 1; next < commands.size(); ++next) {
+    store_->PrefetchCold(commands[next]);
   }
 }
 
@@ -300,9 +311,10 @@ void Shard::ExecuteRequest(Message* message) {
   const std::size_t commands = message->commands.size();
   message->results.clear();
   message->results.reserve(commands);
-  PrefetchCold(message->commands);
+  bool prefetched = false;
   for (std::size_t i = 0; i < commands; ++i) {
     core::Result r = store_->Execute(message->commands[i]);
+    PrefetchColdAfter(message->commands, i, r, prefetched);
     if (store_->MustWait(r)) {
       // Cold tier: this message finishes on its own fiber; the exchange goes on with the others.
       ++cold_waiters_;

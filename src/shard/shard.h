@@ -57,12 +57,12 @@ class Shard final : public runtime::LoopGuest {
   void Connect(std::vector<Shard*> peers, std::atomic<std::size_t>* live_threads);
 
   // ---- Owning network thread ----
-  // Executes one command of a key this shard owns, in the calling fiber. A cold-tier wait
-  // suspends only that fiber. REQUIRES: inside a fiber; cmd.hash == KeyHash::Of(cmd.key).
-  core::Result ExecuteLocal(const core::Command& cmd);
-  // Before ExecuteLocal of several commands (one pipeline): starts the cold loads their reads
-  // will need, so they go to the readers in this turn's one batch. Never suspends.
-  void PrefetchCold(const std::vector<core::Command>& commands);
+  // Executes commands of keys this shard owns (one pipeline's), in order, in the calling fiber,
+  // appending their results. A cold-tier wait suspends only that fiber; the first command that
+  // needs a cold load starts the loads of the reads after it first (PrefetchColdAfter), so they
+  // go to the readers in this turn's one batch.
+  // REQUIRES: inside a fiber; each cmd.hash == KeyHash::Of(cmd.key).
+  void ExecuteLocal(const std::vector<core::Command>& commands, std::vector<core::Result>& results);
   // Moves `commands` into this turn's Message for shard `dest` (!= Id()); Router::Deliver gets the
   // results back on this thread, in a later turn. When `dest` sheds them now, returns its retry
   // hint and moves nothing. `router` must wait (not be destroyed) until Deliver was called.
@@ -105,6 +105,14 @@ class Shard final : public runtime::LoopGuest {
   void DrainInbound();
   void ExecuteRequest(Message* message);
   void ResumeCold(Message* message, std::size_t next);
+  // A pipeline's command `i` needs a cold load: starts the loads the reads after it will need
+  // (Store::PrefetchCold), unless an earlier command of it did. Lazily, so a pipeline whose cold
+  // values are all in the page cache (read inline) pays no residency probe twice. Never suspends.
+  // The result of executing `cmd` once more after each cold completion while it must wait (a
+  // bounded number of times), suspending only this fiber; `r` as it is otherwise.
+  core::Result WaitCold(const core::Command& cmd, core::Result r);
+  void PrefetchColdAfter(const std::vector<core::Command>& commands, std::size_t i,
+                         const core::Result& r, bool& prefetched);
   void SendReply(Message* message);
   void Deliver(Message* message);
   void PollCold();

@@ -255,3 +255,47 @@ def _read_cold_keys_at_once(srv, rnd, inline_reads):
         assert 0 < batches < reads, "one batch per turn, not one per load"
     assert int(stats["evictions"]) == 0
     assert int(stats["cold_disk_errors"]) == 0
+
+
+def test_issue_14_a_pipelines_cold_reads_load_in_one_batch():
+    """The cold reads of one pipeline go to the readers as one batch: the first get that needs a
+    load starts the loads of the gets after it before it waits (with inline_reads false every
+    cold read is a load). One loop thread (-t 1), so every key is the connection's own shard's.
+    A hot key first, then 20 cold ones, in one `get`: 20 loads, 1 batch, every value exact; the
+    same for a pipeline of 20 single-key `get`s sent at once."""
+    with tempfile.TemporaryDirectory() as d:
+        conf = os.path.join(d, "cold.yaml")
+        with open(conf, "w") as f:
+            f.write("cold_tier:\n  inline_reads: false\n")
+        with running_server(server_binary(), "-m", 8, "-t", 1, "--config", conf,
+                            "--cold-tier-path", os.path.join(d, "lmdb")) as srv:
+            client = srv.client()
+            keys = {f"pipe:{i}": value_for(f"pipe:{i}", 4096 + i) for i in range(4000)}
+            names = list(keys)
+            for start in range(0, len(names), 100):
+                assert client.set_many({k: keys[k] for k in names[start:start + 100]}) == []
+            hot = names[-1]
+            assert client.get(hot) == keys[hot]
+            sock = srv.connect()
+            buf = b""
+            try:
+                for first, one_line in ((0, True), (100, False)):
+                    cold = names[first:first + 20]  # the oldest: on disk
+                    before = stat_map(client)
+                    if one_line:
+                        sock.sendall(("get " + " ".join([hot] + cold) + "\r\n").encode())
+                        got, buf = _read_get_reply(sock, buf)
+                        assert got == {k: keys[k] for k in [hot] + cold}
+                    else:
+                        sock.sendall("".join(f"get {k}\r\n" for k in cold).encode())
+                        for k in cold:
+                            got, buf = _read_get_reply(sock, buf)
+                            assert got == {k: keys[k]}
+                    after = stat_map(client)
+                    reads = int(after["cold_reads"]) - int(before["cold_reads"])
+                    batches = int(after["cold_load_batches"]) - int(before["cold_load_batches"])
+                    assert reads == 20, (one_line, reads)
+                    assert batches == 1, (one_line, batches)
+            finally:
+                sock.close()
+            assert int(stat_map(client)["evictions"]) == 0
