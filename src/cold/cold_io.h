@@ -187,10 +187,10 @@ class ColdIo {
   void WriterMain();
   void ReaderMain(std::size_t reader);
   // Takes up to `max` jobs from `queue`; false when stopping and nothing is left.
-  // Appends up to `max` jobs in all to `jobs` from the write queue, without waiting.
-  void TakeMoreWrites(std::size_t max, std::vector<Job>& jobs);
   bool Take(std::deque<Job>& queue, std::condition_variable& cv, std::size_t max,
             std::vector<Job>& jobs);
+  // Appends up to `max` jobs in all to `jobs` from the write queue, without waiting.
+  void TakeMoreWrites(std::size_t max, std::vector<Job>& jobs);
   // Takes whole load batches (a single load is a batch of one) while fewer than kLoadsPerRound
   // were taken; false when stopping and nothing is left.
   bool TakeLoads(std::vector<Job>& jobs);
