@@ -331,14 +331,9 @@ void Shard::ExecuteRequest(Message* message) {
 }
 
 void Shard::ResumeCold(Message* message, std::size_t next) {
-  NoLock lock;
   for (; next < message->commands.size(); ++next) {
-    core::Result r = store_->Execute(message->commands[next]);
-    for (int waits = 0; store_->MustWait(r) && waits < kMaxColdWaits; ++waits) {
-      cold_cv_.wait_for(lock, kColdWaitSlice);
-      r = store_->Execute(message->commands[next]);
-    }
-    message->results.push_back(std::move(r));  // still kColdLoading after the bound: "retry"
+    const core::Command& cmd = message->commands[next];
+    message->results.push_back(WaitCold(cmd, store_->Execute(cmd)));
   }
   --cold_waiters_;
   queued_commands_.fetch_sub(message->commands.size(), std::memory_order_relaxed);

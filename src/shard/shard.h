@@ -109,7 +109,8 @@ class Shard final : public runtime::LoopGuest {
   // (Store::PrefetchCold), unless an earlier command of it did. Lazily, so a pipeline whose cold
   // values are all in the page cache (read inline) pays no residency probe twice. Never suspends.
   // The result of executing `cmd` once more after each cold completion while it must wait (a
-  // bounded number of times), suspending only this fiber; `r` as it is otherwise.
+  // bounded number of times), suspending only this fiber; `r` as it is otherwise. The one wait
+  // loop of both paths: a local pipeline (ExecuteLocal) and a peer's message (ResumeCold).
   core::Result WaitCold(const core::Command& cmd, core::Result r);
   void PrefetchColdAfter(const std::vector<core::Command>& commands, std::size_t i,
                          const core::Result& r, bool& prefetched);
