@@ -18,7 +18,6 @@ LOAD="$HERE/coldload.py"
 PY=/usr/bin/python3
 mkdir -p "$OUTD"
 NKEYS=$(( 4 * 64 * 1024 * 1024 / 2560 ))
-HALF=$(( NKEYS / 2 ))
 printf 'cold_tier:\n  reader_threads: 2\n  inline_reads: true\n' >"$OUTD/cold.yaml"
 declare -A PID PORT DIR
 stop() {
@@ -43,10 +42,7 @@ for n in A B; do
 done
 for n in A B; do
   $PY "$LOAD" wait "${PORT[$n]}" "${PID[$n]}" 60
-  $PY "$LOAD" load "${PORT[$n]}" 0 "$HALF" 4 >/dev/null
-  $PY "$LOAD" load "${PORT[$n]}" "$HALF" "$NKEYS" 4 >/dev/null
-  $PY "$LOAD" settle "${PORT[$n]}" 30
-  $PY "$LOAD" run "${PORT[$n]}" "$NKEYS" 10 4 8 >/dev/null  # into the mixed state
+  $PY "$LOAD" prepare "${PORT[$n]}" "$NKEYS" 4 >/dev/null  # loaded, in the mixed state
   $PY "$LOAD" stats "${PORT[$n]}" >"$OUTD/$n.stats0.json"
 done
 perf stat -e syscalls:sys_enter_pwrite64 -p "${PID[A]}" -o "$OUTD/A.perf" & pa=$!

@@ -17,7 +17,6 @@ PY=/usr/bin/python3
 mkdir -p "$OUTD"
 DIR=$(mktemp -d /tmp/corecached-cold-hits-lmdb.XXXXXX)
 NKEYS=$(( 4 * MEM * 1024 * 1024 / 2560 ))
-HALF=$(( NKEYS / 2 ))
 port=$($PY "$LOAD" freeport)
 printf "cold_tier:\n  reader_threads: 2\n  inline_reads: true\n${EXTRA_YAML:-}" >"$OUTD/cold.yaml"
 "$BIN" -l 127.0.0.1 -p "$port" -m "$MEM" -t 2 --shards 2 --config "$OUTD/cold.yaml" \
@@ -25,10 +24,7 @@ printf "cold_tier:\n  reader_threads: 2\n  inline_reads: true\n${EXTRA_YAML:-}" 
 pid=$!
 trap 'kill -TERM $pid 2>/dev/null; for _ in $(seq 1 300); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done; kill -KILL $pid 2>/dev/null; rm -rf "$DIR"' EXIT
 $PY "$LOAD" wait "$port" "$pid" 60
-$PY "$LOAD" load "$port" 0 "$HALF" 4 >/dev/null
-$PY "$LOAD" load "$port" "$HALF" "$NKEYS" 4 >/dev/null
-$PY "$LOAD" settle "$port" 30
-$PY "$LOAD" run "$port" "$NKEYS" 10 4 8 >/dev/null
+$PY "$LOAD" prepare "$port" "$NKEYS" 4 >/dev/null
 $PY "$LOAD" stats "$port" >"$OUTD/stats-before.json"
 $PY "$LOAD" run "$port" "$NKEYS" "$DURATION" 4 8 >"$OUTD/run.json"
 $PY "$LOAD" stats "$port" >"$OUTD/stats-after.json"

@@ -24,8 +24,12 @@ Subcommands (JSON on stdout):
   rssanon PID                              RssAnon and VmRSS of PID in kB
   cpu PID                                  CPU seconds PID used so far (user + system, all threads)
   settle PORT SECONDS                      until cold_writes_pending == 0 (bounded)
+  prepare PORT NKEYS PROCS                 into the mixed state: load keys 0..NKEYS-1 in two
+                                           halves, settle, 10 s of `run` (depth 8); quiet
 """
 import bisect
+import contextlib
+import io
 import json
 import multiprocessing
 import os
@@ -396,6 +400,16 @@ def cmd_settle(port, seconds):
     time.sleep(1.0)
 
 
+def cmd_prepare(port, nkeys, procs):
+    half = nkeys // 2
+    with contextlib.redirect_stdout(io.StringIO()):  # the steps' own JSON lines
+        cmd_load(port, 0, half, procs)
+        cmd_load(port, half, nkeys, procs)
+        cmd_settle(port, 30)
+        cmd_run(port, nkeys, 10, procs, 8)
+    print(json.dumps({"keys": nkeys}))
+
+
 def main():
     cmd, args = sys.argv[1], sys.argv[2:]
     if cmd == "freeport":
@@ -419,6 +433,8 @@ def main():
         print(json.dumps(rssanon(int(args[0]))))
     elif cmd == "cpu":
         print(json.dumps({"cpu_s": cpu_seconds(int(args[0]))}))
+    elif cmd == "prepare":
+        cmd_prepare(*map(int, args))
     elif cmd == "settle":
         cmd_settle(int(args[0]), float(args[1]))
     else:
