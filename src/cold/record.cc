@@ -35,10 +35,20 @@ T Get(const char* in, std::size_t at) {
   return v;
 }
 
-uint32_t HeaderSum(ColdKey key, const char* header) {
-  // Two chained XXH32s (the header's sum seeds the key's): no streaming state to allocate.
-  const uint32_t header_sum = XXH32(header, kHeaderSumAt, 0);
-  return XXH32(key.data(), key.size(), header_sum);
+// The checksum of `version`: version 1 XXH32, version 2 the low 32 bits of XXH3-64 (3-4x faster
+// on 1-4 KiB values with SSE2/AVX2: the shard computes it for every value it demotes and every
+// value it reads back).
+uint32_t Sum(uint16_t version, const void* data, std::size_t size, uint64_t seed) {
+  if (version == kRecordVersionXxh32) {
+    return XXH32(data, size, static_cast<uint32_t>(seed));
+  }
+  return static_cast<uint32_t>(XXH3_64bits_withSeed(data, size, seed));
+}
+
+uint32_t HeaderSum(uint16_t version, ColdKey key, const char* header) {
+  // Two chained sums (the header's seeds the key's): no streaming state to allocate.
+  const uint32_t header_sum = Sum(version, header, kHeaderSumAt, 0);
+  return Sum(version, key.data(), key.size(), header_sum);
 }
 
 }  // namespace
@@ -54,8 +64,8 @@ std::string EncodeRecord(ColdKey key, const RecordMeta& meta, std::string_view v
   Put<int64_t>(h, kExptimeAt, meta.exptime);
   Put<uint64_t>(h, kCasAt, meta.cas);
   Put<uint64_t>(h, kWriteIdAt, meta.write_id);
-  Put<uint32_t>(h, kValueSumAt, XXH32(value.data(), value.size(), 0));
-  Put<uint32_t>(h, kHeaderSumAt, HeaderSum(key, h));
+  Put<uint32_t>(h, kValueSumAt, Sum(kRecordVersion, value.data(), value.size(), 0));
+  Put<uint32_t>(h, kHeaderSumAt, HeaderSum(kRecordVersion, key, h));
   std::memcpy(h + kRecordHeaderBytes, value.data(), value.size());
   return out;
 }
@@ -68,11 +78,12 @@ RecordStatus DecodeRecordHeader(ColdKey key, std::string_view data, RecordMeta& 
   if (Get<uint32_t>(h, kMagicAt) != kRecordMagic) {
     return RecordStatus::kBadMagic;
   }
-  if (Get<uint16_t>(h, kVersionAt) != kRecordVersion ||
+  const auto version = Get<uint16_t>(h, kVersionAt);
+  if ((version != kRecordVersion && version != kRecordVersionXxh32) ||
       Get<uint16_t>(h, kHeaderSizeAt) != kRecordHeaderBytes) {
     return RecordStatus::kBadVersion;
   }
-  if (Get<uint32_t>(h, kHeaderSumAt) != HeaderSum(key, h)) {
+  if (Get<uint32_t>(h, kHeaderSumAt) != HeaderSum(version, key, h)) {
     return RecordStatus::kBadHeader;
   }
   meta.flags = Get<uint32_t>(h, kFlagsAt);
@@ -93,7 +104,8 @@ RecordStatus DecodeRecord(ColdKey key, std::string_view data, RecordMeta& meta,
     return status;
   }
   value = data.substr(kRecordHeaderBytes);
-  if (XXH32(value.data(), value.size(), 0) != Get<uint32_t>(data.data(), kValueSumAt)) {
+  const auto version = Get<uint16_t>(data.data(), kVersionAt);
+  if (Sum(version, value.data(), value.size(), 0) != Get<uint32_t>(data.data(), kValueSumAt)) {
     return RecordStatus::kBadValue;
   }
   return RecordStatus::kOk;
@@ -102,7 +114,7 @@ RecordStatus DecodeRecord(ColdKey key, std::string_view data, RecordMeta& meta,
 void SetRecordExptime(ColdKey key, std::string& data, int64_t exptime) {
   char* h = data.data();
   Put<int64_t>(h, kExptimeAt, exptime);
-  Put<uint32_t>(h, kHeaderSumAt, HeaderSum(key, h));
+  Put<uint32_t>(h, kHeaderSumAt, HeaderSum(Get<uint16_t>(h, kVersionAt), key, h));
 }
 
 const char* ToString(RecordStatus status) {
