@@ -39,6 +39,7 @@ ColdIo::~ColdIo() {
   }
   writes_cv_.notify_all();
   loads_cv_.notify_all();
+  linger_cv_.notify_all();
   if (writer_.joinable()) {
     writer_.join();
   }
@@ -80,6 +81,14 @@ bool ColdIo::Submit(ClientId client, ColdRequest& request) {
   }
   (load ? loads_cv_ : writes_cv_).notify_one();
   return true;
+}
+
+void ColdIo::HurryWrites() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    hurry_ = true;
+  }
+  linger_cv_.notify_one();
 }
 
 bool ColdIo::SubmitLoads(ClientId client, std::vector<ColdRequest>& loads) {
@@ -326,7 +335,11 @@ void ColdIo::WriterMain() {
   std::vector<ColdCompletion> done;
   while (Take(writes_, writes_cv_, options_.max_batch, jobs)) {
     if (options_.write_linger.count() > 0 && jobs.size() < options_.max_batch) {
-      std::this_thread::sleep_for(options_.write_linger);
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        linger_cv_.wait_for(lock, options_.write_linger, [this] { return stopping_ || hurry_; });
+        hurry_ = false;
+      }
       TakeMoreWrites(options_.max_batch, jobs);  // later submissions: the order is kept
     }
     if (options_.before_round_for_test) {

@@ -66,13 +66,14 @@ struct ColdIoOptions {
   // Writes taken per round: they share one write transaction.
   std::size_t max_batch = 256;
   // Group commit: when a round finds fewer than max_batch writes queued, the writer waits this
-  // long (not woken by submissions) and takes what came meanwhile into the same transaction.
-  // Write-back trickles in one item per command that crosses the watermark, and LMDB writes the
-  // tree's branch pages, the free list and the meta page once per commit: about 10 page writes
-  // per value written in one-value commits (bench/RESULTS-cold.md part 4). 0: no wait (unit
-  // tests); the server sets kServerWriteLinger.
+  // long (not woken by submissions; cut short by HurryWrites, when a shard waits for write-back
+  // room) and takes what came meanwhile into the same transaction. Write-back trickles in one
+  // item per command that crosses the watermark, and LMDB writes the tree's branch pages, the
+  // free list and the meta page once per commit: about 10 page writes per value written in
+  // one-value commits, 6.5 with 2 ms, 5 with 10 ms (bench/RESULTS-cold.md parts 4 and 5). 0: no
+  // wait (unit tests); the server sets kServerWriteLinger.
   std::chrono::microseconds write_linger{0};
-  static constexpr std::chrono::microseconds kServerWriteLinger{2000};
+  static constexpr std::chrono::microseconds kServerWriteLinger{10000};
   // Shards read a record on their own thread when its bytes are in RAM already (the page cache):
   // LoadResident. Off by default (unit tests order every load through the queue); the server
   // turns it on.
@@ -133,6 +134,9 @@ class ColdIo {
   // still spreads over the readers. All or nothing: false (and `loads` untouched) when the queue
   // has no room for every load or is shutting down; on success `loads` is emptied.
   bool SubmitLoads(ClientId client, std::vector<ColdRequest>& loads);
+  // Ends the writer's linger now (write_linger): a shard is waiting for the room the queued
+  // write-back frees. Any thread; cheap (a lock and a notify).
+  void HurryWrites();
   // Moves the client's completions into `out` (appended). Returns how many.
   std::size_t Drain(ClientId client, std::vector<ColdCompletion>& out);
   // inline_loads only: reads `key`'s record of write `write_id` on the calling thread when all of
@@ -213,9 +217,12 @@ class ColdIo {
   std::unique_ptr<std::atomic<uint64_t>[]> loads_per_reader_;
   std::atomic<uint64_t> write_bytes_per_s_{0};
   std::atomic<uint64_t> load_rounds_{0};
-  std::mutex mu_;  // guards the queues, next_seq_, stopping_, held_; never held across LMDB calls
+  // Guards the queues, next_seq_, stopping_, hurry_ and held_; never held across LMDB calls.
+  std::mutex mu_;
   std::condition_variable writes_cv_;
   std::condition_variable loads_cv_;
+  std::condition_variable linger_cv_;  // the writer's linger: HurryWrites and the destructor
+  bool hurry_ = false;                 // HurryWrites since the writer's last linger
   std::deque<Job> writes_;
   std::deque<Job> loads_;
   uint64_t next_seq_ = 0;

@@ -135,6 +135,8 @@ class ColdTier {
   Item* WriteOf(const cold::ColdCompletion& c);
   [[nodiscard]] std::optional<uint64_t> WriteIdOf(const Item& item) const;
   [[nodiscard]] bool WritesInFlight() const { return !inflight_writes_.empty(); }
+  // A command waits for write-back room: the writer commits what it has without lingering.
+  void HurryWrites() { io_.HurryWrites(); }
   [[nodiscard]] std::size_t WritingItemBytes() const { return writing_item_bytes_; }
   // Sets the exptime of `key`'s record if it is still write `write_id`; false when the queue
   // refused it.

@@ -66,6 +66,7 @@ bool Store::MakeRoom(std::size_t fresh_bytes, const Item* replacing) {
       }
       if (tier_->WritesInFlight()) {
         blocked_ = Blocked::kRoom;
+        tier_->HurryWrites();
         return false;
       }
     }

@@ -229,6 +229,56 @@ TEST_CASE("issue #14: writes submitted during the writer's linger share one roun
   io.reset();
 }
 
+// A shard that waits for write-back room calls HurryWrites: the writer commits what it holds
+// without finishing its linger; the destructor ends a linger too. The linger (60 s) is longer
+// than every bound here, so a write completes in time only if the linger was cut short.
+TEST_CASE("issue #14: HurryWrites and the destructor end the writer's linger") {
+  TempDir dir;
+  Collector c;
+  ColdIoOptions options;
+  options.path = dir.path;
+  options.map_size_bytes = std::size_t{64} << 20;
+  options.write_linger = std::chrono::seconds(60);
+  auto opened = ColdIo::Open(options);
+  REQUIRE(opened);
+  std::unique_ptr<ColdIo> io = std::move(*opened);
+  c.Attach(*io);
+  ColdRequest first = Put("k", 1);
+  REQUIRE(io->Submit(c.id, first));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the writer took it, lingers
+  c.mu.lock();
+  io->Drain(c.id, c.got);
+  CHECK(c.got.empty());  // still lingering
+  c.mu.unlock();
+  io->HurryWrites();
+  REQUIRE(c.WaitFor(ColdOp::kPut, 1));
+  CHECK(!c.got.front().error);
+  // The next round lingers again (the hurry is spent)...
+  ColdRequest second = Put("k", 2);
+  REQUIRE(io->Submit(c.id, second));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  c.mu.lock();
+  io->Drain(c.id, c.got);
+  CHECK(c.Count(ColdOp::kPut) == 1);
+  c.mu.unlock();
+  // ... and shutting down ends it: the write is committed, not dropped, and soon.
+  const auto started = std::chrono::steady_clock::now();
+  io.reset();
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(20));
+  options.write_linger = std::chrono::microseconds(0);
+  auto reopened = ColdIo::Open(options);
+  REQUIRE(reopened);
+  io = std::move(*reopened);
+  Collector again;
+  again.Attach(*io);
+  ColdRequest load = Load("k", 2);
+  REQUIRE(io->Submit(again.id, load));
+  REQUIRE(again.WaitFor(ColdOp::kLoad, 1));
+  CHECK(!again.got.front().error);
+  CHECK(again.got.front().loaded.value == ValueOf(2));
+  io.reset();
+}
+
 TEST_CASE("ColdIo pool: a second reader serves loads while the first one is held") {
   TempDir dir;
   Gate reader_gate;
