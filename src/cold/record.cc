@@ -35,9 +35,9 @@ T Get(const char* in, std::size_t at) {
   return v;
 }
 
-// The checksum of `version`: version 1 XXH32, version 2 the low 32 bits of XXH3-64 (3-4x faster
-// on 1-4 KiB values with SSE2/AVX2: the shard computes it for every value it demotes and every
-// value it reads back).
+// The checksum of `version`: version 1 XXH32, version 2 the low 32 bits of XXH3-64 (half the
+// time on a 2.5 KiB value with Debian's libxxhash: 0.3 vs 0.6 us; the shard sums every value it
+// demotes and every value it reads back).
 uint32_t Sum(uint16_t version, const void* data, std::size_t size, uint64_t seed) {
   if (version == kRecordVersionXxh32) {
     return XXH32(data, size, static_cast<uint32_t>(seed));
