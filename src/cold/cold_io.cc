@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <utility>
 
+#include "core/thread_name.h"
+
 namespace corecached::cold {
 
 Expected<std::unique_ptr<ColdIo>> ColdIo::Open(const ColdIoOptions& options) {
@@ -331,6 +333,7 @@ void ColdIo::TakeMoreWrites(std::size_t max, std::vector<Job>& jobs) {
 }
 
 void ColdIo::WriterMain() {
+  core::NameThisThread("cc-cold-writer");
   std::vector<Job> jobs;
   std::vector<ColdCompletion> done;
   while (Take(writes_, writes_cv_, options_.max_batch, jobs)) {
@@ -372,6 +375,7 @@ void ColdIo::MeasureWrites(std::size_t bytes, std::chrono::steady_clock::duratio
 // One read Txn for the thread's life: renewed for each round (the newest snapshot, so every write
 // committed before the load was submitted is seen), reset after it (no old snapshot pins pages).
 void ColdIo::ReaderMain(std::size_t reader) {
+  core::NameThisThread("cc-cold-reader");
   Txn txn;
   std::vector<Job> jobs;
   std::vector<ColdCompletion> done;

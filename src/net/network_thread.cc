@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "core/log.h"
+#include "core/thread_name.h"
 #include "net/tls_stream.h"
 #include "net/watch_collector.h"
 #include "runtime/stack_pool.h"
@@ -75,6 +76,7 @@ bool NetworkThread::Adopt(int fd, bool tls) {
 }
 
 void NetworkThread::Run() {
+  core::NameThisThread("cc-worker");
   if (options_.nice != 0) {
     // Linux: PRIO_PROCESS with a thread id sets that thread's nice value alone.
     const auto tid = static_cast<id_t>(syscall(SYS_gettid));

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "core/thread_name.h"
 #include "proto/admin.h"
 #include "proto/replies.h"
 
@@ -33,6 +34,7 @@ void WatchCollector::Stop() {
 }
 
 void WatchCollector::Run() {
+  core::NameThisThread("cc-watch");
   const core::WatchHub::Formatter format = &proto::AppendWatchLine;
   std::chrono::microseconds sleep = kMinSleep;
   while (running_.load()) {

@@ -1,6 +1,7 @@
 """Cold tier (issue #4): a data set 4x the memory limit lives in LMDB and reads back byte-exact."""
 
 import os
+import pathlib
 import random
 import tempfile
 
@@ -299,3 +300,20 @@ def test_issue_14_a_pipelines_cold_reads_load_in_one_batch():
             finally:
                 sock.close()
             assert int(stat_map(client)["evictions"]) == 0
+
+
+def test_threads_are_named_as_memcached_names_its_own():
+    """top -H, ps -T and perf tell the threads apart (memcached: mc-worker, mc-lrumaint, ...): one
+    cc-worker per -t, the cold tier's writer and its reader pool (cold_tier.reader_threads)."""
+    with tempfile.TemporaryDirectory() as d:
+        conf = os.path.join(d, "cold.yaml")
+        with open(conf, "w") as f:
+            f.write(f"cold_tier:\n  enabled: true\n  path: {d}/lmdb\n  reader_threads: 3\n")
+        with running_server(server_binary(), "-t", 3, "-m", 8, "--config", conf) as srv:
+            with srv.connect() as s:
+                assert call(s, b"version\r\n").startswith(b"VERSION")  # up and serving
+            task = f"/proc/{srv.pid}/task"
+            names = sorted(pathlib.Path(task, t, "comm").read_text().strip() for t in os.listdir(task))
+    assert names.count("cc-worker") == 3, names
+    assert names.count("cc-cold-writer") == 1, names
+    assert names.count("cc-cold-reader") == 3, names
