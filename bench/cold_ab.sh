@@ -3,8 +3,9 @@
 # cold tier, 4x the memory in 1..4 KiB values), loaded alike, then measured in alternating
 # rounds of the mixed Zipf 90/10 workload, so a burst of load from the machine's other tenants
 # hits both. Reports ops/s (total and median of per-round ratios), the server's CPU per op
-# (all threads: the steadier figure on a shared machine), LMDB page writes (pwrite64 counted by
-# `perf stat`) per value written, and cold reads per get.
+# (all threads: the steadier figure on a shared machine; and the cold writer's CPU per value written
+# and the loop threads' per op, by thread name), LMDB page writes (pwrite64 counted by `perf stat`)
+# per value written, and cold reads per get.
 #   bench/cold_ab.sh BINARY_A BINARY_B [OUTDIR]; ENV_A / ENV_B: environment for each server.
 # Loopback only; both servers are stopped by PID. About 4 minutes with ROUNDS=10 SLICE=5.
 set -euo pipefail
@@ -73,11 +74,18 @@ for n in "AB":
     perf = [line for line in open(f"{d}/{n}.perf") if "pwrite64" in line]
     pwrites = int(perf[0].split()[0].replace(",", "")) if perf else -1
     written = delta("cold_evictions_to_disk") - delta("cold_clean_demotions")
+    # The cold writer's own CPU (thread cc-cold-writer) per value written, the loop threads'
+    # (cc-worker) per op: steadier than the whole process's on a shared box.
+    per_thread = lambda name: sum(b["threads"].get(name, 0) - a["threads"].get(name, 0)
+                                  for a, b in spans)
+    writer_us = 1e6 * per_thread("cc-cold-writer") / max(1, written)
+    worker_us = 1e6 * per_thread("cc-worker") / ops
     print(f"{n}: ops/s {rate:.0f}, server CPU per op {cpu:.2f} us, per round "
           f"{' '.join(str(r['ops_per_s']) for r in runs)}; cold reads {delta('cold_reads')} of "
           f"{delta('cmd_get')} gets ({100 * delta('cold_reads') / max(1, delta('cmd_get')):.1f} %), "
           f"promotions {delta('cold_promotions')}, values written {written}, pwrite64 {pwrites} "
-          f"({pwrites / max(1, written):.1f} per value written), misses "
+          f"({pwrites / max(1, written):.1f} per value written), writer CPU per value written "
+          f"{writer_us:.1f} us, loop threads' CPU per op {worker_us:.2f} us, misses "
           f"{sum(r['misses'] for r in runs)}, wrong values {sum(r['bad'] for r in runs)}")
 ratios = sorted(b["ops"] / a["ops"] for a, b in zip(res["A"][0], res["B"][0]))
 print(f"B/A ops/s: total {res['B'][1] / res['A'][1]:.3f}, median of rounds "

@@ -22,7 +22,8 @@ Subcommands (JSON on stdout):
                                            path when they are resident); cold_reads during it
   stats PORT                               `stats` as a JSON object
   rssanon PID                              RssAnon and VmRSS of PID in kB
-  cpu PID                                  CPU seconds PID used so far (user + system, all threads)
+  cpu PID                                  CPU seconds PID used so far (user + system, all threads),
+                                           and per thread name (cc-worker, cc-cold-writer, ...)
   settle PORT SECONDS                      until cold_writes_pending == 0 (bounded)
   prepare PORT NKEYS PROCS                 into the mixed state: load keys 0..NKEYS-1 in two
                                            halves, settle, 10 s of `run` (depth 8); quiet
@@ -173,11 +174,25 @@ def rssanon(pid):
     return out
 
 
-def cpu_seconds(pid):
-    with open(f"/proc/{pid}/stat") as f:
+def cpu_seconds(pid, task=None):
+    path = f"/proc/{pid}/stat" if task is None else f"/proc/{pid}/task/{task}/stat"
+    with open(path) as f:
         fields = f.read().rsplit(")", 1)[1].split()
     # After "pid (comm)": state is field 3, utime 14 and stime 15 (proc(5)), so 11 and 12 here.
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def thread_cpu_seconds(pid):
+    """CPU seconds per thread name (cc-worker, cc-cold-writer, ...), threads of a name summed."""
+    out = {}
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/comm") as f:
+                name = f.read().strip()
+            out[name] = out.get(name, 0.0) + cpu_seconds(pid, task)
+        except FileNotFoundError:  # the thread ended meanwhile
+            pass
+    return out
 
 
 def load_worker(args):
@@ -432,7 +447,8 @@ def main():
     elif cmd == "rssanon":
         print(json.dumps(rssanon(int(args[0]))))
     elif cmd == "cpu":
-        print(json.dumps({"cpu_s": cpu_seconds(int(args[0]))}))
+        print(json.dumps({"cpu_s": cpu_seconds(int(args[0])),
+                          "threads": thread_cpu_seconds(int(args[0]))}))
     elif cmd == "prepare":
         cmd_prepare(*map(int, args))
     elif cmd == "settle":
