@@ -11,6 +11,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -95,6 +96,12 @@ struct Collector {
       }
     }
   }
+  // Drains what has arrived, without waiting: completions of `op` so far.
+  std::size_t CountNow(ColdOp op) {
+    std::lock_guard<std::mutex> lock(mu);
+    io->Drain(id, got);
+    return Count(op);
+  }
   std::size_t Count(ColdOp op) const {
     std::size_t n = 0;
     for (const ColdCompletion& c : got) {
@@ -123,6 +130,22 @@ ColdRequest Load(const std::string& key, uint64_t write_id) {
   r.key = key;
   r.write_id = write_id;
   return r;
+}
+
+// A ColdIo on `path` whose writer lingers `linger` (group commit), with `c` attached.
+std::unique_ptr<ColdIo> OpenLingering(const std::string& path, std::chrono::microseconds linger,
+                                      Collector& c,
+                                      std::function<void(ColdOp, std::size_t)> before_round = {}) {
+  ColdIoOptions options;
+  options.path = path;
+  options.map_size_bytes = std::size_t{64} << 20;
+  options.write_linger = linger;
+  options.before_round_for_test = std::move(before_round);
+  auto opened = ColdIo::Open(options);
+  REQUIRE(opened);
+  std::unique_ptr<ColdIo> io = std::move(*opened);
+  c.Attach(*io);
+  return io;
 }
 
 std::unique_ptr<ColdIo> OpenPool(const std::string& path, std::size_t readers, Gate* writer_gate,
@@ -188,20 +211,13 @@ TEST_CASE("issue #14: writes submitted during the writer's linger share one roun
   Collector c;
   std::mutex mu;
   std::vector<std::size_t> rounds;
-  ColdIoOptions options;
-  options.path = dir.path;
-  options.map_size_bytes = std::size_t{64} << 20;
-  options.write_linger = std::chrono::milliseconds(500);
-  options.before_round_for_test = [&](ColdOp op, std::size_t jobs) {
-    if (op == ColdOp::kPut) {
-      std::lock_guard<std::mutex> lock(mu);
-      rounds.push_back(jobs);
-    }
-  };
-  auto opened = ColdIo::Open(options);
-  REQUIRE(opened);
-  std::unique_ptr<ColdIo> io = std::move(*opened);
-  c.Attach(*io);
+  std::unique_ptr<ColdIo> io =
+      OpenLingering(dir.path, std::chrono::milliseconds(500), c, [&](ColdOp op, std::size_t jobs) {
+        if (op == ColdOp::kPut) {
+          std::lock_guard<std::mutex> lock(mu);
+          rounds.push_back(jobs);
+        }
+      });
   ColdRequest first = Put("k", 1);
   REQUIRE(io->Submit(c.id, first));
   std::this_thread::sleep_for(std::chrono::milliseconds(10));  // the writer took it, lingers
@@ -235,21 +251,11 @@ TEST_CASE("issue #14: writes submitted during the writer's linger share one roun
 TEST_CASE("issue #14: HurryWrites and the destructor end the writer's linger") {
   TempDir dir;
   Collector c;
-  ColdIoOptions options;
-  options.path = dir.path;
-  options.map_size_bytes = std::size_t{64} << 20;
-  options.write_linger = std::chrono::seconds(60);
-  auto opened = ColdIo::Open(options);
-  REQUIRE(opened);
-  std::unique_ptr<ColdIo> io = std::move(*opened);
-  c.Attach(*io);
+  std::unique_ptr<ColdIo> io = OpenLingering(dir.path, std::chrono::seconds(60), c);
   ColdRequest first = Put("k", 1);
   REQUIRE(io->Submit(c.id, first));
   std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the writer took it, lingers
-  c.mu.lock();
-  io->Drain(c.id, c.got);
-  CHECK(c.got.empty());  // still lingering
-  c.mu.unlock();
+  CHECK(c.CountNow(ColdOp::kPut) == 0);
   io->HurryWrites();
   REQUIRE(c.WaitFor(ColdOp::kPut, 1));
   CHECK(!c.got.front().error);
@@ -257,20 +263,13 @@ TEST_CASE("issue #14: HurryWrites and the destructor end the writer's linger") {
   ColdRequest second = Put("k", 2);
   REQUIRE(io->Submit(c.id, second));
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  c.mu.lock();
-  io->Drain(c.id, c.got);
-  CHECK(c.Count(ColdOp::kPut) == 1);
-  c.mu.unlock();
+  CHECK(c.CountNow(ColdOp::kPut) == 1);
   // ... and shutting down ends it: the write is committed, not dropped, and soon.
   const auto started = std::chrono::steady_clock::now();
   io.reset();
   CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(20));
-  options.write_linger = std::chrono::microseconds(0);
-  auto reopened = ColdIo::Open(options);
-  REQUIRE(reopened);
-  io = std::move(*reopened);
   Collector again;
-  again.Attach(*io);
+  io = OpenLingering(dir.path, std::chrono::microseconds(0), again);
   ColdRequest load = Load("k", 2);
   REQUIRE(io->Submit(again.id, load));
   REQUIRE(again.WaitFor(ColdOp::kLoad, 1));
