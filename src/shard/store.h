@@ -261,7 +261,8 @@ class Store {
   core::Result TouchCold(const core::Command& cmd, ColdRef ref);
   void UnlinkCold(ColdRef ref);
   void BumpCold(ColdEntry& entry);
-  void MaybeDemote(const Item* keep);
+  // `room`: bytes a store needs on top of what the shard holds (MakeRoom); 0 after a command.
+  void MaybeDemote(const Item* keep, std::size_t room = 0);
   bool DemoteClean(Item& item);
   bool StartWrite(Item& item);
   void ChangeInPlace(Item& item);

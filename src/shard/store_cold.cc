@@ -303,9 +303,12 @@ std::size_t Store::MemoryCommittedBytes() const {
 }
 
 // Above the high watermark, the LRU tail is written back until the memory it will free brings the
-// shard to the low watermark (or, when flushing for shutdown, until nothing hot is left). A clean
-// item goes back to its record at once, without a write (never `keep`: a caller holds it).
-void Store::MaybeDemote(const Item* keep) {
+// shard to the low watermark (or, when flushing for shutdown, until nothing hot is left). A store
+// that needs `room` demotes as if it were already stored, and at least until `room` fits under the
+// limit: an item larger than the band between the watermarks would otherwise find nothing in
+// flight to wait for, and MakeRoom would drop an item instead. A clean item goes back to its
+// record at once, without a write (never `keep`: a caller holds it).
+void Store::MaybeDemote(const Item* keep, std::size_t room) {
   if (!ColdUsable()) {
     return;
   }
@@ -317,11 +320,13 @@ void Store::MaybeDemote(const Item* keep) {
   }
   const auto limit = static_cast<double>(options_.memory_limit_bytes);
   if (!flushing_ &&
-      static_cast<double>(MemoryCommittedBytes()) <= limit * options_.high_watermark) {
+      static_cast<double>(MemoryCommittedBytes() + room) <= limit * options_.high_watermark) {
     return;
   }
-  const auto target =
-      flushing_ ? std::size_t{0} : static_cast<std::size_t>(limit * options_.low_watermark);
+  const std::size_t fit = options_.memory_limit_bytes - std::min(room, options_.memory_limit_bytes);
+  const auto target = flushing_
+                          ? std::size_t{0}
+                          : std::min(fit, static_cast<std::size_t>(limit * options_.low_watermark));
   for (int step = 0; step < kDemoteStepsPerCall; ++step) {
     const std::size_t used = MemoryCommittedBytes();
     if (used - std::min(used, tier_->WritingItemBytes()) <= target) {

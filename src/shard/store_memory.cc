@@ -60,7 +60,8 @@ bool Store::MakeRoom(std::size_t fresh_bytes, const Item* replacing) {
     // With the cold tier, wait for write-back rather than drop data (store_cold.cc).
     if (may_wait_ && ColdUsable()) {
       const std::size_t before = MemoryCommittedBytes();
-      MaybeDemote(replacing);
+      const std::size_t need = fresh_bytes + table_growth;
+      MaybeDemote(replacing, need - std::min(freed_by_replace, need));
       if (MemoryCommittedBytes() < before) {
         continue;  // clean demotions freed memory at once
       }

@@ -116,6 +116,29 @@ def test_retry_mode_answers_loading_then_hits():
                                b"VALUE first 0 7\r\nvalue-1\r\nEND\r\n"}
 
 
+def test_values_larger_than_the_watermark_band_are_written_back_not_dropped():
+    # -m 8 over 4 shards: 2 MiB each. A 900 KiB value is 44 % of a shard, far wider than the band
+    # between the (default) watermarks: its store must start write-back for its own room and wait
+    # for it. Before, it found the shard under the high watermark and nothing in flight, and
+    # evicted (32 evictions in this test; the unit test of the same covers a 0.9 / 0.8 band).
+    with tempfile.TemporaryDirectory() as d:
+        conf = os.path.join(d, "c.yaml")
+        with open(conf, "w") as f:
+            f.write(f"cold_tier:\n  enabled: true\n  path: {d}/lmdb\n"
+                    "  high_watermark: 0.97\n  low_watermark: 0.94\n")
+        with running_server(server_binary(), "-m", 8, "-t", 4, "--config", conf) as srv:
+            client = srv.client()
+            keys = [f"big{i}" for i in range(40)]  # 36 MiB through 8 MiB
+            for key in keys:
+                assert client.set(key, value_for(key, 900 * 1024))
+            stats = stat_map(client)
+            assert int(stats["evictions"]) == 0
+            assert int(stats["cold_items"]) > 20
+            for key in keys:
+                assert client.get(key) == value_for(key, 900 * 1024), key
+            assert int(stat_map(client)["cold_disk_errors"]) == 0
+
+
 def test_tiny_map_degrades_and_keeps_serving():
     with tempfile.TemporaryDirectory() as d:
         conf = os.path.join(d, "c.yaml")

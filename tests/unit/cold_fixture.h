@@ -61,6 +61,11 @@ struct ColdFixture {
       : io(shared_io), clock(start), store(ColdOptions(std::move(shared_io)), clock, start) {
     store.AttachCold(nullptr, batch_loads);
   }
+  // With options of the test's own (options.cold set, e.g. from ColdOptions).
+  explicit ColdFixture(shard::StoreOptions options, int64_t start = kStart)
+      : io(options.cold), clock(start), store(std::move(options), clock, start) {
+    store.AttachCold(nullptr, false);
+  }
   std::shared_ptr<cold::ColdIo> io;
   core::ManualClock clock;
   shard::Store store;
