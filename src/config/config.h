@@ -43,8 +43,8 @@ struct ColdTierConfig {
   bool enabled = false;            // cold_tier.enabled (--cold-tier-path also enables it)
   std::string path;                // cold_tier.path: directory for the LMDB files; required if on
   uint64_t max_size_bytes = kGiB;  // cold_tier.max_size: "1g"; the LMDB map size
-  double high_watermark = 0.9;     // cold_tier.high_watermark: start trimming above this fill
-  double low_watermark = 0.8;      // cold_tier.low_watermark: trim down to this fill
+  double high_watermark = 0.97;    // cold_tier.high_watermark: start trimming above this fill
+  double low_watermark = 0.94;     // cold_tier.low_watermark: trim down to this fill
   OnColdRead on_cold_read = OnColdRead::kWait;  // cold_tier.on_cold_read: "wait" | "retry"
   uint32_t reader_threads = 2;  // cold_tier.reader_threads: threads running loads (1..64)
   bool inline_reads = true;     // cold_tier.inline_reads: read values already in RAM on the loop
