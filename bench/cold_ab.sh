@@ -6,7 +6,8 @@
 # (all threads: the steadier figure on a shared machine; and the cold writer's CPU per value written
 # and the loop threads' per op, by thread name), LMDB page writes (pwrite64 counted by `perf stat`)
 # per value written, and cold reads per get.
-#   bench/cold_ab.sh BINARY_A BINARY_B [OUTDIR]; ENV_A / ENV_B: environment for each server.
+#   bench/cold_ab.sh BINARY_A BINARY_B [OUTDIR]; ENV_A / ENV_B: environment for each server;
+#   COLD_A / COLD_B: more cold_tier settings for each, as YAML lines ("  high_watermark: 0.95").
 # Loopback only; both servers are stopped by PID. About 4 minutes with ROUNDS=10 SLICE=5.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -19,7 +20,6 @@ LOAD="$HERE/coldload.py"
 PY=/usr/bin/python3
 mkdir -p "$OUTD"
 NKEYS=$(( 4 * 64 * 1024 * 1024 / 2560 ))
-printf 'cold_tier:\n  reader_threads: 2\n  inline_reads: true\n' >"$OUTD/cold.yaml"
 declare -A PID PORT DIR
 stop() {
   for n in A B; do [[ -n "${PID[$n]:-}" ]] && kill -TERM "${PID[$n]}" 2>/dev/null; done
@@ -34,10 +34,12 @@ trap stop EXIT
 for n in A B; do
   bin=${!n}
   envv=ENV_$n
+  coldv=COLD_$n
+  printf 'cold_tier:\n  reader_threads: 2\n  inline_reads: true\n%s\n' "${!coldv:-}" >"$OUTD/$n.yaml"
   DIR[$n]=$(mktemp -d /tmp/corecached-cold-ab-lmdb.XXXXXX)
   PORT[$n]=$($PY "$LOAD" freeport)
   # shellcheck disable=SC2086  # ENV_A/ENV_B are lists of NAME=VALUE words
-  env ${!envv:-} "$bin" -l 127.0.0.1 -p "${PORT[$n]}" -m 64 -t 2 --shards 2 --config "$OUTD/cold.yaml" \
+  env ${!envv:-} "$bin" -l 127.0.0.1 -p "${PORT[$n]}" -m 64 -t 2 --shards 2 --config "$OUTD/$n.yaml" \
     --cold-tier-path "${DIR[$n]}" 2>"$OUTD/$n.stderr" &
   PID[$n]=$!
 done
