@@ -82,6 +82,55 @@ TEST_CASE("cold tier: an item larger than the watermark band waits for write-bac
   }
 }
 
+TEST_CASE("cold tier: an index growth landing mid write-back waits for the rest, drops nothing") {
+  // Many small cold items make the cold index a large part of a 1 MiB shard: each doubling of its
+  // slots or entry chunk is tens of KB, far wider than a 0.97 / 0.94 band. The writer completes
+  // 4 writes a round, so a growth lands while the round's other items still hold their RAM; the
+  // shard must wait for them (stores wait for room), not evict. Meanwhile it is over its limit by
+  // at most that growth (peak ~1.12 MiB here), as memcached's hash table grows outside -m.
+  TempDir dir;
+  cold::ColdIoOptions io_options;
+  io_options.path = dir.path;
+  io_options.map_size_bytes = 64 << 20;
+  io_options.run_thread = false;
+  io_options.max_batch = 4;
+  auto opened = cold::ColdIo::Open(io_options);
+  REQUIRE(opened);
+  shard::StoreOptions options = ColdOptions(std::shared_ptr<cold::ColdIo>(std::move(*opened)));
+  options.high_watermark = 0.97;
+  options.low_watermark = 0.94;
+  ColdFixture f(std::move(options));
+  const auto small = [](int i) { return std::string(600, static_cast<char>('a' + i % 26)); };
+  std::size_t peak = 0;
+  const auto one_round = [&f, &peak] {  // one writer round, then the shard's poll, as threads would
+    f.io->RunQueued();
+    f.store.PollCold();
+    peak = std::max(peak, f.store.MemoryUsedBytes());
+  };
+  constexpr int kItems = 8000;  // 5 MB through 1 MiB
+  for (int i = 0; i < kItems; ++i) {
+    const Command set = Cmd(Op::kSet, "s" + std::to_string(i), small(i));
+    Result r = f.store.Execute(set);
+    for (int round = 0; round < 1000 && f.store.MustWait(r); ++round) {
+      one_round();
+      r = f.store.Execute(set);
+    }
+    REQUIRE(r.outcome == Outcome::kStored);
+    one_round();
+  }
+  f.RunIo();
+  MESSAGE("peak ", peak, " of ", f.store.MemoryLimitBytes());
+  CHECK(f.store.MemoryUsedBytes() <= f.store.MemoryLimitBytes());
+  CHECK(f.store.Stats().evictions.Get() == 0);
+  CHECK(f.store.Stats().cold_items.Get() > kItems / 2);
+  CHECK(f.store.ItemCount() == kItems);
+  int wrong = 0;
+  for (int i = 0; i < kItems; ++i) {
+    wrong += f.Value("s" + std::to_string(i)) == small(i) ? 0 : 1;
+  }
+  CHECK(wrong == 0);
+}
+
 TEST_CASE("cold tier: every command on a cold item") {
   TempDir dir;
   ColdFixture f(OpenIo(dir.path));
