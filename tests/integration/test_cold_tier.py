@@ -118,7 +118,7 @@ def test_retry_mode_answers_loading_then_hits():
 
 def test_values_larger_than_the_watermark_band_are_written_back_not_dropped():
     # -m 8 over 4 shards: 2 MiB each. A 900 KiB value is 44 % of a shard, far wider than the band
-    # between the (default) watermarks: its store must start write-back for its own room and wait
+    # between the default watermarks (given here): its store must start write-back for its room and wait
     # for it. Before, it found the shard under the high watermark and nothing in flight, and
     # evicted (32 evictions in this test; the unit test of the same covers a 0.9 / 0.8 band).
     with tempfile.TemporaryDirectory() as d:

@@ -33,9 +33,12 @@ struct TempDir {
   std::string path;
 };
 
-inline std::shared_ptr<cold::ColdIo> OpenIo(const std::string& path, std::size_t max_queued = 16384,
-                                            bool inline_loads = false) {
+// max_batch: requests per RunQueued round (the writer's round size).
+inline std::shared_ptr<cold::ColdIo> OpenIo(
+    const std::string& path, std::size_t max_queued = 16384, bool inline_loads = false,
+    std::size_t max_batch = cold::ColdIoOptions{}.max_batch) {
   cold::ColdIoOptions options;
+  options.max_batch = max_batch;
   options.path = path;
   options.map_size_bytes = 64 << 20;
   options.run_thread = false;

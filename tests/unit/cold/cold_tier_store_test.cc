@@ -61,8 +61,7 @@ TEST_CASE("cold tier: the LRU tail goes to disk, metadata stays, nothing is drop
 TEST_CASE("cold tier: an item larger than the watermark band waits for write-back, drops nothing") {
   // 0.9 / 0.8 of 1 MiB: a band of 100 KiB. Each 200 KB store finds the shard under the high
   // watermark with nothing in flight; it must start write-back for its own room and wait for it,
-  // not evict (the default band of 3 % met this with 40 KB values: a server at -m 8 -t 4 lost
-  // keys of 100 KiB).
+  // not evict (the integration test shows the same at the default band, -m 8 -t 4).
   TempDir dir;
   shard::StoreOptions options = ColdOptions(OpenIo(dir.path));
   options.high_watermark = 0.9;
@@ -89,14 +88,7 @@ TEST_CASE("cold tier: an index growth landing mid write-back waits for the rest,
   // shard must wait for them (stores wait for room), not evict. Meanwhile it is over its limit by
   // at most that growth (peak ~1.12 MiB here), as memcached's hash table grows outside -m.
   TempDir dir;
-  cold::ColdIoOptions io_options;
-  io_options.path = dir.path;
-  io_options.map_size_bytes = 64 << 20;
-  io_options.run_thread = false;
-  io_options.max_batch = 4;
-  auto opened = cold::ColdIo::Open(io_options);
-  REQUIRE(opened);
-  shard::StoreOptions options = ColdOptions(std::shared_ptr<cold::ColdIo>(std::move(*opened)));
+  shard::StoreOptions options = ColdOptions(OpenIo(dir.path, 16384, false, /*max_batch=*/4));
   options.high_watermark = 0.97;
   options.low_watermark = 0.94;
   ColdFixture f(std::move(options));
