@@ -1,9 +1,11 @@
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <system_error>
 
@@ -45,12 +47,22 @@ class ColdStore {
   std::error_code SetExptime(Txn& txn, ColdKey key, uint64_t write_id, int64_t exptime);
 
   // Reads and verifies the record of `key`. MDB_NOTFOUND when absent or not write `write_id`
-  // (0 = any); MDB_CORRUPTED when a checksum fails.
-  // only_resident: the record is read only when all of its bytes are in RAM already (mincore(2)
-  // on the map; the B-tree pages mdb_get walks are the hot top of the tree), else
-  // std::errc::operation_would_block: a caller that must not wait for the disk (a shard's loop)
-  // leaves that read to a reader thread.
+  // (0 = any); MDB_CORRUPTED when a checksum fails; the system's error when the file cannot be
+  // read.
+  // only_resident: the record is read only when all of its bytes are in RAM already (the B-tree
+  // pages mdb_get walks are the hot top of the tree), else std::errc::operation_would_block: a
+  // caller that must not wait for the disk (a shard's loop) leaves that read to a reader thread.
+  //
+  // A record on pages of its own (LMDB's overflow pages: records of more than about half a page)
+  // is read from the file with one preadv2 (RWF_NOWAIT when only_resident: it stops at a page not
+  // in RAM), not copied from the map after a mincore(2) check: a system call costs a microsecond
+  // or more on this kind of virtual machine, and one call that checks and copies cost 2.6 us of
+  // CPU per read against 4.7 us for mincore and the map's copy, with the box busy (part 7 of
+  // bench/RESULTS-cold.md). A record inside a leaf page is copied from the map, unchecked:
+  // mdb_get has just read that page. Both ways read the same page cache.
   Expected<LoadedValue> Get(Txn& txn, ColdKey key, uint64_t write_id, bool only_resident = false);
+  // Records read from the file (preadv2) rather than the map, so far: tests.
+  [[nodiscard]] uint64_t FileReads() const { return file_reads_.load(std::memory_order_relaxed); }
   // Whether `key` has a record whose bytes are all in RAM (its write id is not checked: the
   // read that follows checks it). A hint for callers choosing between an inline read and a load.
   bool IsResident(Txn& txn, ColdKey key, uint64_t write_id);
@@ -63,9 +75,25 @@ class ColdStore {
   std::error_code Sync();
 
  private:
-  ColdStore(EnvPtr env, MDB_dbi dbi) : env_(std::move(env)), dbi_(dbi) {}
+  ColdStore(EnvPtr env, MDB_dbi dbi);
+  static uintptr_t FindMap(int fd, std::size_t size);
+  // Whether the record at `data` starts a run of overflow pages (right after a page header);
+  // nullopt when the map's address is not known.
+  [[nodiscard]] std::optional<bool> OnOwnPages(const void* data) const;
+  // Reads the record at `v` (on its own pages) from the file into `out`; std::errc::not_supported
+  // when the map must be read instead (RWF_NOWAIT refused, or a short read).
+  std::error_code ReadFromFile(ColdKey key, const MDB_val& v, bool only_resident, LoadedValue& out);
+  // Copies the record at `v` from the map into `out`.
+  std::error_code CopyFromMap(ColdKey key, const MDB_val& v, bool only_resident,
+                              LoadedValue& out) const;
   EnvPtr env_;
   MDB_dbi dbi_;
+  int fd_ = -1;        // the data file (LMDB's own descriptor), -1: read the map only
+  uintptr_t map_ = 0;  // where LMDB mapped the data file, 0: not known
+  std::size_t page_size_ = 4096;
+  // False once the file system refused RWF_NOWAIT reads: resident reads use the map (mincore).
+  std::atomic<bool> nowait_reads_{true};
+  std::atomic<uint64_t> file_reads_{0};
 };
 
 }  // namespace corecached::cold

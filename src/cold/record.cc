@@ -51,6 +51,27 @@ uint32_t HeaderSum(uint16_t version, ColdKey key, const char* header) {
   return Sum(version, key.data(), key.size(), header_sum);
 }
 
+// The header's checks and fields; the value's size is the caller's to compare.
+RecordStatus CheckHeader(ColdKey key, const char* h, RecordMeta& meta) {
+  if (Get<uint32_t>(h, kMagicAt) != kRecordMagic) {
+    return RecordStatus::kBadMagic;
+  }
+  const auto version = Get<uint16_t>(h, kVersionAt);
+  if ((version != kRecordVersion && version != kRecordVersionXxh32) ||
+      Get<uint16_t>(h, kHeaderSizeAt) != kRecordHeaderBytes) {
+    return RecordStatus::kBadVersion;
+  }
+  if (Get<uint32_t>(h, kHeaderSumAt) != HeaderSum(version, key, h)) {
+    return RecordStatus::kBadHeader;
+  }
+  meta.flags = Get<uint32_t>(h, kFlagsAt);
+  meta.value_size = Get<uint32_t>(h, kValueSizeAt);
+  meta.exptime = Get<int64_t>(h, kExptimeAt);
+  meta.cas = Get<uint64_t>(h, kCasAt);
+  meta.write_id = Get<uint64_t>(h, kWriteIdAt);
+  return RecordStatus::kOk;
+}
+
 }  // namespace
 
 std::string EncodeRecord(ColdKey key, const RecordMeta& meta, std::string_view value) {
@@ -74,41 +95,42 @@ RecordStatus DecodeRecordHeader(ColdKey key, std::string_view data, RecordMeta& 
   if (data.size() < kRecordHeaderBytes) {
     return RecordStatus::kTooShort;
   }
-  const char* h = data.data();
-  if (Get<uint32_t>(h, kMagicAt) != kRecordMagic) {
-    return RecordStatus::kBadMagic;
+  const RecordStatus status = CheckHeader(key, data.data(), meta);
+  if (status != RecordStatus::kOk) {
+    return status;
   }
-  const auto version = Get<uint16_t>(h, kVersionAt);
-  if ((version != kRecordVersion && version != kRecordVersionXxh32) ||
-      Get<uint16_t>(h, kHeaderSizeAt) != kRecordHeaderBytes) {
-    return RecordStatus::kBadVersion;
-  }
-  if (Get<uint32_t>(h, kHeaderSumAt) != HeaderSum(version, key, h)) {
-    return RecordStatus::kBadHeader;
-  }
-  meta.flags = Get<uint32_t>(h, kFlagsAt);
-  meta.value_size = Get<uint32_t>(h, kValueSizeAt);
-  meta.exptime = Get<int64_t>(h, kExptimeAt);
-  meta.cas = Get<uint64_t>(h, kCasAt);
-  meta.write_id = Get<uint64_t>(h, kWriteIdAt);
   if (data.size() - kRecordHeaderBytes != meta.value_size) {
     return RecordStatus::kTooShort;
   }
   return RecordStatus::kOk;
 }
 
-RecordStatus DecodeRecord(ColdKey key, std::string_view data, RecordMeta& meta,
-                          std::string_view& value) {
-  const RecordStatus status = DecodeRecordHeader(key, data, meta);
+RecordStatus DecodeRecordParts(ColdKey key, std::string_view header, std::string_view value,
+                               RecordMeta& meta) {
+  if (header.size() != kRecordHeaderBytes) {
+    return RecordStatus::kTooShort;
+  }
+  const RecordStatus status = CheckHeader(key, header.data(), meta);
   if (status != RecordStatus::kOk) {
     return status;
   }
-  value = data.substr(kRecordHeaderBytes);
-  const auto version = Get<uint16_t>(data.data(), kVersionAt);
-  if (Sum(version, value.data(), value.size(), 0) != Get<uint32_t>(data.data(), kValueSumAt)) {
+  if (value.size() != meta.value_size) {
+    return RecordStatus::kTooShort;
+  }
+  const auto version = Get<uint16_t>(header.data(), kVersionAt);
+  if (Sum(version, value.data(), value.size(), 0) != Get<uint32_t>(header.data(), kValueSumAt)) {
     return RecordStatus::kBadValue;
   }
   return RecordStatus::kOk;
+}
+
+RecordStatus DecodeRecord(ColdKey key, std::string_view data, RecordMeta& meta,
+                          std::string_view& value) {
+  if (data.size() < kRecordHeaderBytes) {
+    return RecordStatus::kTooShort;
+  }
+  value = data.substr(kRecordHeaderBytes);
+  return DecodeRecordParts(key, data.substr(0, kRecordHeaderBytes), value, meta);
 }
 
 void SetRecordExptime(ColdKey key, std::string& data, int64_t exptime) {

@@ -40,6 +40,9 @@ RecordStatus DecodeRecordHeader(ColdKey key, std::string_view data, RecordMeta& 
 // DecodeRecordHeader plus the value checksum; `value` views into `data` (lives as long as data).
 RecordStatus DecodeRecord(ColdKey key, std::string_view data, RecordMeta& meta,
                           std::string_view& value);
+// The same over a record read in two parts: its kRecordHeaderBytes header and its value.
+RecordStatus DecodeRecordParts(ColdKey key, std::string_view header, std::string_view value,
+                               RecordMeta& meta);
 // Rewrites the exptime of an encoded record in place (and its header checksum, of the record's
 // own version).
 // REQUIRES: DecodeRecordHeader(key, *data) == kOk.

@@ -108,6 +108,30 @@ TEST_CASE("Record: version 2 is written; version 1 records (XXH32) are still rea
   CHECK(rewritten == VersionOne("key", rewritten));  // its sums are XXH32's
 }
 
+TEST_CASE("Record: a record read in two parts (header, value) decodes as the whole does") {
+  const std::string value(3000, 'v');
+  const std::string data = EncodeRecord("key", Meta(), value);
+  const std::string_view header(data.data(), kRecordHeaderBytes);
+  const std::string_view tail = std::string_view(data).substr(kRecordHeaderBytes);
+  RecordMeta out;
+  REQUIRE(DecodeRecordParts("key", header, tail, out) == RecordStatus::kOk);
+  CHECK(out.value_size == 3000);
+  CHECK(out.write_id == 9);
+  CHECK(out.cas == 42);
+  CHECK(DecodeRecordParts("other", header, tail, out) == RecordStatus::kBadHeader);
+  CHECK(DecodeRecordParts("key", header.substr(0, 40), tail, out) == RecordStatus::kTooShort);
+  CHECK(DecodeRecordParts("key", header, tail.substr(1), out) == RecordStatus::kTooShort);
+  std::string torn(tail);
+  torn[1234] = 'X';
+  CHECK(DecodeRecordParts("key", header, torn, out) == RecordStatus::kBadValue);
+  // A version 1 record (XXH32 sums) too.
+  const std::string v1 = VersionOne("key", data);
+  REQUIRE(DecodeRecordParts("key", std::string_view(v1).substr(0, kRecordHeaderBytes),
+                            std::string_view(v1).substr(kRecordHeaderBytes),
+                            out) == RecordStatus::kOk);
+  CHECK(out.value_size == 3000);
+}
+
 TEST_CASE("Record: an unknown version is refused") {
   std::string data = EncodeRecord("key", Meta(), "v");
   for (const uint16_t version : {uint16_t{0}, uint16_t{3}, uint16_t{0xffff}}) {
