@@ -56,10 +56,10 @@ class ColdStore {
   // A record on pages of its own (LMDB's overflow pages: records of more than about half a page)
   // is read from the file with one preadv2 (RWF_NOWAIT when only_resident: it stops at a page not
   // in RAM), not copied from the map after a mincore(2) check: a system call costs a microsecond
-  // or more on this kind of virtual machine, and one call that checks and copies cost 2.6 us of
-  // CPU per read against 4.7 us for mincore and the map's copy, with the box busy (part 7 of
-  // bench/RESULTS-cold.md). A record inside a leaf page is copied from the map, unchecked:
-  // mdb_get has just read that page. Both ways read the same page cache.
+  // or more on this kind of virtual machine, and one call that checks and copies cost 3.2 us of
+  // CPU per read against 3.8 us for mincore and the map's copy, with the box busy (part 7 of
+  // bench/RESULTS-cold.md, bench/cold_read_cost.c). A record inside a leaf page is copied from
+  // the map, unchecked: mdb_get has just read that page. Both ways read the same page cache.
   Expected<LoadedValue> Get(Txn& txn, ColdKey key, uint64_t write_id, bool only_resident = false);
   // Records read from the file (preadv2) rather than the map, so far: tests.
   [[nodiscard]] uint64_t FileReads() const { return file_reads_.load(std::memory_order_relaxed); }
