@@ -161,7 +161,7 @@ Expected<LoadedValue> ColdStore::Get(Txn& txn, ColdKey key, uint64_t write_id, b
   }
   LoadedValue out;
   std::error_code ec = std::make_error_code(std::errc::not_supported);
-  if (fd_ >= 0 && OnOwnPages(v.mv_data) == true &&
+  if (fd_ >= 0 && OnOwnPages(v.mv_data).value_or(false) &&
       (!only_resident || nowait_reads_.load(std::memory_order_relaxed))) {
     ec = ReadFromFile(key, v, only_resident, out);
   }
@@ -226,8 +226,9 @@ std::error_code ColdStore::ReadFromFile(ColdKey key, const MDB_val& v, bool only
 
 std::error_code ColdStore::CopyFromMap(ColdKey key, const MDB_val& v, bool only_resident,
                                        LoadedValue& out) const {
-  // A record inside a leaf is on the page mdb_get has just read: in RAM.
-  if (only_resident && OnOwnPages(v.mv_data) != false && !Resident(v.mv_data, v.mv_size)) {
+  // A record inside a leaf is on the page mdb_get has just read: in RAM. Where the map is not
+  // known (no way to tell), every record is checked.
+  if (only_resident && OnOwnPages(v.mv_data).value_or(true) && !Resident(v.mv_data, v.mv_size)) {
     return std::make_error_code(std::errc::operation_would_block);
   }
   std::string_view value;
