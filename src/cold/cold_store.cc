@@ -160,16 +160,16 @@ Expected<LoadedValue> ColdStore::Get(Txn& txn, ColdKey key, uint64_t write_id, b
     return LmdbError(rc);
   }
   LoadedValue out;
-  std::error_code ec = std::make_error_code(std::errc::not_supported);
+  std::optional<std::error_code> ec;
   if (fd_ >= 0 && OnOwnPages(v.mv_data).value_or(false) &&
       (!only_resident || nowait_reads_.load(std::memory_order_relaxed))) {
     ec = ReadFromFile(key, v, only_resident, out);
   }
-  if (ec == std::errc::not_supported) {
+  if (!ec) {
     ec = CopyFromMap(key, v, only_resident, out);
   }
-  if (ec) {
-    return ec;
+  if (*ec) {
+    return *ec;
   }
   if (write_id != 0 && out.meta.write_id != write_id) {
     return LmdbError(MDB_NOTFOUND);
@@ -185,8 +185,8 @@ std::optional<bool> ColdStore::OnOwnPages(const void* data) const {
   return offset % page_size_ == kLmdbPageHeaderBytes;
 }
 
-std::error_code ColdStore::ReadFromFile(ColdKey key, const MDB_val& v, bool only_resident,
-                                        LoadedValue& out) {
+std::optional<std::error_code> ColdStore::ReadFromFile(ColdKey key, const MDB_val& v,
+                                                       bool only_resident, LoadedValue& out) {
   if (v.mv_size < kRecordHeaderBytes) {
     return LmdbError(MDB_CORRUPTED);
   }
@@ -204,24 +204,26 @@ std::error_code ColdStore::ReadFromFile(ColdKey key, const MDB_val& v, bool only
     }
     if (only_resident && (error == EOPNOTSUPP || error == EINVAL)) {
       nowait_reads_.store(false, std::memory_order_relaxed);  // this file system: mincore instead
-      return std::make_error_code(std::errc::not_supported);
+      return std::nullopt;
     }
     if (error == EINTR) {
-      return std::make_error_code(std::errc::not_supported);
+      return std::nullopt;
     }
-    return {error, std::system_category()};  // EIO: the map would have raised SIGBUS
+    return std::error_code(error, std::system_category());  // EIO: the map would raise SIGBUS
   }
   if (static_cast<std::size_t>(n) != v.mv_size) {
     // RWF_NOWAIT stops at the first page that is not in RAM.
-    return only_resident ? std::make_error_code(std::errc::operation_would_block)
-                         : std::make_error_code(std::errc::not_supported);
+    if (only_resident) {
+      return std::make_error_code(std::errc::operation_would_block);
+    }
+    return std::nullopt;
   }
   if (DecodeRecordParts(key, std::string_view(header.data(), header.size()), out.value, out.meta) !=
       RecordStatus::kOk) {
     return LmdbError(MDB_CORRUPTED);
   }
   file_reads_.fetch_add(1, std::memory_order_relaxed);
-  return {};
+  return std::error_code();
 }
 
 std::error_code ColdStore::CopyFromMap(ColdKey key, const MDB_val& v, bool only_resident,

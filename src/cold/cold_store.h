@@ -80,9 +80,10 @@ class ColdStore {
   // Whether the record at `data` starts a run of overflow pages (right after a page header);
   // nullopt when the map's address is not known.
   [[nodiscard]] std::optional<bool> OnOwnPages(const void* data) const;
-  // Reads the record at `v` (on its own pages) from the file into `out`; std::errc::not_supported
-  // when the map must be read instead (RWF_NOWAIT refused, or a short read).
-  std::error_code ReadFromFile(ColdKey key, const MDB_val& v, bool only_resident, LoadedValue& out);
+  // Reads the record at `v` (on its own pages) from the file into `out`; nullopt when the map must
+  // be read instead (RWF_NOWAIT refused, an interrupted or short blocking read).
+  std::optional<std::error_code> ReadFromFile(ColdKey key, const MDB_val& v, bool only_resident,
+                                              LoadedValue& out);
   // Copies the record at `v` from the map into `out`.
   std::error_code CopyFromMap(ColdKey key, const MDB_val& v, bool only_resident,
                               LoadedValue& out) const;
